@@ -1,0 +1,54 @@
+# jira-port developer entry points. `make demo` and `make test` bootstrap .venv themselves.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+PYTEST_ARGS ?=
+export SAM_CLI_TELEMETRY := 0
+export POWERTOOLS_METRICS_NAMESPACE ?= JiraPort
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements-dev.txt layers/jira_port/requirements.txt scripts/find-python.sh
+	@py=$$(scripts/find-python.sh) || exit 1; \
+	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'; then \
+	  echo "creating $(VENV) with $$py"; rm -rf $(VENV); "$$py" -m venv $(VENV) || exit 1; fi
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt 2>&1 | grep -v '^WARNING: Location' || true
+	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . 2>&1 | grep -v '^WARNING: Location' || true
+	@$(PY) -c 'import jira_port, jq, aws_lambda_powertools, moto' || { echo "dependency install failed"; exit 1; }
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv with pinned dependencies and jira-port installed (editable)
+
+lint: $(STAMP) ## ruff (lint + format check) and mypy --strict
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy layers/jira_port/jira_port functions emulators tests bench
+
+format: $(STAMP) ## Apply ruff fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+unit: $(STAMP) ## Unit tests only
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test: lint ## Lint, type-check and run the whole test suite
+	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+demo: $(STAMP) ## The whole product locally: local Jira + local Port, backfill, live events
+	$(VENV)/bin/jira-port demo
+
+bench: $(STAMP) ## Run all benchmarks and rewrite docs/benchmarks.md
+	$(PY) -m bench
+
+build: $(STAMP) ## sam build (python3.13/arm64, no Docker)
+	@py=$$(scripts/find-python.sh) || exit 1; PATH="$$(dirname $$py):$$PATH" $(VENV)/bin/sam build
+
+clean: ## Remove build output and caches (keeps .venv)
+	rm -rf .aws-sam .mypy_cache .ruff_cache .pytest_cache build dist *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+.PHONY: help venv lint format unit test demo bench build clean

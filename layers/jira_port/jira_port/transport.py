@@ -1,0 +1,156 @@
+"""HTTP plumbing shared by the Port and Jira clients: pooled sessions and one retry policy.
+
+Both SaaS APIs signal throttling with 429 + ``Retry-After`` and rate-limit reset headers, and both
+have transient 5xx and connection failures. ``send`` retries those with bounded exponential backoff
+and full jitter, honouring the server's hints; everything else is returned to the caller.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from jira_port import __version__
+
+USER_AGENT = f"jira-port/{__version__}"
+RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+# x-ratelimit-reset values above this are epoch seconds, below it seconds-until-reset (Port, Ocean).
+_EPOCH_THRESHOLD = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Bounded retries: ``max_attempts`` tries in all, delays capped at ``max_delay`` seconds."""
+
+    max_attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+    max_server_delay: float = 120.0
+    statuses: frozenset[int] = RETRYABLE_STATUSES
+
+    def backoff(self, attempt: int) -> float:
+        """Full-jitter exponential delay before retry number ``attempt`` (1-based)."""
+        return random.uniform(0, min(self.max_delay, self.base_delay * (2 ** (attempt - 1))))
+
+    def delay(self, attempt: int, headers: Mapping[str, str] | None) -> float:
+        """Delay before retry ``attempt``: the server's hint when it gave one, else backoff."""
+        hint = server_delay(headers) if headers is not None else None
+        if hint is not None:
+            # A little jitter spreads concurrent workers that got the same hint.
+            return min(self.max_server_delay, hint) + random.uniform(0, min(1.0, self.base_delay))
+        return self.backoff(attempt)
+
+
+def server_delay(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds to wait according to ``Retry-After`` or a rate-limit reset header, if any.
+
+    ``Retry-After``: seconds or an HTTP date. ``X-RateLimit-Reset``: seconds until reset, epoch
+    seconds (values > 10,000) or an ISO-8601 timestamp (Jira Cloud).
+    """
+    current = time.time() if now is None else now
+    lowered = {k.lower(): v for k, v in headers.items()}
+    for name in ("retry-after", "x-ratelimit-reset"):
+        raw = lowered.get(name)
+        if raw is None or raw.strip() == "":
+            continue
+        seconds = _parse_delay(raw.strip(), current)
+        if seconds is not None:
+            return max(0.0, seconds)
+    return None
+
+
+def _parse_delay(raw: str, now: float) -> float | None:
+    try:
+        value = float(raw)
+    except ValueError:
+        pass
+    else:
+        return value - now if value > _EPOCH_THRESHOLD else value
+    try:
+        parsed = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        parsed = None
+    if parsed is None:
+        try:
+            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if parsed.tzinfo is None:
+        return None
+    return parsed.timestamp() - now
+
+
+def new_session(pool_size: int = 10) -> requests.Session:
+    """A pooled session sized for ``pool_size`` concurrent requests."""
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+class RetriesExhaustedError(Exception):
+    """Every attempt failed with a connection error or timeout (no HTTP response at all)."""
+
+
+@dataclass(slots=True)
+class Attempts:
+    """What ``send`` did: how many tries and how many of them were retries of what kind."""
+
+    tries: int = 0
+    throttled: int = 0
+    server_errors: int = 0
+    connection_errors: int = 0
+
+
+def send(
+    do_request: Callable[[], requests.Response],
+    policy: RetryPolicy,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    on_retry: Callable[[int, requests.Response | None, BaseException | None, float], None] | None = None,
+    attempts: Attempts | None = None,
+) -> requests.Response:
+    """Call ``do_request`` until it returns a non-retryable response or the policy is spent.
+
+    Returns the last response (which may still be a retryable status once attempts run out).
+    Raises ``RetriesExhaustedError`` when every attempt failed without a response.
+    """
+    stats = attempts if attempts is not None else Attempts()
+    last_exc: BaseException | None = None
+    for attempt in range(1, policy.max_attempts + 1):
+        stats.tries += 1
+        response: requests.Response | None = None
+        try:
+            response = do_request()
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            last_exc = exc
+            stats.connection_errors += 1
+        else:
+            if response.status_code not in policy.statuses:
+                return response
+            if response.status_code == 429:
+                stats.throttled += 1
+            else:
+                stats.server_errors += 1
+            if attempt == policy.max_attempts:
+                return response
+        if attempt == policy.max_attempts:
+            break
+        wait = policy.delay(attempt, response.headers if response is not None else None)
+        if on_retry is not None:
+            on_retry(attempt, response, last_exc if response is None else None, wait)
+        if response is not None:
+            response.close()
+        sleep(wait)
+    raise RetriesExhaustedError(
+        f"no response after {policy.max_attempts} attempts: {type(last_exc).__name__}"
+    ) from last_exc

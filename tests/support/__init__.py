@@ -1,0 +1,1 @@
+"""Test helpers shared by every suite: canned events, Lambda context, handler loading."""
