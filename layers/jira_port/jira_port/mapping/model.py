@@ -1,0 +1,113 @@
+"""The validated form of a mapping: rules, their jq fields and entity templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from jira_port.errors import ConfigError
+
+#: Port evaluates at most this many ``itemsToParse`` elements per event; the rest are ignored.
+MAX_ITEMS_PER_EVENT = 500
+
+
+@dataclass(frozen=True, slots=True)
+class JqField:
+    """One jq expression of a rule.
+
+    ``path`` names it in messages (``filter``, ``entity.properties.status``, ...), ``expression`` is
+    the text as written in the config and ``program`` the text after Port's single-quote rewrite.
+    """
+
+    path: str
+    expression: str
+    program: str
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A template leaf: the value of ``Rule.fields[index]``."""
+
+    index: int
+
+
+# A template is a JSON-like structure whose string leaves were jq expressions; each became a Slot.
+# Non-string leaves of search queries (numbers, booleans, null) stay literal.
+Template = Slot | dict[str, "Template"] | list["Template"] | int | float | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One validated mapping rule (an element of Port's ``mappings`` array)."""
+
+    index: int
+    blueprint: str
+    operation: Literal["upsert", "delete"]
+    delete_dependents: bool | None
+    filter: JqField | None
+    items: JqField | None
+    template: dict[str, Template]
+    fields: tuple[JqField, ...] = field(default=())
+
+    @property
+    def label(self) -> str:
+        """``rule 3 (jiraIssue)``: how messages name the rule."""
+        return f"rule {self.index} ({self.blueprint})"
+
+
+@dataclass(frozen=True, slots=True)
+class MappingProblem:
+    """One reason a mapping config is invalid."""
+
+    rule: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = [] if self.rule is None else [f"rule {self.rule}"]
+        where += [self.field] if self.field else []
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+class MappingError(ConfigError):
+    """The mapping config is invalid. Raised at load time only, never while evaluating an event."""
+
+    def __init__(self, problems: list[MappingProblem], source: str = "mapping") -> None:
+        self.problems = problems
+        self.source = source
+        lines = [str(p) for p in problems]
+        if len(lines) == 1:
+            text = f"invalid {source}: {lines[0]}"
+        else:
+            text = f"invalid {source} ({len(lines)} problems):\n  - " + "\n  - ".join(lines)
+        super().__init__(text)
+
+
+@dataclass(frozen=True, slots=True)
+class MappingWarning:
+    """Something an event made go wrong in one rule; the rest of the event still maps.
+
+    ``item`` is the ``itemsToParse`` element index when the rule has one.
+    """
+
+    rule: int
+    field: str
+    expression: str
+    message: str
+    item: int | None = None
+
+    def __str__(self) -> str:
+        item = f" item {self.item}," if self.item is not None else ""
+        return f"rule {self.rule},{item} {self.field} ({self.expression}): {self.message}"
+
+    def to_log(self) -> dict[str, object]:
+        """Structured fields for a log line."""
+        out: dict[str, object] = {
+            "rule": self.rule,
+            "field": self.field,
+            "expression": self.expression,
+            "problem": self.message,
+        }
+        if self.item is not None:
+            out["item"] = self.item
+        return out

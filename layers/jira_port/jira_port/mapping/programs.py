@@ -1,0 +1,129 @@
+"""Generate the jq programs a mapping runs: one for every rule at once, one for the filters only.
+
+Every field yields ``[value]`` (its first output), ``[]`` (no output) or ``{"e": error}`` (a runtime
+error), which keeps Port's per-field semantics (first output only, empty -> null, an error nulls only
+its own field) inside a single jq run per event:
+
+    try [first(EXPR
+
+    )] catch {"e": .}
+
+The newlines end a trailing ``# comment`` in EXPR (even one continued by a backslash). A plain path
+such as ``.body.issue.key`` has exactly one output, so it skips ``first`` (label/break). A rule's
+fields run under one shared ``try`` and are re-run one ``try`` each only when that fails (see
+``field_list``). Internal variables are named ``$__jp_...``, a prefix expressions may not use.
+
+Per rule the evaluation program yields (in a list, one element per rule, in rule order):
+- without ``itemsToParse``: the list of field results when the filter is literally ``true``,
+  ``null`` when it is anything else, or the filter's ``{"e": error}``;
+- with ``itemsToParse``: ``{"n": count, "r": [per item as above]}`` (at most 500 items), or
+  ``{"i": items result}`` when the expression did not yield one array.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import jq
+
+from jira_port.mapping.model import MAX_ITEMS_PER_EVENT, JqField, Rule
+
+#: Port's jq binding hides the environment (`env`, `$ENV`) from mappings; so do we.
+PRELUDE = "def env: {}; {} as $ENV | "
+#: The jq variable every expression may use.
+BASE_URL_VAR = "jira_base_url"
+#: Prefix of the combined program's own variables; expressions may not use it.
+RESERVED_PREFIX = "$__jp_"
+
+_PLAIN_PATH = re.compile(r'\s*(?:\.|(?:\.(?:[A-Za-z_][A-Za-z0-9_]*|"[^"\\]*"))+)\s*')
+
+
+def first_output(jq_field: JqField) -> str:
+    """The field's expression yielding ``[first output]`` or ``[]`` (errors propagate)."""
+    program = jq_field.program
+    if _PLAIN_PATH.fullmatch(program):
+        return f"[{program}]"
+    return f"[first({program}\n\n)]"
+
+
+def wrap(jq_field: JqField) -> str:
+    """The field's expression wrapped to yield ``[first output]``, ``[]`` or ``{"e": error}``."""
+    return f'(try {first_output(jq_field)} catch {{"e": .}})'
+
+
+def compile_program(text: str, jira_base_url: str | None = None) -> Any:
+    """Compile ``text`` with ``$jira_base_url`` bound (a ``jq`` program object)."""
+    return jq.compile(text, args={BASE_URL_VAR: jira_base_url})
+
+
+def clean_jq_error(message: str) -> str:
+    """The first line of a jq compiler message, without the ``jq: error:`` prefix."""
+    first = message.strip().splitlines()[0] if message.strip() else "invalid program"
+    return first.removeprefix("jq: error: ").removeprefix("jq: ").strip().rstrip(":")
+
+
+def field_list(fields: tuple[JqField, ...]) -> str:
+    """jq producing the list of field results.
+
+    Fields rarely fail, and one ``try`` per field costs more than the field itself, so all fields
+    first run under a single ``try``; only when one of them fails are they run again one by one.
+    """
+    fast = "[" + ",".join(first_output(f) for f in fields) + "]"
+    isolated = "[" + ",".join(wrap(f) for f in fields) + "]"
+    return f"((try {fast} catch null) // {isolated})"
+
+
+def _filtered(rule: Rule) -> str:
+    """Field results when the filter is literally true, else null or the filter error."""
+    if rule.filter is None:
+        return field_list(rule.fields)
+    return (
+        f"({wrap(rule.filter)}) as $__jp_f | if $__jp_f == [true] then {field_list(rule.fields)} "
+        'elif ($__jp_f | type) == "object" then $__jp_f else null end'
+    )
+
+
+def _with_items(rule: Rule, per_item: str) -> str:
+    assert rule.items is not None
+    return (
+        f"(({wrap(rule.items)}) as $__jp_i "
+        '| if ($__jp_i | type) == "array" and ($__jp_i | length) == 1 and ($__jp_i[0] | type) == "array" '
+        f'then {{"n": ($__jp_i[0] | length), "r": [$__jp_i[0][:{MAX_ITEMS_PER_EVENT}][] as $__jp_item '
+        f'| (. + {{"item": $__jp_item}}) | ({per_item})]}} '
+        'else {"i": $__jp_i} end)'
+    )
+
+
+def rule_program(rule: Rule) -> str:
+    """jq (without prelude) yielding the raw result of one rule, as described in the module doc."""
+    if rule.items is None:
+        return f"({_filtered(rule)})"
+    return _with_items(rule, _filtered(rule))
+
+
+def evaluation_program(rules: tuple[Rule, ...]) -> str:
+    """One jq program evaluating every rule: a list with one raw result per rule."""
+    return PRELUDE + "[" + ",\n".join(rule_program(r) for r in rules) + "]"
+
+
+def _passes(rule: Rule) -> str:
+    if rule.filter is None:
+        return "true"
+    return f"(try (first({rule.filter.program}\n\n) == true) catch false)"
+
+
+def relevance_program(rules: tuple[Rule, ...]) -> str:
+    """One jq program yielding true iff some rule's filter is literally true (for some item)."""
+    checks = []
+    for rule in rules:
+        if rule.items is None:
+            checks.append(_passes(rule))
+        else:
+            checks.append(
+                f'(try ((first({rule.items.program}\n\n)) as $__jp_i | ($__jp_i | type) == "array" and '
+                f"any($__jp_i[:{MAX_ITEMS_PER_EVENT}][] as $__jp_item "
+                f'| (. + {{"item": $__jp_item}}) | {_passes(rule)}; .)) '
+                "catch false)"
+            )
+    return PRELUDE + "any(" + ",\n".join(checks) + "; .)"
