@@ -44,11 +44,15 @@ demo: $(STAMP) ## The whole product locally: local Jira + local Port, backfill, 
 bench: $(STAMP) ## Run all benchmarks and rewrite docs/benchmarks.md
 	$(PY) -m bench
 
-build: $(STAMP) ## sam build (python3.13/arm64, no Docker)
-	@py=$$(scripts/find-python.sh) || exit 1; PATH="$$(dirname $$py):$$PATH" $(VENV)/bin/sam build
+build: ## sam build (python3.13/arm64, no Docker; SAM CLI from .tools-venv, installed on first use)
+	scripts/sam-tools.sh build
+
+validate: $(STAMP) ## cfn-lint (with serverless rules) and sam validate --lint, offline
+	$(VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
+	scripts/sam-tools.sh validate --lint
 
 clean: ## Remove build output and caches (keeps .venv)
 	rm -rf .aws-sam .mypy_cache .ruff_cache .pytest_cache build dist *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-.PHONY: help venv lint format unit test demo bench build clean
+.PHONY: help venv lint format unit test demo bench build validate clean

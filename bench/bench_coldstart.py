@@ -1,0 +1,128 @@
+"""Cold start of each Lambda handler: import time and peak memory of a fresh interpreter importing app.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = 7
+# Runs in the child: import the handler module the way the Lambda runtime does (by file, /var/task first).
+_PROBE = """
+import importlib.util, json, resource, sys, time
+path = sys.argv[1]
+started = time.perf_counter()
+if path:
+    spec = importlib.util.spec_from_file_location("app", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["app"] = module
+    spec.loader.exec_module(module)
+    assert callable(module.lambda_handler)
+elapsed = time.perf_counter() - started
+# VmHWM belongs to this process image; ru_maxrss would carry the parent's peak across exec.
+try:
+    status = open("/proc/self/status").read()
+    peak_kb = int(status.split("VmHWM:")[1].split()[0])
+except (OSError, IndexError):
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"ms": elapsed * 1000, "rss_kb": peak_kb, "modules": len(sys.modules)}))
+"""
+
+
+def _functions() -> dict[str, tuple[str, Path]]:
+    """Logical id -> (folder, app.py) for every function of the template whose app.py exists."""
+    from tests.infra.stack import load_sam
+
+    found = {}
+    for logical_id, resource in load_sam()["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        folder = resource["Properties"]["CodeUri"].strip("/")
+        module = resource["Properties"]["Handler"].rpartition(".")[0]
+        app = ROOT / folder / f"{module}.py"
+        if app.is_file():
+            found[logical_id] = (folder, app)
+    return found
+
+
+def _lambda_env(logical_id: str, folder: str) -> dict[str, str]:
+    """The function's environment from the template plus what the Lambda runtime sets."""
+    from tests.infra.stack import Stack
+
+    stack = Stack()
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TMPDIR") if k in os.environ}
+    env |= stack.function_env(logical_id)
+    props = stack.resources[logical_id]["Properties"]
+    env |= {
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_LAMBDA_FUNCTION_NAME": stack.resolve(props["FunctionName"]),
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(props["MemorySize"]),
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        "LAMBDA_TASK_ROOT": str(ROOT / folder),
+        "_HANDLER": props["Handler"],
+        # /var/task first, then the layer (/opt/python); third-party packages come from this venv.
+        "PYTHONPATH": os.pathsep.join([str(ROOT / folder), str(ROOT / "layers/jira_port")]),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    return env
+
+
+def _probe(app: Path | None, env: dict[str, str]) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(app) if app else ""],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=env.get("LAMBDA_TASK_ROOT", str(ROOT)),
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"importing {app} failed:\n{done.stderr.strip()[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run() -> str:
+    """Measure every existing handler and return the Markdown section."""
+    functions = _functions()
+    rows = []
+    for logical_id, (folder, app) in functions.items():
+        env = _lambda_env(logical_id, folder)
+        _probe(app, env)  # warm the page cache and .pyc files, like a re-used Lambda image
+        baseline = statistics.median(_probe(None, env)["rss_kb"] for _ in range(3))
+        samples = [_probe(app, env) for _ in range(RUNS)]
+        ms = [s["ms"] for s in samples]
+        rss = statistics.median(s["rss_kb"] for s in samples)
+        rows.append(
+            f"| {logical_id} (`{folder}/app.py`) | {statistics.median(ms):.0f} | {min(ms):.0f} "
+            f"| {max(ms):.0f} | {rss / 1024:.1f} | {(rss - baseline) / 1024:.1f} | {samples[0]['modules']} |"
+        )
+    skipped = sorted({"WebhookFunction", "SyncFunction", "BackfillFunction"} - set(functions))
+    lines = [
+        "## Handler cold start",
+        "",
+        "| function | import ms (median) | min | max | peak RSS MiB | over bare interpreter MiB | modules |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        *rows,
+        "",
+        f"How: each handler's `app.py` imported {RUNS} times, each in a fresh `python` process with the "
+        "function's environment from template.yaml and the Lambda variables that enable Powertools (tracer "
+        "patching included); time is the module import only (interpreter start excluded), memory is the "
+        "process's peak RSS (`VmHWM`). Measured on this x86_64 machine, not on Lambda's arm64.",
+    ]
+    if skipped:
+        lines += ["", f"Not measured (no app.py yet): {', '.join(skipped)}."]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(run())
