@@ -1,0 +1,69 @@
+"""Cutting entity lists into bulk requests within Port's limits (≤ 20 entities, ≤ 1 MiB)."""
+
+from __future__ import annotations
+
+import json
+
+from jira_port.port.bulk import MAX_BODY_BYTES, bulk_body_size, chunks, encode_json, plan_batches
+
+
+def _entity(i: int, size: int = 10) -> dict[str, object]:
+    return {"identifier": f"E-{i}", "properties": {"description": "x" * size}}
+
+
+def test_batches_hold_at_most_20_entities_in_order() -> None:
+    entities = [_entity(i) for i in range(45)]
+    batches, oversized = plan_batches(entities)
+    assert [len(b) for b in batches] == [20, 20, 5]
+    assert [i for b in batches for i in b.indexes] == list(range(45))
+    assert oversized == []
+
+
+def test_body_is_exactly_what_the_size_accounts_for() -> None:
+    batches, _ = plan_batches([_entity(i) for i in range(3)])
+    body = batches[0].body()
+    assert json.loads(body) == {"entities": [_entity(0), _entity(1), _entity(2)]}
+    assert len(body) == batches[0].size == bulk_body_size(batches[0].parts)
+
+
+def test_batches_stay_under_the_byte_limit() -> None:
+    big = 300_000  # four of these exceed 1 MiB
+    batches, oversized = plan_batches([_entity(i, big) for i in range(7)])
+    assert all(b.size <= MAX_BODY_BYTES for b in batches)
+    assert [len(b) for b in batches] == [3, 3, 1]
+    assert oversized == []
+
+
+def test_an_entity_alone_over_the_limit_is_set_aside() -> None:
+    entities = [_entity(0), _entity(1, MAX_BODY_BYTES), _entity(2)]
+    batches, oversized = plan_batches(entities)
+    assert oversized == [1]
+    assert [b.indexes for b in batches] == [[0, 2]]
+
+
+def test_exact_limit_is_allowed() -> None:
+    probe = _entity(0, 0)
+    overhead = bulk_body_size([encode_json(probe)])
+    fitting = _entity(0, MAX_BODY_BYTES - overhead)
+    assert bulk_body_size([encode_json(fitting)]) == MAX_BODY_BYTES
+    batches, oversized = plan_batches([fitting])
+    assert oversized == [] and len(batches) == 1
+
+
+def test_size_counts_utf8_bytes_not_characters() -> None:
+    entity = {"identifier": "Ü-1", "title": "é" * 10}
+    assert len(encode_json(entity)) == len(
+        json.dumps(entity, separators=(",", ":"), ensure_ascii=False).encode()
+    )
+    assert len(encode_json(entity)) > len(json.dumps(entity, separators=(",", ":"), ensure_ascii=False))
+
+
+def test_halves_split_a_batch() -> None:
+    batches, _ = plan_batches([_entity(i) for i in range(5)])
+    left, right = batches[0].halves()
+    assert left.indexes == [0, 1] and right.indexes == [2, 3, 4]
+
+
+def test_chunks() -> None:
+    assert [len(c) for c in chunks(list(range(250)), 100)] == [100, 100, 50]
+    assert list(chunks([], 100)) == []
