@@ -39,24 +39,31 @@ class RetryPolicy:
         """Full-jitter exponential delay before retry number ``attempt`` (1-based)."""
         return random.uniform(0, min(self.max_delay, self.base_delay * (2 ** (attempt - 1))))
 
-    def delay(self, attempt: int, headers: Mapping[str, str] | None) -> float:
-        """Delay before retry ``attempt``: the server's hint when it gave one, else backoff."""
-        hint = server_delay(headers) if headers is not None else None
+    def delay(self, attempt: int, headers: Mapping[str, str] | None, status: int | None = None) -> float:
+        """Delay before retry ``attempt``: the server's hint when it gave one, else backoff.
+
+        ``Retry-After`` counts for any status; a rate-limit reset header only for 429, because
+        Port sends ``x-ratelimit-reset`` on every answer and a 503 must not wait for the window.
+        """
+        hint = server_delay(headers, throttled=status == 429) if headers is not None else None
         if hint is not None:
             # A little jitter spreads concurrent workers that got the same hint.
             return min(self.max_server_delay, hint) + random.uniform(0, min(1.0, self.base_delay))
         return self.backoff(attempt)
 
 
-def server_delay(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds to wait according to ``Retry-After`` or a rate-limit reset header, if any.
+def server_delay(
+    headers: Mapping[str, str], now: float | None = None, *, throttled: bool = True
+) -> float | None:
+    """Seconds to wait according to ``Retry-After`` or (when ``throttled``) a rate-limit reset header.
 
     ``Retry-After``: seconds or an HTTP date. ``X-RateLimit-Reset``: seconds until reset, epoch
     seconds (values > 10,000) or an ISO-8601 timestamp (Jira Cloud).
     """
     current = time.time() if now is None else now
     lowered = {k.lower(): v for k, v in headers.items()}
-    for name in ("retry-after", "x-ratelimit-reset"):
+    names = ("retry-after", "x-ratelimit-reset") if throttled else ("retry-after",)
+    for name in names:
         raw = lowered.get(name)
         if raw is None or raw.strip() == "":
             continue
@@ -145,7 +152,11 @@ def send(
                 return response
         if attempt == policy.max_attempts:
             break
-        wait = policy.delay(attempt, response.headers if response is not None else None)
+        wait = policy.delay(
+            attempt,
+            response.headers if response is not None else None,
+            response.status_code if response is not None else None,
+        )
         if on_retry is not None:
             on_retry(attempt, response, last_exc if response is None else None, wait)
         if response is not None:

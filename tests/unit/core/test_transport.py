@@ -86,3 +86,12 @@ def test_send_raises_after_only_connection_errors() -> None:
 def test_server_hint_is_capped() -> None:
     policy = RetryPolicy(max_server_delay=5.0, base_delay=0.0)
     assert policy.delay(1, {"Retry-After": "3600"}) == 5.0
+
+
+def test_ratelimit_reset_only_counts_for_429() -> None:
+    # Port sends x-ratelimit-reset on every answer: a 503 must back off, not wait for the window.
+    policy = RetryPolicy(base_delay=0.0, max_server_delay=300.0)
+    headers = {"x-ratelimit-reset": "250"}
+    assert policy.delay(1, headers, 503) == 0.0
+    assert policy.delay(1, headers, 429) == 250.0
+    assert policy.delay(1, {"Retry-After": "2", **headers}, 503) == 2.0

@@ -226,7 +226,7 @@ def test_items_to_parse_that_is_not_an_array(items: str, warned: bool) -> None:
 def test_item_field_errors_name_the_item() -> None:
     spec = rule(itemsToParse='[1, "x"]', entity={"identifier": ".item | tostring", "title": ".item + 1"})
     result = mapping_of(spec).evaluate_detailed(BODY)
-    assert [a.entity["title"] for a in result.actions] == [2, None]
+    assert [a.entity.get("title", "absent") for a in result.actions] == [2, "absent"]
     (warning,) = result.warnings
     assert (warning.item, warning.field) == (1, "entity.title")
     assert "item 1" in str(warning)

@@ -9,6 +9,7 @@ from jira_port.actions import Action
 from jira_port.mapping.model import MAX_ITEMS_PER_EVENT, MappingWarning, Rule, Slot, Template
 
 _MAX_MESSAGE = 300
+_STRING_ONLY = ("title", "icon")
 
 
 def rule_actions(rule: Rule, raw: Any, warnings: list[MappingWarning]) -> list[Action]:
@@ -65,6 +66,10 @@ def _item_actions(rule: Rule, raw: Any, item: int | None, warnings: list[Mapping
     entity["identifier"] = identifier
     if rule.operation == "delete":
         return [Action("delete", rule.blueprint, entity, rule.delete_dependents, rule.index)]
+    for key in _STRING_ONLY:
+        # Port types title and icon as strings: a null is left out, so a merge keeps the stored value.
+        if key in entity and entity[key] is None:
+            del entity[key]
     return [Action("upsert", rule.blueprint, entity, None, rule.index)]
 
 

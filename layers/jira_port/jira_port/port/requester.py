@@ -157,13 +157,9 @@ class PortRequester:
 
         def do_request() -> requests.Response:
             self._stats.add(requests=1)
-            response = self._session.request(
+            return self._session.request(
                 method, url, params=params, data=data, headers=headers, timeout=self._settings.timeout_seconds
             )
-            if response.status_code != 429:
-                # Port sends x-ratelimit-reset on every answer; only a 429 means "wait for the window".
-                response.headers.pop("x-ratelimit-reset", None)
-            return response
 
         def on_retry(
             attempt: int, resp: requests.Response | None, exc: BaseException | None, wait: float

@@ -46,7 +46,10 @@ def describe_validation_error(model: type[EnvModel], exc: ValidationError) -> st
     names = model.env_names()
     lines = []
     for err in exc.errors(include_input=False, include_url=False):
-        field = str(err["loc"][0]) if err["loc"] else ""
-        var = names.get(field, field)
-        lines.append(f"{var}: {err['msg']}")
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if err["loc"]:
+            field = str(err["loc"][0])
+            lines.append(f"{names.get(field, field)}: {msg}")
+        else:  # a model-level check: its message names the variables itself
+            lines.append(msg)
     return f"invalid {model.__name__} configuration: " + "; ".join(lines)
