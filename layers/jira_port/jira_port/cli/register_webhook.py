@@ -1,0 +1,79 @@
+"""``jira-port register-webhook``: create or update the Jira admin webhook that feeds jira-port."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from jira_port.cli import EXIT_FAILED, EXIT_OK
+from jira_port.cli._common import SubParsers
+from jira_port.errors import ConfigError
+
+
+def register(subparsers: SubParsers) -> None:
+    """Add ``register-webhook``."""
+    parser = subparsers.add_parser(
+        "register-webhook",
+        help="register (or update) the Jira webhook that sends issue and project events to jira-port",
+        description=(
+            "Create the admin webhook for jira:issue_created|updated|deleted and project_* events, or update "
+            "the one already pointing at --url (never a duplicate). Jira settings come from JIRA_*; the "
+            "signing secret from WEBHOOK_SECRET or WEBHOOK_SECRET_ARN. Needs the 'Administer Jira' "
+            "permission."
+        ),
+    )
+    parser.add_argument("--url", required=True, help="the public webhook endpoint (API Gateway URL)")
+    parser.add_argument(
+        "--jql", default=None, help="JQL filter for issue events (default: JIRA_JQL, else all)"
+    )
+    parser.add_argument("--name", default="jira-port", help="webhook name shown in Jira (default jira-port)")
+    parser.set_defaults(func=_run)
+
+
+def _secret() -> str | None:
+    """The secret the webhook Lambda verifies with: ``WEBHOOK_SECRET`` or the ``WEBHOOK_SECRET_ARN`` secret
+    (a plain string, or JSON whose ``secret`` key is the current one, as the live path reads it)."""
+    from jira_port.secrets import get_secret_string
+    from jira_port.settings.jira import WebhookRegistrationSettings
+
+    settings = WebhookRegistrationSettings.from_env()
+    if settings.secret is not None:
+        return settings.secret.get_secret_value()
+    if not settings.secret_arn:
+        return None
+    raw = get_secret_string(settings.secret_arn).strip()
+    if not raw.startswith("{"):
+        return raw
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise ConfigError(f"secret {settings.secret_arn} looks like JSON but does not parse") from None
+    value = data.get("secret") if isinstance(data, dict) else None
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f'secret {settings.secret_arn}: the JSON form needs a non-empty "secret" key')
+    return value
+
+
+def _run(args: argparse.Namespace) -> int:
+    from jira_port.jira import JiraClient, JiraError
+
+    secret = _secret()
+    if secret is None:
+        print(
+            "jira-port: warning: no WEBHOOK_SECRET/WEBHOOK_SECRET_ARN: Jira will not sign deliveries",
+            file=sys.stderr,
+        )
+    with JiraClient.from_env() as client:
+        jql = args.jql if args.jql is not None else client.jql
+        try:
+            result = client.register_webhook(args.url, jql=jql, secret=secret, name=args.name)
+        except JiraError as exc:
+            if isinstance(exc, ConfigError):  # rejected credentials: a configuration problem (exit 2)
+                raise
+            print(f"jira-port: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    action = "created" if result.created else "updated existing"
+    signing = "signed (X-Hub-Signature)" if result.signed else "NOT signed"
+    print(f"Jira webhook {result.id} {action}: {result.url}, {signing}, via {result.api}")
+    return EXIT_OK

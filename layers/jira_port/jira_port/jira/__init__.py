@@ -1,0 +1,45 @@
+"""Jira Cloud and Jira Server/Data Center client: issue and project paging, webhook registration."""
+
+from jira_port.jira.auth import CredentialsProvider, JiraCredentials
+from jira_port.jira.client import JiraClient, detect_deployment
+from jira_port.jira.errors import (
+    JiraAPIError,
+    JiraAuthError,
+    JiraError,
+    JiraNotFoundError,
+    JiraPermissionError,
+    JiraResponseError,
+    JiraUnavailableError,
+)
+from jira_port.jira.models import (
+    Deployment,
+    IssuePage,
+    Partition,
+    PartitionPage,
+    PartitionSkipped,
+    WebhookRegistration,
+)
+from jira_port.jira.partitions import project_access_reason
+from jira_port.jira.webhooks import webhook_events
+
+__all__ = [
+    "CredentialsProvider",
+    "Deployment",
+    "IssuePage",
+    "JiraAPIError",
+    "JiraAuthError",
+    "JiraClient",
+    "JiraCredentials",
+    "JiraError",
+    "JiraNotFoundError",
+    "JiraPermissionError",
+    "JiraResponseError",
+    "JiraUnavailableError",
+    "Partition",
+    "PartitionPage",
+    "PartitionSkipped",
+    "WebhookRegistration",
+    "detect_deployment",
+    "project_access_reason",
+    "webhook_events",
+]

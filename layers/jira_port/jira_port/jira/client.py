@@ -1,0 +1,274 @@
+"""``JiraClient``: one pooled, thread-safe client for Jira Cloud and Jira Server/Data Center."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from jira_port.jira import jql as jqlmod
+from jira_port.jira import partitions as partmod
+from jira_port.jira import webhooks as webhookmod
+from jira_port.jira.auth import CredentialsProvider, JiraCredentials
+from jira_port.jira.errors import (
+    JiraAPIError,
+    JiraNotFoundError,
+    JiraPermissionError,
+    JiraResponseError,
+)
+from jira_port.jira.http import JiraHTTP
+from jira_port.jira.models import (
+    Deployment,
+    IssuePage,
+    Partition,
+    PartitionPage,
+    PartitionSkipped,
+    WebhookRegistration,
+)
+from jira_port.jira.paging import iter_cloud_pages, iter_server_pages
+from jira_port.observability import logger
+from jira_port.settings.jira import JiraSettings
+from jira_port.transport import RetryPolicy
+
+CLOUD_PROJECT_PAGE = 100  # /project/search caps maxResults at 100
+CLOUD_PROJECT_EXPAND = "description,lead,url,insight"
+SERVER_PROJECT_EXPAND = "description,lead,url"
+
+
+def detect_deployment(info: Mapping[str, Any], base_url: str) -> Deployment:
+    """``cloud`` or ``server`` from ``serverInfo.deploymentType`` (host name as a fallback)."""
+    kind = str(info.get("deploymentType") or "").strip().lower()
+    if kind == "cloud":
+        return "cloud"
+    if kind in {"server", "datacenter", "data center"}:
+        return "server"
+    host = (urlsplit(base_url).hostname or "").lower()
+    return "cloud" if host.endswith((".atlassian.net", "api.atlassian.com", ".jira.com")) else "server"
+
+
+class JiraClient:
+    """Pages issues and projects and registers webhooks; safe to share between threads."""
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: JiraCredentials | CredentialsProvider,
+        *,
+        deployment: Literal["auto", "cloud", "server"] = "auto",
+        jql: str | None = None,
+        fields: Sequence[str] | str = ("*all",),
+        expand: str | None = None,
+        page_size: int = 100,
+        max_concurrency: int = 4,
+        timeout: float = 30.0,
+        retry_policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._credentials = (
+            credentials if isinstance(credentials, CredentialsProvider) else CredentialsProvider(credentials)
+        )
+        self._deployment: Deployment | None = None if deployment == "auto" else deployment
+        self.jql = jql
+        self.fields = _field_list(fields)
+        self.expand = expand
+        self.page_size = page_size
+        self.max_concurrency = max_concurrency
+        self._http = JiraHTTP(
+            self.base_url,
+            self._credentials,
+            pool_size=max_concurrency,
+            timeout=timeout,
+            retry_policy=retry_policy,
+            sleep=sleep,
+        )
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: JiraSettings, **overrides: Any) -> JiraClient:
+        """A client configured by ``JiraSettings``; keyword ``overrides`` win."""
+        options: dict[str, Any] = {
+            "deployment": settings.deployment,
+            "jql": settings.jql,
+            "fields": settings.field_list,
+            "expand": settings.expand,
+            "page_size": settings.page_size,
+            "max_concurrency": settings.max_concurrency,
+            "timeout": settings.timeout_seconds,
+        }
+        options.update(overrides)
+        return cls(settings.base_url, CredentialsProvider.from_settings(settings), **options)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> JiraClient:
+        """A client configured by the ``JIRA_*`` environment variables (see ``settings/jira.py``)."""
+        return cls.from_settings(JiraSettings.from_env(env), **overrides)
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self._http.close()
+
+    def __enter__(self) -> JiraClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- deployment and identity -------------------------------------------------------------
+
+    @property
+    def deployment(self) -> Deployment:
+        """``cloud`` or ``server`` (configured, or detected once via ``/rest/api/2/serverInfo``)."""
+        if self._deployment is None:
+            with self._lock:
+                if self._deployment is None:
+                    self._deployment = detect_deployment(self.server_info(), self.base_url)
+                    logger.info("Jira deployment detected", extra={"deployment": self._deployment})
+        return self._deployment
+
+    def server_info(self) -> dict[str, Any]:
+        """``GET /rest/api/2/serverInfo``."""
+        return _as_dict(self.request("GET", "/rest/api/2/serverInfo"), "serverInfo")
+
+    def myself(self) -> dict[str, Any]:
+        """The authenticated user (``GET /rest/api/2/myself``)."""
+        return _as_dict(self.request("GET", "/rest/api/2/myself"), "myself")
+
+    def has_permission(self, key: str = "ADMINISTER") -> bool | None:
+        """Whether the user holds global permission ``key``; None when Jira cannot tell us."""
+        try:
+            data = self.request("GET", "/rest/api/2/mypermissions", params={"permissions": key})
+        except (JiraNotFoundError, JiraPermissionError):
+            return None
+        except JiraAPIError as exc:
+            if exc.status == 400:
+                return None
+            raise
+        entry = (data or {}).get("permissions", {}).get(key) if isinstance(data, dict) else None
+        if not isinstance(entry, dict) or not isinstance(entry.get("havePermission"), bool):
+            return None
+        return bool(entry["havePermission"])
+
+    # -- issues and projects -----------------------------------------------------------------
+
+    def iter_issue_pages(
+        self,
+        jql: str | None = None,
+        *,
+        fields: Sequence[str] | str | None = None,
+        expand: str | None = None,
+        page_size: int | None = None,
+        cursor: Mapping[str, Any] | None = None,
+    ) -> Iterator[IssuePage]:
+        """Pages of issues matching ``jql`` (default ``JIRA_JQL``, else every project), ordered by id.
+
+        The user's ORDER BY is replaced by ``ORDER BY id ASC``; ``cursor`` resumes after a page.
+        """
+        where = jqlmod.restriction(jql if jql is not None else self.jql)
+        options: dict[str, Any] = {
+            "fields": _field_list(fields) if fields is not None else self.fields,
+            "expand": expand if expand is not None else self.expand,
+            "page_size": page_size or self.page_size,
+            "cursor": cursor,
+        }
+        if self.deployment == "cloud":
+            yield from iter_cloud_pages(self._search_cloud, where, **options)
+        else:
+            yield from iter_server_pages(self._search_server, where, **options)
+
+    def iter_issues(self, jql: str | None = None, **options: Any) -> Iterator[dict[str, Any]]:
+        """Every issue of ``iter_issue_pages`` one by one."""
+        for page in self.iter_issue_pages(jql, **options):
+            yield from page.issues
+
+    def get_issue(
+        self, id_or_key: str, *, fields: Sequence[str] | str | None = None, expand: str | None = None
+    ) -> dict[str, Any] | None:
+        """One issue in REST v2 shape, or None when it does not exist or cannot be seen."""
+        params: dict[str, str] = {"fields": ",".join(_field_list(fields) if fields else self.fields)}
+        if expand or self.expand:
+            params["expand"] = str(expand or self.expand)
+        try:
+            return _as_dict(self.request("GET", f"/rest/api/2/issue/{id_or_key}", params=params), "issue")
+        except JiraNotFoundError:
+            return None
+
+    def iter_projects(self) -> Iterator[dict[str, Any]]:
+        """Every project the user can see (REST v2 shape; Cloud pages ``/project/search``)."""
+        if self.deployment == "server":
+            data = self.request("GET", "/rest/api/2/project", params={"expand": SERVER_PROJECT_EXPAND})
+            if not isinstance(data, list):
+                raise JiraResponseError("GET /rest/api/2/project did not return a list")
+            yield from data
+            return
+        start = 0
+        while True:
+            params = {"startAt": start, "maxResults": CLOUD_PROJECT_PAGE, "expand": CLOUD_PROJECT_EXPAND}
+            try:
+                page = _as_dict(self.request("GET", "/rest/api/2/project/search", params=params), "projects")
+            except JiraNotFoundError:
+                return  # "no projects matching the search criteria"
+            values = page.get("values") or []
+            yield from values
+            total = page.get("total")
+            start += len(values)
+            if not values or page.get("isLast") is True or (isinstance(total, int) and start >= total):
+                return
+
+    # -- partitions and webhooks (implemented in their own modules) ------------------------
+
+    def project_partitions(self, jql: str | None = None) -> list[Partition]:
+        """One partition per visible project, each restricted by ``jql`` (default ``JIRA_JQL``)."""
+        return partmod.project_partitions(self, jql if jql is not None else self.jql)
+
+    def iter_partition_pages(
+        self,
+        partitions: Sequence[Partition],
+        *,
+        cursors: Mapping[str, Mapping[str, Any] | None] | None = None,
+        max_workers: int | None = None,
+        **options: Any,
+    ) -> Iterator[PartitionPage | PartitionSkipped]:
+        """Page several partitions concurrently; unreadable projects come out as ``PartitionSkipped``."""
+        workers = max_workers or self.max_concurrency
+        return partmod.iter_partition_pages(self, partitions, cursors=cursors, max_workers=workers, **options)
+
+    def register_webhook(
+        self, url: str, *, jql: str | None = None, secret: str | None = None, name: str = "jira-port"
+    ) -> WebhookRegistration:
+        """Create or update (matched by URL) the admin webhook that feeds jira-port."""
+        return webhookmod.register_webhook(self, url, jql=jql, secret=secret, name=name)
+
+    # -- HTTP ----------------------------------------------------------------------------------
+
+    def _search_cloud(self, body: dict[str, Any]) -> dict[str, Any]:
+        return _as_dict(self.request("POST", "/rest/api/2/search/jql", json=body), "search")
+
+    def _search_server(self, body: dict[str, Any]) -> dict[str, Any]:
+        return _as_dict(self.request("POST", "/rest/api/2/search", json=body), "search")
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        retry_statuses: frozenset[int] | None = None,
+    ) -> Any:
+        """One API call with retries (see ``JiraHTTP.request``); returns the decoded JSON."""
+        return self._http.request(method, path, params=params, json=json, retry_statuses=retry_statuses)
+
+
+def _field_list(fields: Sequence[str] | str) -> list[str]:
+    items = fields.split(",") if isinstance(fields, str) else list(fields)
+    cleaned = [f.strip() for f in items if f and f.strip()]
+    return cleaned or ["*all"]
+
+
+def _as_dict(data: Any, what: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise JiraResponseError(f"Jira {what} response is not a JSON object")
+    return data

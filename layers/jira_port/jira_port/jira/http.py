@@ -1,0 +1,160 @@
+"""The HTTP layer of the Jira client: pooled session, retries, auth refresh and error decoding."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import requests
+
+from jira_port.jira.auth import CredentialsProvider, JiraCredentials
+from jira_port.jira.errors import (
+    JiraAPIError,
+    JiraAuthError,
+    JiraNotFoundError,
+    JiraPermissionError,
+    JiraResponseError,
+    JiraUnavailableError,
+    parse_error_body,
+)
+from jira_port.observability import logger
+from jira_port.transport import RetriesExhaustedError, RetryPolicy, new_session, send
+
+_AUTH_HINT = (
+    "check {creds}: Jira Cloud needs email + API token (tokens expire after at most one year), "
+    "Data Center a personal access token or username + password"
+)
+
+
+class JiraHTTP:
+    """Sends Jira API calls through ``jira_port.transport.send``; thread-safe.
+
+    A 401 with secret-backed credentials re-reads the secret once (rotation) and resends.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: CredentialsProvider,
+        *,
+        pool_size: int,
+        timeout: float,
+        retry_policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._credentials = credentials
+        self._timeout = (min(10.0, timeout), timeout)
+        self._policy = retry_policy or RetryPolicy()
+        self._sleep = sleep
+        self._session = new_session(pool_size)
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self._session.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        retry_statuses: frozenset[int] | None = None,
+    ) -> Any:
+        """Send one API call with retries; return the decoded JSON (None for an empty body).
+
+        ``retry_statuses`` narrows what is retried (e.g. ``{429}`` for a non-idempotent POST).
+        Raises ``JiraAPIError`` subclasses for error answers and ``JiraUnavailableError`` when the
+        retry budget is spent.
+        """
+        policy = self._policy
+        if retry_statuses is not None:
+            policy = RetryPolicy(
+                max_attempts=policy.max_attempts,
+                base_delay=policy.base_delay,
+                max_delay=policy.max_delay,
+                max_server_delay=policy.max_server_delay,
+                statuses=retry_statuses,
+            )
+        creds = self._credentials.current()
+        response = self._send(method, path, params, json, creds=creds, policy=policy)
+        if response.status_code == 401 and self._credentials.refreshable:
+            latest = self._credentials.current()
+            if latest is creds:  # nobody refreshed meanwhile: re-read the secret once
+                latest = self._credentials.refresh()
+            response.close()
+            response = self._send(method, path, params, json, creds=latest, policy=policy)
+        return self._decode(method, path, response, policy)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        body: Any,
+        *,
+        creds: JiraCredentials,
+        policy: RetryPolicy,
+    ) -> requests.Response:
+        url = self.base_url + path
+        headers = {"Authorization": creds.authorization(), "Accept": "application/json"}
+
+        def attempt() -> requests.Response:
+            return self._session.request(
+                method, url, params=params, json=body, headers=headers, timeout=self._timeout
+            )
+
+        def on_retry(n: int, resp: requests.Response | None, exc: BaseException | None, wait: float) -> None:
+            logger.info(
+                "Jira call failed; retrying",
+                extra={
+                    "method": method,
+                    "path": path,
+                    "attempt": n,
+                    "status": resp.status_code if resp is not None else None,
+                    "error": type(exc).__name__ if exc is not None else None,
+                    "ratelimit_reason": resp.headers.get("RateLimit-Reason") if resp is not None else None,
+                    "wait_seconds": round(wait, 3),
+                },
+            )
+
+        try:
+            return send(attempt, policy, sleep=self._sleep, on_retry=on_retry)
+        except RetriesExhaustedError as exc:
+            raise JiraUnavailableError(f"Jira did not answer {method} {path}: {exc}") from None
+
+    def _decode(self, method: str, path: str, response: requests.Response, policy: RetryPolicy) -> Any:
+        status = response.status_code
+        if 200 <= status < 300:
+            if status == 204 or not response.content:
+                return None
+            try:
+                return response.json()
+            except ValueError:
+                raise JiraResponseError(f"{method} {path} answered {status} with a non-JSON body") from None
+        try:
+            body: Any = response.json()
+        except ValueError:
+            body = None
+        messages, errors = parse_error_body(body)
+        if status in policy.statuses:
+            raise JiraUnavailableError(
+                f"Jira still answered {status} to {method} {path} after {policy.max_attempts} attempts"
+                + (": " + "; ".join(messages) if messages else "")
+            )
+        creds = self._credentials.current()
+        if status == 401:
+            hint = _AUTH_HINT.format(creds=creds.describe())
+            raise JiraAuthError(
+                status, method, path, messages=messages or ["Unauthorized"], errors=errors, hint=hint
+            )
+        if status == 403 and "AUTHENTICATION_DENIED" in response.headers.get("X-Seraph-LoginReason", ""):
+            hint = "too many failed logins: Jira requires a CAPTCHA; sign in once in a browser"
+            raise JiraAuthError(status, method, path, messages=messages, errors=errors, hint=hint)
+        if status == 403:
+            raise JiraPermissionError(status, method, path, messages=messages, errors=errors)
+        if status == 404:
+            raise JiraNotFoundError(status, method, path, messages=messages, errors=errors)
+        raise JiraAPIError(status, method, path, messages=messages, errors=errors)
