@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from emulators.jira import catalog
 from emulators.jira.jql_parse import Clause, JQLError, Value
@@ -146,9 +147,21 @@ class FieldBuilders:
         compare, bound = _COMPARE[clause.op], moments[0]
         return lambda i: compare(get(i), bound)
 
+    def _zone(self) -> tzinfo:
+        if self.ctx.current_user is not None:
+            try:
+                return ZoneInfo(self.ds.users[self.ctx.current_user].time_zone)
+            except (ZoneInfoNotFoundError, IndexError, KeyError):
+                pass
+        return timezone(timedelta(minutes=self.ds.utc_offset_minutes))
+
     def moment(self, value: Value, field_name: str) -> int:
-        """Epoch ms of a JQL date value: absolute, relative (``-1w 2d``) or a date function."""
-        tz = timezone(timedelta(minutes=self.ds.utc_offset_minutes))
+        """Epoch ms of a JQL date value: absolute, relative (``-1w 2d``) or a date function.
+
+        Like Jira, absolute dates and day boundaries are read in the searching user's time zone (the
+        one ``/myself`` reports); without a user, in the site's offset.
+        """
+        tz = self._zone()
         now = self.ctx.now_ms
         if value.func is not None:
             name = value.func.lower()

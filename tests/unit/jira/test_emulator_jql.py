@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -99,7 +100,8 @@ def test_id_and_key_ranges_and_order() -> None:
 
 
 def test_dates_absolute_relative_and_functions() -> None:
-    tz = timezone(timedelta(minutes=DS.utc_offset_minutes))
+    # Absolute dates are read in the searching user's time zone, as Jira does (user 0 searches here).
+    tz = ZoneInfo(DS.users[0].time_zone)
     start = int(datetime(2025, 6, 1, tzinfo=tz).timestamp() * 1000)
     end = int(datetime(2025, 7, 1, 10, 30, tzinfo=tz).timestamp() * 1000)
     got = {i.id for i in _select('created >= "2025-06-01" AND created < "2025/07/01 10:30"')}
@@ -169,3 +171,18 @@ def test_invisible_projects_do_not_exist_for_the_caller() -> None:
     query = compile_jql("project is not empty", _ctx(visible=visible))
     found = run(DS, query, visible, limit=10_000).issues
     assert found and all(i.project_id != hidden.id for i in found)
+
+
+def test_absolute_dates_follow_the_searching_users_time_zone() -> None:
+    # Given two users in different zones asking for the same wall-clock date
+    zones = {DS.users[u].time_zone for u in (0, 1)}
+    assert len(zones) == 2
+    bounds = []
+    for user in (0, 1):
+        ctx = Context(DS, frozenset(DS.projects), NOW, current_user=user)
+        query = compile_jql('created >= "2025-06-01"', ctx)
+        bounds.append({i.id for i in run(DS, query, frozenset(DS.projects), limit=10_000).issues})
+        tz = ZoneInfo(DS.users[user].time_zone)
+        start = int(datetime(2025, 6, 1, tzinfo=tz).timestamp() * 1000)
+        # Then each user's answer follows their own zone
+        assert bounds[-1] == _brute(lambda i, s=start: i.created >= s)
