@@ -1,0 +1,43 @@
+"""Sync function: SQS FIFO batch -> map -> version guard -> Port, reporting partial batch failures.
+
+``SqsFifoPartialProcessor(skip_group_on_error=True)``: when a message fails, the later messages of
+*its* message group (the same Jira entity) in this batch are reported failed too, so the group keeps
+its order; other groups carry on. All logic lives in ``jira_port.live.process``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from jira_port.live.factory import Lazy, build_processor
+from jira_port.live.process import LiveProcessor
+from jira_port.observability import logger, metrics, tracer
+
+processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+live: Lazy[LiveProcessor] = Lazy(build_processor)
+
+
+def record_handler(record: SQSRecord) -> None:
+    """Process one message; raising marks it failed (SQS redelivers it, then dead-letters it)."""
+    live().process_record(
+        record.body,
+        message_id=record.message_id,
+        receive_count=int(record.attributes.approximate_receive_count),
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Entry point for SQS event source mapping batches (``ReportBatchItemFailures``)."""
+    response: dict[str, Any] = dict(
+        process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    )
+    return response

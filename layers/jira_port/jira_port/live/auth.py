@@ -1,0 +1,171 @@
+"""Who may deliver webhooks: the configured secret (with rotation) and the optional URL token.
+
+The secret behind ``WEBHOOK_SECRET_ARN`` is either the plain signing key, or a JSON object
+``{"secret": "...", "previousSecret": "...", "token": "..."}``: ``previousSecret`` keeps deliveries
+signed with the old key valid while Jira's webhook is switched over, ``token`` is the URL token for
+Data Center before 10. When a signature fails against the cached secret, the secret is re-read once
+(at most every ``WEBHOOK_SECRET_REFRESH_SECONDS``) before the delivery is rejected, so a rotation
+needs no redeploy.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from jira_port.errors import ConfigError
+from jira_port.live.signature import verify_signature, verify_token
+from jira_port.observability import logger
+from jira_port.secrets import get_secret_string
+from jira_port.settings.live import LiveSettings
+
+SecretReader = Callable[..., str]
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """The keys a delivery may prove itself with; ``secrets`` holds the current key first."""
+
+    secrets: tuple[bytes, ...]
+    token: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthResult:
+    """The verdict on one delivery. ``method`` is ``signature``, ``token`` or ``none`` (unauthenticated)."""
+
+    accepted: bool
+    method: str
+    reason: str | None = None
+
+
+class WebhookAuthenticator:
+    """Checks deliveries against the configured secret and token; thread-safe."""
+
+    def __init__(
+        self,
+        settings: LiveSettings,
+        *,
+        read_secret: SecretReader = get_secret_string,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if settings.require_signature and not settings.has_secret:
+            raise ConfigError(
+                "WEBHOOK_REQUIRE_SIGNATURE is true but neither WEBHOOK_SECRET nor WEBHOOK_SECRET_ARN is set"
+            )
+        self._settings = settings
+        self._read_secret = read_secret
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cached: Credentials | None = None
+        self._raw: str | None = None
+        self._last_refresh: float | None = None
+        self._warned_unauthenticated = False
+        if settings.require_signature and settings.webhook_token is not None:
+            logger.warning(
+                "WEBHOOK_TOKEN is ignored: WEBHOOK_REQUIRE_SIGNATURE accepts signed deliveries only"
+            )
+
+    def authenticate(self, body: bytes, signature: str | None, token: str | None) -> AuthResult:
+        """Accept a delivery with a valid signature or token; without any configured key, accept all."""
+        credentials = self._credentials(force=False)
+        if not credentials.secrets and credentials.token is None:
+            self._warn_unauthenticated()
+            return AuthResult(True, "none")
+        result = _check(credentials, body, signature, token)
+        if not result.accepted and self._may_refresh():
+            refreshed = self._credentials(force=True)
+            if refreshed != credentials:
+                logger.info("webhook secret changed in Secrets Manager; verifying with the new value")
+                result = _check(refreshed, body, signature, token)
+        return result
+
+    def _credentials(self, *, force: bool) -> Credentials:
+        with self._lock:
+            arn = self._settings.webhook_secret_arn
+            if arn:
+                # Parameters caches the value for 5 minutes; reading through it each time is cheap.
+                raw = self._read_secret(arn, force_fetch=force)
+                if self._cached is None or raw != self._raw:
+                    self._raw = raw
+                    self._cached = self._from_secret(raw, arn)
+                return self._cached
+            if self._cached is None:
+                inline = self._settings.webhook_secret
+                secret = inline.get_secret_value().encode() if inline is not None else b""
+                self._cached = Credentials((secret,) if secret else (), self._configured_token(secret))
+            return self._cached
+
+    def _from_secret(self, raw: str, arn: str) -> Credentials:
+        secret, previous, token = _parse_secret(raw, arn)
+        secrets = tuple(s.encode() for s in (secret, previous) if s)
+        explicit = token.encode() if token else None
+        return Credentials(secrets, self._configured_token(secret.encode(), explicit))
+
+    def _configured_token(self, secret: bytes, from_secret: bytes | None = None) -> bytes | None:
+        if self._settings.require_signature:
+            return None
+        if self._settings.webhook_token is not None:
+            value = self._settings.webhook_token.get_secret_value().encode()
+            return value or None
+        return from_secret or secret or None
+
+    def _may_refresh(self) -> bool:
+        if not self._settings.webhook_secret_arn:
+            return False
+        with self._lock:
+            now = self._clock()
+            if (
+                self._last_refresh is not None
+                and now - self._last_refresh < self._settings.secret_refresh_seconds
+            ):
+                return False
+            self._last_refresh = now
+            return True
+
+    def _warn_unauthenticated(self) -> None:
+        if not self._warned_unauthenticated:
+            self._warned_unauthenticated = True
+            logger.warning(
+                "no webhook secret configured: deliveries are accepted without authentication "
+                "(set WEBHOOK_SECRET_ARN or WEBHOOK_SECRET, and WEBHOOK_REQUIRE_SIGNATURE=true)"
+            )
+
+
+def _check(credentials: Credentials, body: bytes, signature: str | None, token: str | None) -> AuthResult:
+    if signature is not None and credentials.secrets:
+        if verify_signature(body, signature, credentials.secrets):
+            return AuthResult(True, "signature")
+        return AuthResult(False, "signature", "invalid signature")
+    if token is not None and credentials.token is not None:
+        if verify_token(token, credentials.token):
+            return AuthResult(True, "token")
+        return AuthResult(False, "token", "invalid token")
+    if credentials.secrets:
+        return AuthResult(False, "signature", "missing signature")
+    return AuthResult(False, "token", "missing token")
+
+
+def _parse_secret(raw: str, arn: str) -> tuple[str, str | None, str | None]:
+    """(secret, previousSecret, token) from a plain-string or JSON secret; never echoes the value."""
+    text = raw.strip()
+    if not text.startswith("{"):
+        return text, None, None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        raise ConfigError(f"secret {arn} looks like JSON but does not parse") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"secret {arn} must be a string or a JSON object")
+    values: list[str | None] = []
+    for key in ("secret", "previousSecret", "token"):
+        value = data.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"secret {arn}: {key} must be a string")
+        values.append(value or None)
+    if values[0] is None:
+        raise ConfigError(f'secret {arn}: the JSON form needs a non-empty "secret" key')
+    return values[0], values[1], values[2]

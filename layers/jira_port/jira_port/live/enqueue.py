@@ -1,0 +1,76 @@
+"""Put a verified delivery on the SQS FIFO queue, offloading bodies above the message limit to S3."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from jira_port.errors import ConfigError, JiraPortError
+from jira_port.live.envelope import Envelope
+from jira_port.live.payloads import PayloadStore
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+
+class EnqueueError(JiraPortError):
+    """The delivery could not be stored (SQS or S3 failed); the webhook answers 503 so Jira retries."""
+
+
+@dataclass(frozen=True, slots=True)
+class EnqueueResult:
+    """What was sent: the SQS message id, whether the body went to S3, and the message size in bytes."""
+
+    message_id: str
+    offloaded: bool
+    message_bytes: int
+
+
+class Enqueuer:
+    """Sends envelopes to one FIFO queue; group and deduplication ids come from the envelope."""
+
+    def __init__(
+        self,
+        sqs: SQSClient,
+        queue_url: str,
+        *,
+        payloads: PayloadStore | None,
+        max_message_bytes: int,
+    ) -> None:
+        self._sqs = sqs
+        self._queue_url = queue_url
+        self._payloads = payloads
+        self._max_message_bytes = max_message_bytes
+
+    def enqueue(self, envelope: Envelope, *, request_id: str) -> EnqueueResult:
+        """Store the envelope durably or raise ``EnqueueError`` (never a silent loss)."""
+        text = envelope.to_json()
+        offloaded = False
+        try:
+            if len(text) > self._max_message_bytes:
+                if self._payloads is None:
+                    raise ConfigError(
+                        f"a {len(text)}-byte delivery exceeds MAX_MESSAGE_BYTES and PAYLOAD_BUCKET is not set"
+                    )
+                pointer = self._payloads.put(
+                    envelope.inline_bytes(), dedupe_id=envelope.dedupe_id, request_id=request_id
+                )
+                text = envelope.with_pointer(pointer).to_json()
+                offloaded = True
+            response = self._sqs.send_message(
+                QueueUrl=self._queue_url,
+                MessageBody=text,
+                MessageGroupId=envelope.group_id,
+                MessageDeduplicationId=envelope.dedupe_id,
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise EnqueueError(f"could not store the delivery: {type(exc).__name__} {_code(exc)}") from exc
+        return EnqueueResult(response["MessageId"], offloaded, len(text))
+
+
+def _code(exc: Exception) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""

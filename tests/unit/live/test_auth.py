@@ -1,0 +1,151 @@
+"""Who may deliver: inline and Secrets Manager secrets, rotation re-reads, the URL token, no secret."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+
+from jira_port.errors import ConfigError
+from jira_port.live.auth import WebhookAuthenticator
+from jira_port.live.signature import compute_signature
+from jira_port.settings.live import LiveSettings
+
+BODY = b'{"webhookEvent":"jira:issue_updated"}'
+ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:webhook-AbCdEf"
+
+
+class FakeSecrets:
+    """A Secrets Manager stand-in: ``value`` is what a forced read returns; cached reads lag behind."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+        self.cached = value
+        self.calls: list[bool] = []
+
+    def __call__(self, secret_id: str, *, force_fetch: bool = False) -> str:
+        assert secret_id == ARN
+        self.calls.append(force_fetch)
+        if force_fetch:
+            self.cached = self.value
+        return self.cached
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def settings(**env: str) -> LiveSettings:
+    return LiveSettings.from_env(env)
+
+
+def test_inline_secret_accepts_valid_and_rejects_missing_or_wrong_signature() -> None:
+    auth = WebhookAuthenticator(settings(WEBHOOK_SECRET="s3cret"))
+    assert auth.authenticate(BODY, compute_signature("s3cret", BODY), None).method == "signature"
+    missing = auth.authenticate(BODY, None, None)
+    assert (missing.accepted, missing.reason) == (False, "missing signature")
+    wrong = auth.authenticate(BODY, compute_signature("other", BODY), None)
+    assert (wrong.accepted, wrong.reason) == (False, "invalid signature")
+
+
+def test_rotation_rereads_the_secret_once_then_rate_limits() -> None:
+    # Given a cached secret and a rotated value in Secrets Manager
+    secrets, clock = FakeSecrets("old"), Clock()
+    auth = WebhookAuthenticator(settings(WEBHOOK_SECRET_ARN=ARN), read_secret=secrets, clock=clock)
+    assert auth.authenticate(BODY, compute_signature("old", BODY), None).accepted
+    secrets.value = "new"
+    # When a delivery signed with the new secret arrives
+    verdict = auth.authenticate(BODY, compute_signature("new", BODY), None)
+    # Then the secret was re-read with force_fetch and the delivery accepted
+    assert verdict.accepted
+    assert secrets.calls.count(True) == 1
+    # And bad signatures do not trigger a forced read more than once per refresh interval
+    for _ in range(5):
+        assert not auth.authenticate(BODY, compute_signature("forged", BODY), None).accepted
+    assert secrets.calls.count(True) == 1
+    clock.now += 61
+    assert not auth.authenticate(BODY, compute_signature("forged", BODY), None).accepted
+    assert secrets.calls.count(True) == 2
+
+
+def test_json_secret_with_previous_secret_and_token() -> None:
+    value = json.dumps({"secret": "current", "previousSecret": "old", "token": "url-token"})
+    auth = WebhookAuthenticator(settings(WEBHOOK_SECRET_ARN=ARN), read_secret=FakeSecrets(value))
+    assert auth.authenticate(BODY, compute_signature("current", BODY), None).accepted
+    assert auth.authenticate(BODY, compute_signature("old", BODY), None).accepted
+    assert auth.authenticate(BODY, None, "url-token").method == "token"
+    assert auth.authenticate(BODY, None, "wrong").reason == "invalid token"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["{not json", json.dumps({"previousSecret": "x"}), json.dumps({"secret": 5})],
+)
+def test_bad_json_secrets_are_config_errors_without_the_value(value: str) -> None:
+    auth = WebhookAuthenticator(settings(WEBHOOK_SECRET_ARN=ARN), read_secret=FakeSecrets(value))
+    with pytest.raises(ConfigError) as info:
+        auth.authenticate(BODY, "sha256=00", None)
+    assert value not in str(info.value)
+
+
+def test_plain_secret_doubles_as_url_token_unless_signatures_are_required() -> None:
+    loose = WebhookAuthenticator(settings(WEBHOOK_SECRET="s3cret"))
+    assert loose.authenticate(BODY, None, "s3cret").method == "token"
+    strict = WebhookAuthenticator(settings(WEBHOOK_SECRET="s3cret", WEBHOOK_REQUIRE_SIGNATURE="true"))
+    verdict = strict.authenticate(BODY, None, "s3cret")
+    assert (verdict.accepted, verdict.reason) == (False, "missing signature")
+
+
+def test_explicit_token_without_secret() -> None:
+    auth = WebhookAuthenticator(settings(WEBHOOK_TOKEN="tok"))
+    assert auth.authenticate(BODY, None, "tok").accepted
+    assert auth.authenticate(BODY, None, None).reason == "missing token"
+    # a signature cannot stand in for the token when no secret is configured
+    assert not auth.authenticate(BODY, compute_signature("tok", BODY), None).accepted
+
+
+def test_token_ignored_when_signatures_are_required(log_records: list[logging.LogRecord]) -> None:
+    auth = WebhookAuthenticator(
+        settings(WEBHOOK_SECRET="s", WEBHOOK_TOKEN="tok", WEBHOOK_REQUIRE_SIGNATURE="true")
+    )
+    assert not auth.authenticate(BODY, None, "tok").accepted
+    assert any("WEBHOOK_TOKEN is ignored" in r.getMessage() for r in log_records)
+
+
+def test_no_secret_accepts_with_one_warning_per_cold_start(log_records: list[logging.LogRecord]) -> None:
+    auth = WebhookAuthenticator(settings())
+    for _ in range(3):
+        verdict = auth.authenticate(BODY, None, None)
+        assert (verdict.accepted, verdict.method) == (True, "none")
+    warnings = [r for r in log_records if "no webhook secret configured" in r.getMessage()]
+    assert len(warnings) == 1
+
+
+def test_required_signature_without_secret_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="WEBHOOK_REQUIRE_SIGNATURE"):
+        WebhookAuthenticator(settings(WEBHOOK_REQUIRE_SIGNATURE="true"))
+
+
+def test_secret_values_never_reach_logs(log_records: list[logging.LogRecord]) -> None:
+    secrets = FakeSecrets(json.dumps({"secret": "very-secret-value", "token": "very-secret-token"}))
+    auth = WebhookAuthenticator(settings(WEBHOOK_SECRET_ARN=ARN), read_secret=secrets)
+    secrets.value = json.dumps({"secret": "rotated-secret-value"})
+    auth.authenticate(BODY, compute_signature("rotated-secret-value", BODY), "very-secret-token")
+    text = " ".join(f"{r.getMessage()} {r.__dict__}" for r in log_records)
+    for value in ("very-secret-value", "very-secret-token", "rotated-secret-value"):
+        assert value not in text
+
+
+def test_settings_validation_names_variables() -> None:
+    with pytest.raises(ConfigError, match="QUEUE_URL"):
+        LiveSettings.from_env({"QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/1/standard"})
+    with pytest.raises(ConfigError, match="MAX_BODY_BYTES"):
+        LiveSettings.from_env({"MAX_BODY_BYTES": str(50 * 1024 * 1024)})
+    live: Any = LiveSettings.from_env({"JIRA_BASE_URL": "https://acme.atlassian.net/"})
+    assert live.jira_base_url == "https://acme.atlassian.net"
