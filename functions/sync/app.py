@@ -41,3 +41,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         )
     )
     return response
+
+
+# Init phase: compile the mapping and make the clients before the first batch waits for them.
+live.warm()

@@ -89,3 +89,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 def _request_id(event: dict[str, Any]) -> str:
     return str((event.get("requestContext") or {}).get("requestId", ""))
+
+
+# Init phase: compile the mapping and make the SQS client before the first delivery waits for them.
+receiver.warm()

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -137,6 +138,26 @@ def test_token_route(serve_env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
         local.drain()
     assert "TES-4" in port.entities("jiraIssue")
     assert os.environ.get("QUEUE_URL") is None  # the server restored the environment
+
+
+def test_stop_releases_everything_start_created(serve_env: dict[str, str], port: PortEmulator) -> None:
+    # Given a server whose sync function wrote to Port (its Port client keeps a pooled connection)
+    before = set(threading.enumerate())
+    local = LocalServer(port=0, retry_delay_seconds=0)
+    body = raw_of(load_fixture("jira-webhooks/webhook-issue-created.json"))
+    with local.running():
+        from emulators.jira import sign
+
+        assert post(local.webhook_url, body, {"X-Hub-Signature": sign(TEST_SECRET, body)})[0] == 202
+        local.drain()
+    assert "TES-41" in port.entities("jiraIssue")
+    # When it has stopped (the Port emulator still runs, and would keep serving an open connection)
+    # Then the handler modules are gone, and every thread it caused ends: nothing holds a connection
+    assert [name for name in sys.modules if name.startswith("jira_port_local_")] == []
+    started = [t for t in threading.enumerate() if t not in before]
+    for thread in started:
+        thread.join(timeout=15)
+    assert [t.name for t in started if t.is_alive()] == []
 
 
 def test_poison_event_is_dead_lettered(serve_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:

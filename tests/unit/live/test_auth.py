@@ -6,10 +6,13 @@ import json
 import logging
 from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 
+from jira_port.cli import main
 from jira_port.errors import ConfigError
-from jira_port.live.auth import WebhookAuthenticator
+from jira_port.live.auth import WebhookAuthenticator, parse_webhook_secret
 from jira_port.live.signature import compute_signature
 from jira_port.settings.live import LiveSettings
 
@@ -149,3 +152,54 @@ def test_settings_validation_names_variables() -> None:
         LiveSettings.from_env({"MAX_BODY_BYTES": str(50 * 1024 * 1024)})
     live: Any = LiveSettings.from_env({"JIRA_BASE_URL": "https://acme.atlassian.net/"})
     assert live.jira_base_url == "https://acme.atlassian.net"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("  plain-key \n", ("plain-key", None, None)),
+        ('{"secret": "now"}', ("now", None, None)),
+        ('{"secret": "now", "previousSecret": "before", "token": "tok"}', ("now", "before", "tok")),
+        ('{"secret": "now", "previousSecret": "", "token": null}', ("now", None, None)),
+    ],
+)
+def test_parse_webhook_secret_forms(raw: str, expected: tuple[str, str | None, str | None]) -> None:
+    parsed = parse_webhook_secret(raw, ARN)
+    assert (parsed.secret, parsed.previous, parsed.token) == expected
+    assert "now" not in repr(parsed) and "plain-key" not in repr(parsed)
+
+
+@pytest.mark.parametrize(
+    ("raw", "names"),
+    [
+        ('{"secret": "k", "previousSecret": 7}', "previousSecret must be a string"),
+        ('{"secret": "k", "token": ["k"]}', "token must be a string"),
+        ('{"previousSecret": "k"}', 'needs a non-empty "secret" key'),
+        ('{"secret": "k"', "does not parse"),
+    ],
+)
+def test_register_webhook_reads_the_secret_with_the_live_parser(
+    raw: str,
+    names: str,
+    aws_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given a webhook secret in Secrets Manager that the webhook function would refuse
+    with mock_aws():
+        arn = boto3.client("secretsmanager").create_secret(Name="hook", SecretString=raw)["ARN"]
+        for name in (
+            "WEBHOOK_SECRET",
+            "JIRA_EMAIL",
+            "JIRA_API_TOKEN",
+            "JIRA_PAT",
+            "JIRA_CREDENTIALS_SECRET_ARN",
+        ):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("WEBHOOK_SECRET_ARN", arn)
+        monkeypatch.setenv("JIRA_BASE_URL", "http://127.0.0.1:9")
+        # When register-webhook runs, then it refuses it too, for the same reason, before calling Jira
+        assert main(["register-webhook", "--url", "https://hooks.example.com/jira"]) == 2
+    err = capsys.readouterr().err
+    assert f"secret {arn}" in err and names in err
+    assert '"k"' not in err

@@ -1,12 +1,11 @@
 """The demo's local world: generated credentials, the process environment it runs under, quiet logs.
 
-Everything here is undone on exit: variables are restored exactly (set, changed or removed), log levels
-and streams are put back, and the function modules ``jira-port serve`` loaded are released.
+Everything here is undone on exit: variables are restored exactly (set, changed or removed), and log
+levels and streams are put back.
 """
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import secrets
@@ -33,8 +32,6 @@ OWNED_NAMES = frozenset(
 )
 # Where the handlers live is a property of the installation, not of a Jira site: keep it.
 KEPT = frozenset({"JIRA_PORT_FUNCTIONS_DIR"})
-# Module names under which ``jira_port.live.local_server.load_function`` imports the handlers.
-FUNCTION_MODULES = ("jira_port_local_webhook_app", "jira_port_local_sync_app")
 
 
 @dataclass(frozen=True)
@@ -132,15 +129,3 @@ def quiet_logs(verbose: bool = False) -> Iterator[None]:
             handler.setStream(stream)
         logger.setLevel(level)
         werkzeug.setLevel(werkzeug_level)
-
-
-def release_function_modules() -> None:
-    """Drop the handler modules ``jira-port serve`` loaded, with the clients they built.
-
-    The sync function keeps its Port client (and a keep-alive connection to the local Port) in a
-    module global, as a warm Lambda container does; ``LocalServer.stop()`` leaves the module in
-    ``sys.modules``. Releasing it closes that connection, so no server thread outlives the demo.
-    """
-    for name in FUNCTION_MODULES:
-        sys.modules.pop(name, None)
-    gc.collect()

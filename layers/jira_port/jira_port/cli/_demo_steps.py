@@ -164,13 +164,11 @@ class Demo:
             )
 
     def _serve(self) -> LocalServer:
-        from jira_port.cli._demo_sites import release_function_modules
         from jira_port.jira import JiraClient
         from jira_port.live.local_server import LocalServer
 
         with self.steps.step("jira-port serve", "jira-port serve (the live path)"):
             server = LocalServer(port=0)
-            self.stack.callback(release_function_modules)
             self.stack.enter_context(server.running())
             self.report.urls["serve"] = server.webhook_url
             self.steps.say(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from jira_port.cli import EXIT_FAILED, EXIT_OK
@@ -32,8 +31,9 @@ def register(subparsers: SubParsers) -> None:
 
 
 def _secret() -> str | None:
-    """The secret the webhook Lambda verifies with: ``WEBHOOK_SECRET`` or the ``WEBHOOK_SECRET_ARN`` secret
-    (a plain string, or JSON whose ``secret`` key is the current one, as the live path reads it)."""
+    """The secret the webhook Lambda verifies with: ``WEBHOOK_SECRET`` or the current key of the
+    ``WEBHOOK_SECRET_ARN`` secret, parsed exactly as the live path parses it."""
+    from jira_port.live.auth import parse_webhook_secret
     from jira_port.secrets import get_secret_string
     from jira_port.settings.jira import WebhookRegistrationSettings
 
@@ -42,17 +42,7 @@ def _secret() -> str | None:
         return settings.secret.get_secret_value()
     if not settings.secret_arn:
         return None
-    raw = get_secret_string(settings.secret_arn).strip()
-    if not raw.startswith("{"):
-        return raw
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise ConfigError(f"secret {settings.secret_arn} looks like JSON but does not parse") from None
-    value = data.get("secret") if isinstance(data, dict) else None
-    if not isinstance(value, str) or not value:
-        raise ConfigError(f'secret {settings.secret_arn}: the JSON form needs a non-empty "secret" key')
-    return value
+    return parse_webhook_secret(get_secret_string(settings.secret_arn), settings.secret_arn).secret or None
 
 
 def _run(args: argparse.Namespace) -> int:

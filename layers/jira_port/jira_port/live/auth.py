@@ -5,7 +5,8 @@ The secret behind ``WEBHOOK_SECRET_ARN`` is either the plain signing key, or a J
 signed with the old key valid while Jira's webhook is switched over, ``token`` is the URL token for
 Data Center before 10. When a signature fails against the cached secret, the secret is re-read once
 (at most every ``WEBHOOK_SECRET_REFRESH_SECONDS``) before the delivery is rejected, so a rotation
-needs no redeploy.
+needs no redeploy. ``parse_webhook_secret`` reads that value; ``jira-port register-webhook`` uses it too,
+so Jira signs with exactly the key the webhook function verifies.
 """
 
 from __future__ import annotations
@@ -23,6 +24,18 @@ from jira_port.secrets import get_secret_string
 from jira_port.settings.live import LiveSettings
 
 SecretReader = Callable[..., str]
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSecret:
+    """The parsed webhook secret: the current signing key, the previous one and the URL token (if set)."""
+
+    secret: str
+    previous: str | None = None
+    token: str | None = None
+
+    def __repr__(self) -> str:
+        return "WebhookSecret(<redacted>)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +113,10 @@ class WebhookAuthenticator:
             return self._cached
 
     def _from_secret(self, raw: str, arn: str) -> Credentials:
-        secret, previous, token = _parse_secret(raw, arn)
-        secrets = tuple(s.encode() for s in (secret, previous) if s)
-        explicit = token.encode() if token else None
-        return Credentials(secrets, self._configured_token(secret.encode(), explicit))
+        parsed = parse_webhook_secret(raw, arn)
+        secrets = tuple(s.encode() for s in (parsed.secret, parsed.previous) if s)
+        explicit = parsed.token.encode() if parsed.token else None
+        return Credentials(secrets, self._configured_token(parsed.secret.encode(), explicit))
 
     def _configured_token(self, secret: bytes, from_secret: bytes | None = None) -> bytes | None:
         if self._settings.require_signature:
@@ -149,23 +162,26 @@ def _check(credentials: Credentials, body: bytes, signature: str | None, token: 
     return AuthResult(False, "token", "missing token")
 
 
-def _parse_secret(raw: str, arn: str) -> tuple[str, str | None, str | None]:
-    """(secret, previousSecret, token) from a plain-string or JSON secret; never echoes the value."""
+def parse_webhook_secret(raw: str, source: str) -> WebhookSecret:
+    """Parse a webhook secret value: a plain string (the signing key; may be empty) or the JSON object
+    ``{"secret": ..., "previousSecret"?: ..., "token"?: ...}``. ``source`` (e.g. the secret's ARN) names
+    it in the ``ConfigError`` a malformed value raises; the value itself is never echoed."""
     text = raw.strip()
     if not text.startswith("{"):
-        return text, None, None
+        return WebhookSecret(text)
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
-        raise ConfigError(f"secret {arn} looks like JSON but does not parse") from None
+        raise ConfigError(f"secret {source} looks like JSON but does not parse") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"secret {arn} must be a string or a JSON object")
+        raise ConfigError(f"secret {source} must be a string or a JSON object")
     values: list[str | None] = []
     for key in ("secret", "previousSecret", "token"):
         value = data.get(key)
         if value is not None and not isinstance(value, str):
-            raise ConfigError(f"secret {arn}: {key} must be a string")
+            raise ConfigError(f"secret {source}: {key} must be a string")
         values.append(value or None)
-    if values[0] is None:
-        raise ConfigError(f'secret {arn}: the JSON form needs a non-empty "secret" key')
-    return values[0], values[1], values[2]
+    secret, previous, token = values
+    if secret is None:
+        raise ConfigError(f'secret {source}: the JSON form needs a non-empty "secret" key')
+    return WebhookSecret(secret, previous, token)

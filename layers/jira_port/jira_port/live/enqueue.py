@@ -44,6 +44,12 @@ class Enqueuer:
         self._payloads = payloads
         self._max_message_bytes = max_message_bytes
 
+    def close(self) -> None:
+        """Release the SQS client's connections, and the payload store's."""
+        self._sqs.close()
+        if self._payloads is not None:
+            self._payloads.close()
+
     def enqueue(self, envelope: Envelope, *, request_id: str) -> EnqueueResult:
         """Store the envelope durably or raise ``EnqueueError`` (never a silent loss)."""
         text = envelope.to_json()

@@ -23,6 +23,8 @@ _DROPPED_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-amz-security-token"}
 )
 _DROPPED_PREFIXES = ("x-hub-signature", "x-jira-port-")
+SOURCE_HEADER = "x-jira-port-source"
+LIVE_SOURCE = "webhook"
 
 
 class EnvelopeError(JiraPortError):
@@ -149,6 +151,13 @@ def safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
         if key in _DROPPED_HEADERS or key.startswith(_DROPPED_PREFIXES):
             continue
         out[key] = value
+    return out
+
+
+def mapping_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers the mapping sees: safe, lower-cased, marked as coming from a live webhook."""
+    out = safe_headers(headers)
+    out[SOURCE_HEADER] = LIVE_SOURCE
     return out
 
 

@@ -86,6 +86,10 @@ class VersionGuard:
         self._clock = clock
         self._sleep = sleep
 
+    def close(self) -> None:
+        """Release the DynamoDB client's connections."""
+        self._ddb.close()
+
     def current(self, blueprint: str, identifier: str) -> GuardState | None:
         """The recorded state of an entity, or ``None`` if nothing was recorded (or it expired)."""
         response = self._ddb.get_item(

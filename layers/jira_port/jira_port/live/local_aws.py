@@ -14,6 +14,7 @@ import json
 import logging
 import threading
 import urllib.request
+from contextlib import closing
 from functools import cache
 from typing import Any
 
@@ -57,11 +58,15 @@ class LocalAws:
         )
         self._thread.start()
         self.endpoint = f"http://127.0.0.1:{self._server.server_port}"
-        # moto keeps its state per process: start from a clean slate even after an earlier server.
-        reset = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")  # noqa: S310
-        with urllib.request.urlopen(reset, timeout=10):  # noqa: S310 - our own loopback server
-            pass
-        self._create_resources()
+        try:
+            # moto keeps its state per process: start from a clean slate even after an earlier server.
+            reset = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")  # noqa: S310
+            with urllib.request.urlopen(reset, timeout=10):  # noqa: S310 - our own loopback server
+                pass
+            self._create_resources()
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         """Stop the server (the next start resets moto's state)."""
@@ -90,7 +95,13 @@ class LocalAws:
         )
 
     def _create_resources(self) -> None:
-        sqs = self.client("sqs")
+        with closing(self.client("sqs")) as sqs, closing(self.client("s3")) as s3:
+            self._create_queues(sqs)
+            s3.create_bucket(Bucket=BUCKET)
+        with closing(self.client("dynamodb")) as ddb:
+            self._create_table(ddb)
+
+    def _create_queues(self, sqs: Any) -> None:
         self.dlq_url = sqs.create_queue(
             QueueName=DLQ_NAME, Attributes={"FifoQueue": "true", "MessageRetentionPeriod": "1209600"}
         )["QueueUrl"]
@@ -108,8 +119,9 @@ class LocalAws:
                 "RedrivePolicy": json.dumps(redrive),
             },
         )["QueueUrl"]
-        self.client("s3").create_bucket(Bucket=BUCKET)
-        ddb = self.client("dynamodb")
+
+    @staticmethod
+    def _create_table(ddb: Any) -> None:
         ddb.create_table(
             TableName=TABLE,
             BillingMode="PAY_PER_REQUEST",

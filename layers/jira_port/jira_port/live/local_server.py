@@ -8,7 +8,9 @@ Each function runs one invocation at a time, like one warm Lambda container. ``G
 reports queue depths.
 
 Programmatic use: ``with LocalServer(port=0).running() as url: ...; server.drain()``. The server sets
-the endpoint and resource variables in ``os.environ`` while it runs (one server per process).
+the endpoint and resource variables in ``os.environ`` while it runs (one server per process). ``stop``
+releases everything ``start`` made: the handler modules (and the clients their cold start built, such
+as the sync function's pooled connection to Port), the AWS clients, the threads and the environment.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import re
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
@@ -32,6 +34,7 @@ import boto3
 
 from jira_port.errors import ConfigError
 from jira_port.live.lambda_events import LocalLambdaContext, http_api_event
+from jira_port.live.lazy import Lazy
 from jira_port.live.local_aws import LocalAws
 from jira_port.live.sqs_poller import SqsPoller
 from jira_port.observability import logger
@@ -61,6 +64,15 @@ def load_function(name: str, directory: Path) -> ModuleType:
     return module
 
 
+def unload_function(module: ModuleType) -> None:
+    """Undo ``load_function``: close what the handler built (every ``Lazy`` it holds), forget the module."""
+    for value in list(vars(module).values()):
+        if isinstance(value, Lazy):
+            value.close()
+    if sys.modules.get(module.__name__) is module:
+        del sys.modules[module.__name__]
+
+
 class LocalServer:
     """Both functions, a local queue and a local HTTP front door."""
 
@@ -80,7 +92,9 @@ class LocalServer:
         self._http: ThreadingHTTPServer | None = None
         self._http_thread: threading.Thread | None = None
         self._poller: SqsPoller | None = None
+        self._sqs: Any = None
         self._webhook: ModuleType | None = None
+        self._sync: ModuleType | None = None
         self._webhook_lock = threading.Lock()
         self._saved_env: dict[str, str | None] = {}
 
@@ -101,10 +115,11 @@ class LocalServer:
             self._set_env(self.aws.env())
             directory = functions_dir()
             self._webhook = load_function("webhook", directory)
-            sync = load_function("sync", directory)
+            self._sync = sync = load_function("sync", directory)
+            self._sqs = self.aws.client("sqs")
             delay = self._retry_delay
             self._poller = SqsPoller(
-                self.aws.client("sqs"),
+                self._sqs,
                 self.aws.queue_url,
                 sync.lambda_handler,
                 visibility_timeout=self.aws.visibility_timeout,
@@ -115,8 +130,7 @@ class LocalServer:
             self._http.owner = self  # type: ignore[attr-defined]
             self.port = self._http.server_address[1]
         except BaseException:
-            self._restore_env()
-            self.aws.stop()
+            self._release()
             raise
         self._poller.start()
         self._http_thread = threading.Thread(
@@ -130,19 +144,29 @@ class LocalServer:
         return self.url
 
     def stop(self) -> None:
-        """Stop accepting requests, stop the poller and moto, restore the environment."""
-        if self._http is not None:
+        """Stop accepting requests and the poller, release the handlers and their clients, stop moto and
+        restore the environment."""
+        if self._http is not None and self._http_thread is not None:
             self._http.shutdown()
-            self._http.server_close()
-            self._http = None
-        if self._http_thread is not None:
             self._http_thread.join()
             self._http_thread = None
         if self._poller is not None:
             self._poller.stop()
-            self._poller = None
-        self.aws.stop()
-        self._restore_env()
+        self._release()
+
+    def _release(self) -> None:
+        # Every step runs even when one fails (ExitStack: last registered runs first).
+        with ExitStack() as cleanup:
+            cleanup.callback(self._restore_env)
+            cleanup.callback(self.aws.stop)
+            if self._sqs is not None:
+                cleanup.callback(self._sqs.close)
+            for module in (self._sync, self._webhook):
+                if module is not None:
+                    cleanup.callback(unload_function, module)
+            if self._http is not None:
+                cleanup.callback(self._http.server_close)
+            self._http = self._poller = self._sqs = self._webhook = self._sync = None
 
     @contextmanager
     def running(self) -> Iterator[str]:
@@ -180,14 +204,14 @@ class LocalServer:
 
     def dead_letter_count(self) -> int:
         """Messages in the DLQ."""
-        attrs = self.aws.client("sqs").get_queue_attributes(
+        attrs = self._client().get_queue_attributes(
             QueueUrl=self.aws.dlq_url, AttributeNames=["ApproximateNumberOfMessages"]
         )
         return int(attrs["Attributes"]["ApproximateNumberOfMessages"])
 
     def dead_letters(self) -> list[dict[str, Any]]:
         """Envelopes of the DLQ's first messages (up to 10, peeked: they stay in the DLQ)."""
-        sqs = self.aws.client("sqs")
+        sqs = self._client()
         messages = sqs.receive_message(
             QueueUrl=self.aws.dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=30
         ).get("Messages", [])
@@ -196,6 +220,11 @@ class LocalServer:
                 QueueUrl=self.aws.dlq_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
             )
         return [json.loads(m["Body"]) for m in messages]
+
+    def _client(self) -> Any:
+        if self._sqs is None:
+            raise RuntimeError("the server is not running")
+        return self._sqs
 
     def invoke_webhook(self, event: dict[str, Any]) -> dict[str, Any]:
         """Run the webhook handler on one HTTP API event (one invocation at a time)."""

@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from jira_port.errors import JiraPortError
 from jira_port.live.envelope import PayloadPointer
+from jira_port.live.lazy import Lazy
 from jira_port.observability import logger
 
 if TYPE_CHECKING:
@@ -34,11 +35,27 @@ class PayloadCorruptError(JiraPortError):
 
 
 class PayloadStore:
-    """Put, get and delete oversized webhook bodies in ``bucket``."""
+    """Put, get and delete oversized webhook bodies in ``bucket``.
 
-    def __init__(self, s3: S3Client, bucket: str) -> None:
-        self._s3 = s3
+    ``s3`` may be a ``Lazy`` client: most deliveries never need S3, and making the client costs cold start.
+    The store owns the client: ``close`` releases it.
+    """
+
+    def __init__(self, s3: S3Client | Lazy[S3Client], bucket: str) -> None:
+        if isinstance(s3, Lazy):
+            self._client = s3
+        else:
+            self._client = Lazy(lambda: s3)
+            self._client()  # a given client counts as made: close() releases it
         self.bucket = bucket
+
+    @property
+    def _s3(self) -> S3Client:
+        return self._client()
+
+    def close(self) -> None:
+        """Release the S3 client's connections (if the client was ever made)."""
+        self._client.close()
 
     def put(self, raw: bytes, *, dedupe_id: str, request_id: str) -> PayloadPointer:
         """Store ``raw`` and return its pointer (botocore errors propagate: the caller answers 503)."""

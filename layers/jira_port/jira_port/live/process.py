@@ -24,11 +24,10 @@ from typing import Any, NoReturn
 
 from jira_port.actions import Action
 from jira_port.errors import JiraPortError
-from jira_port.live.envelope import Envelope, EnvelopeError
+from jira_port.live.envelope import Envelope, EnvelopeError, mapping_headers
 from jira_port.live.guard import VersionGuard
 from jira_port.live.payloads import PayloadCorruptError, PayloadMissingError, PayloadStore
 from jira_port.live.protocols import ApplyActions, EventMapping
-from jira_port.live.receive import mapping_headers
 from jira_port.live.versions import action_version
 from jira_port.observability import MetricUnit, logger, metrics, tracer
 
@@ -72,6 +71,15 @@ class LiveProcessor:
         self._guard = guard
         self._payloads = payloads
         self._jira_base_url = jira_base_url
+
+    def close(self) -> None:
+        """Release the clients it holds: DynamoDB, S3, and the Port client when ``apply`` has ``close()``."""
+        self._guard.close()
+        if self._payloads is not None:
+            self._payloads.close()
+        close = getattr(self._apply, "close", None)
+        if callable(close):
+            close()
 
     def process_record(
         self, message: str, *, message_id: str | None = None, receive_count: int | None = None

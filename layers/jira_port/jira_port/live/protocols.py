@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from jira_port.actions import Action
-from jira_port.port.errors import EntityFailure
+
+if TYPE_CHECKING:
+    from jira_port.port.errors import EntityFailure
 
 
 class EventMapping(Protocol):

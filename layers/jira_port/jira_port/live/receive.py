@@ -16,15 +16,12 @@ from typing import Any
 
 from jira_port.live.auth import WebhookAuthenticator
 from jira_port.live.enqueue import EnqueueError, Enqueuer
-from jira_port.live.envelope import TOKEN_PARAM, Envelope, safe_headers
+from jira_port.live.envelope import LIVE_SOURCE, SOURCE_HEADER, TOKEN_PARAM, Envelope, mapping_headers
 from jira_port.live.grouping import IDENTIFIER_HEADER, deduplication_id, message_group_id
 from jira_port.live.protocols import EventMapping
 from jira_port.live.signature import SIGNATURE_HEADER
 from jira_port.observability import MetricUnit, logger, metrics, tracer
 from jira_port.settings.live import LiveSettings
-
-SOURCE_HEADER = "x-jira-port-source"
-LIVE_SOURCE = "webhook"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,13 +30,6 @@ class WebhookResponse:
 
     status: int
     body: dict[str, Any] = field(default_factory=dict)
-
-
-def mapping_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """The headers the mapping sees: safe, lower-cased, marked as coming from a live webhook."""
-    out = safe_headers(headers)
-    out[SOURCE_HEADER] = LIVE_SOURCE
-    return out
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
@@ -67,6 +57,10 @@ class WebhookReceiver:
         self._mapping = mapping
         self._enqueuer = enqueuer
         self._clock = clock
+
+    def close(self) -> None:
+        """Release the AWS clients the enqueuer holds."""
+        self._enqueuer.close()
 
     @tracer.capture_method(capture_response=False)
     def receive(

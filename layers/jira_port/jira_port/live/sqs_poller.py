@@ -6,6 +6,11 @@ messages the handler did not report, and makes the reported ones visible again a
 (Lambda waits for the queue's visibility timeout instead; a shorter delay keeps local runs quick). The
 queue's redrive policy moves a message to the DLQ once it was received ``maxReceiveCount`` times. A
 handler that raises fails the whole batch, like a function error.
+
+The background thread long-polls (``WaitTimeSeconds``), so a delivery is picked up as soon as it is
+queued. One moto quirk shapes the loop: a long poll on a queue whose visible messages all belong to a
+message group still in flight or backing off spins in moto until the wait ends, so while such blocked
+messages exist the thread waits briefly between short polls instead.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.literals import QueueAttributeFilterType
 
 SyncHandler = Callable[[dict[str, Any], Any], Any]
+MAX_WAIT_SECONDS = 20  # SQS's limit for WaitTimeSeconds
+BLOCKED_WAIT_SECONDS = 0.2
 _DEPTH_ATTRIBUTES: list[QueueAttributeFilterType] = [
     "ApproximateNumberOfMessages",
     "ApproximateNumberOfMessagesNotVisible",
@@ -95,6 +102,13 @@ class SqsPoller:
                 self._idle.notify_all()
         return len(messages)
 
+    def visible(self) -> int:
+        """Messages ready to be received now, by SQS's approximate count (blocked FIFO groups included)."""
+        attrs = self._sqs.get_queue_attributes(
+            QueueUrl=self._queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+        )
+        return int(attrs["Attributes"].get("ApproximateNumberOfMessages", "0"))
+
     def depth(self) -> int:
         """Messages visible, in flight or delayed (SQS's approximate counts)."""
         attrs = self._sqs.get_queue_attributes(
@@ -115,7 +129,10 @@ class SqsPoller:
             self._stop.wait(idle_wait)
 
     def start(self, wait_seconds: int = 1) -> None:
-        """Poll in a background thread (long polling) until ``stop``."""
+        """Poll in a background thread until ``stop``, long-polling ``wait_seconds`` (1-20) at a time: a
+        message is received as soon as it is sent, and ``stop`` returns within one wait."""
+        if not 1 <= wait_seconds <= MAX_WAIT_SECONDS:
+            raise ValueError(f"wait_seconds must be between 1 and {MAX_WAIT_SECONDS}")
         self._stop.clear()
         self._thread = threading.Thread(
             target=self._loop, args=(wait_seconds,), name="sqs-poller", daemon=True
@@ -123,7 +140,7 @@ class SqsPoller:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop the background thread after its current receive (at most one long-poll wait)."""
+        """Stop the background thread after its current receive or batch (at most one long-poll wait)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
@@ -156,11 +173,13 @@ class SqsPoller:
                 self._idle.wait(0.25 if left is None else min(left, 0.25))
         return True
 
-    def _loop(self, idle_wait: float) -> None:
+    def _loop(self, wait_seconds: int) -> None:
         while not self._stop.is_set():
             try:
-                if not self.poll_once():
-                    self._stop.wait(idle_wait)
+                if not self.visible():
+                    self.poll_once(wait_seconds)  # returns as soon as a message is sent
+                elif not self.poll_once():
+                    self._stop.wait(BLOCKED_WAIT_SECONDS)  # only blocked messages: see the module docstring
             except Exception:
                 logger.exception("local SQS poller failed; retrying")
                 self._stop.wait(1.0)

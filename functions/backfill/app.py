@@ -1,0 +1,39 @@
+"""Backfill function: ``{"mode": "incremental" | "full", "runId"?: ...}`` from EventBridge Scheduler,
+a manual invoke, or its own continuation. All logic lives in ``jira_port.backfill``.
+
+Returns the run summary (``ok`` false when Port rejected entities, a partition failed or
+reconciliation was refused; null while the run continues in a fresh invocation).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from jira_port.backfill.service import BackfillRequest, BackfillService
+from jira_port.backfill.telemetry import publish_metrics
+from jira_port.backfill.wiring import build_service, require_lambda_env
+from jira_port.live.factory import Lazy
+from jira_port.observability import logger, metrics, tracer
+
+
+def _build() -> BackfillService:
+    require_lambda_env()
+    return build_service()
+
+
+service: Lazy[BackfillService] = Lazy(_build)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Validate the input, run one invocation of the backfill, publish its metrics."""
+    request = BackfillRequest.parse(event)
+    started = time.monotonic()
+    summary = service().invoke(request, context.get_remaining_time_in_millis)
+    publish_metrics(summary, time.monotonic() - started)
+    return summary.to_dict()
