@@ -1,0 +1,299 @@
+"""The pipelined issue pass: several partitions paged concurrently, each page written while the next is read.
+
+Per partition, one reader thread loops: fetch page k+1 → map it → hand it to the writer pool → wait for
+page k's writes → save page k's seen identifiers, then its cursor. So the next Jira request overlaps the
+current Port writes, cursors are saved strictly in page order and only after the page's writes
+completed (a crash re-reads at most the pages in flight, never skips one), and at most two pages per
+partition are held in memory (flat memory whatever the issue count).
+
+Stopping (time budget or another partition's fatal error): readers take no new page, finish the
+writes in flight and save their cursors. A partition whose Jira requests fail (after the client's
+retries) keeps its cursor and is retried by a later invocation, up to ``max_attempts``; a permanent
+error (e.g. 400 on its JQL) marks it failed. Any other exception is fatal: it stops the pass and is
+re-raised once every partition has saved what it completed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import requests
+
+from jira_port.backfill.deps import IssuePageLike, JiraSource
+from jira_port.backfill.mapper import BackfillMapper, MappedPage
+from jira_port.backfill.model import PartitionState, RunState, Tally
+from jira_port.backfill.state import BackfillStore, RunLock
+from jira_port.backfill.writer import PageWriter
+from jira_port.errors import ConfigError, JiraPortError
+from jira_port.observability import logger
+from jira_port.transport import RetriesExhaustedError
+
+
+def now_ms() -> int:
+    """Wall-clock epoch milliseconds (the version stamp of what is read now)."""
+    return time.time_ns() // 1_000_000
+
+
+class Deadline:
+    """Whether the invocation must stop taking new work (``remaining_ms`` below the safety margin)."""
+
+    def __init__(self, remaining_ms: Callable[[], int] | None, margin_seconds: float) -> None:
+        self._remaining_ms = remaining_ms
+        self.margin_ms = int(margin_seconds * 1000)
+
+    def expired(self) -> bool:
+        """True once less than the margin is left (never without a time limit)."""
+        return self._remaining_ms is not None and self._remaining_ms() < self.margin_ms
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A progress snapshot for the CLI bar."""
+
+    issues: int
+    pages: int
+    partitions_done: int
+    partitions_total: int
+    elapsed_seconds: float
+
+
+ProgressListener = Callable[[Progress], None]
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineOptions:
+    """Paging and concurrency options of the issue pass."""
+
+    concurrency: int = 8
+    fields: list[str] | None = None
+    expand: str | None = None
+    page_size: int | None = None
+    max_attempts: int = 3
+    record_seen: bool = True
+
+
+@dataclass(slots=True)
+class _InFlight:
+    future: Future[Tally]
+    mapped: MappedPage
+    cursor: dict[str, object] | None
+    issues: int
+
+
+@dataclass(slots=True)
+class _Shared:
+    tally: Tally = field(default_factory=Tally)
+    partitions_done: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class _FetchFailed(Exception):
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _partition_error(exc: BaseException) -> bool:
+    """Errors that belong to one partition's Jira requests (the rest are fatal)."""
+    if isinstance(exc, ConfigError):
+        return False
+    return isinstance(exc, JiraPortError | RetriesExhaustedError | requests.RequestException)
+
+
+def _transient(exc: BaseException) -> bool:
+    return bool(getattr(exc, "transient", False)) or isinstance(
+        exc, RetriesExhaustedError | requests.RequestException
+    )
+
+
+class IssuePipeline:
+    """Runs the pending partitions of ``run`` until done, stopped, or a fatal error."""
+
+    def __init__(
+        self,
+        *,
+        jira: JiraSource,
+        mapper: BackfillMapper,
+        writer: PageWriter,
+        store: BackfillStore,
+        run: RunState,
+        deadline: Deadline,
+        options: PipelineOptions,
+        lock: RunLock | None = None,
+        progress: ProgressListener | None = None,
+    ) -> None:
+        self.jira = jira
+        self.mapper = mapper
+        self.writer = writer
+        self.store = store
+        self.run_state = run
+        self.deadline = deadline
+        self.options = options
+        self.lock = lock
+        self.progress = progress
+        self._stop = threading.Event()
+        self._shared = _Shared()
+        self._started = time.monotonic()
+        self._total = 0
+        self._writers: ThreadPoolExecutor | None = None
+
+    def run(self, partitions: list[PartitionState]) -> Tally:
+        """Process every pending partition; returns this invocation's tally. Re-raises a fatal error."""
+        todo = [p for p in partitions if p.status == "pending"]
+        self._total = len(partitions)
+        self._shared.partitions_done = len(partitions) - len(todo)
+        if not todo:
+            return self._shared.tally
+        workers = max(1, min(self.options.concurrency, len(todo)))
+        fatal: BaseException | None = None
+        with (
+            ThreadPoolExecutor(workers, thread_name_prefix="backfill-read") as readers,
+            ThreadPoolExecutor(workers, thread_name_prefix="backfill-write") as writers,
+        ):
+            self._writers = writers
+            futures = [readers.submit(self._drive, p) for p in todo]
+            for future in futures:
+                try:
+                    future.result()
+                except BaseException as exc:  # re-raised below once all partitions stopped
+                    self._stop.set()
+                    fatal = fatal or exc
+        if fatal is not None:
+            raise fatal
+        return self._shared.tally
+
+    def stopping(self) -> bool:
+        """Whether readers must take no new page."""
+        return self._stop.is_set() or self.deadline.expired()
+
+    def _drive(self, partition: PartitionState) -> None:
+        if self.stopping():
+            return
+        try:
+            pages = iter(
+                self.jira.iter_issue_pages(
+                    partition.jql,
+                    fields=self.options.fields,
+                    expand=self.options.expand,
+                    page_size=self.options.page_size,
+                    cursor=partition.cursor,
+                )
+            )
+            self._pump(partition, pages)
+        except _FetchFailed as failed:
+            self._record_failure(partition, failed.cause)
+        except BaseException:
+            self._stop.set()
+            raise
+
+    def _pump(self, partition: PartitionState, pages: Iterator[IssuePageLike]) -> None:
+        pending: _InFlight | None = None
+        broken = False  # a commit failed: committing a later page would skip the failed one
+        try:
+            while not self.stopping():
+                read_at = now_ms()
+                page = self._fetch(pages)
+                if page is None:  # the iterator ended: whatever is in flight was the last page
+                    if pending is None:
+                        self._finish_empty(partition)
+                    else:
+                        pending.cursor = None
+                    break
+                mapped = self.mapper.map_issues(page.issues, read_at)
+                assert self._writers is not None
+                future = self._writers.submit(self.writer.write, mapped.actions, read_at)
+                previous, pending = pending, _InFlight(future, mapped, page.cursor, len(page.issues))
+                if previous is not None:
+                    broken = True
+                    self._commit(partition, previous)
+                    broken = False
+                if page.cursor is None:
+                    break
+        finally:
+            if pending is not None and not broken:
+                self._commit(partition, pending)
+
+    @staticmethod
+    def _fetch(pages: Iterator[IssuePageLike]) -> IssuePageLike | None:
+        try:
+            return next(pages)
+        except StopIteration:
+            return None
+        except BaseException as exc:
+            if _partition_error(exc):
+                raise _FetchFailed(exc) from exc
+            raise
+
+    def _commit(self, partition: PartitionState, inflight: _InFlight) -> None:
+        tally = inflight.future.result()
+        tally.pages = 1
+        tally.items = inflight.issues
+        if self.options.record_seen:
+            self.store.save_seen(self.run_state, partition.key, partition.tally.pages, inflight.mapped.seen)
+        partition.tally.add(tally)
+        partition.cursor = inflight.cursor
+        if inflight.cursor is None:
+            partition.status = "done"
+            partition.error = None
+        self.store.save_partition(self.run_state, partition)
+        if self.lock is not None:
+            self.lock.renew()
+        logger.info(
+            "backfill page written",
+            extra={
+                "run_id": self.run_state.run_id,
+                "partition": partition.key,
+                "page": partition.tally.pages,
+                "issues": tally.items,
+                "upserted": tally.upserted,
+                "rejected": tally.rejected,
+                "skipped_newer": tally.skipped_newer,
+                "partition_done": partition.status == "done",
+            },
+        )
+        self._report(tally, partition.status == "done")
+
+    def _finish_empty(self, partition: PartitionState) -> None:
+        partition.status = "done"
+        partition.error = None
+        self.store.save_partition(self.run_state, partition)
+        self._report(Tally(), True)
+
+    def _record_failure(self, partition: PartitionState, exc: BaseException) -> None:
+        partition.attempts += 1
+        partition.error = f"{type(exc).__name__}: {exc}"[:500]
+        permanent = not _transient(exc)
+        if permanent or partition.attempts >= self.options.max_attempts:
+            partition.status = "failed"
+        self.store.save_partition(self.run_state, partition)
+        logger.warning(
+            "backfill partition failed",
+            extra={
+                "run_id": self.run_state.run_id,
+                "partition": partition.key,
+                "attempts": partition.attempts,
+                "will_retry": partition.status == "pending",
+                "error": partition.error,
+            },
+        )
+        if partition.status == "failed":
+            self._report(Tally(), True)
+
+    def _report(self, tally: Tally, finished: bool) -> None:
+        with self._shared.lock:
+            self._shared.tally.add(tally)
+            if finished:
+                self._shared.partitions_done += 1
+            snapshot = Progress(
+                issues=self._shared.tally.items,
+                pages=self._shared.tally.pages,
+                partitions_done=self._shared.partitions_done,
+                partitions_total=self._total,
+                elapsed_seconds=time.monotonic() - self._started,
+            )
+        if self.progress is not None:
+            self.progress(snapshot)

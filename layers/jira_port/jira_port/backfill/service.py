@@ -1,0 +1,296 @@
+"""One backfill invocation: take the lock, resume or start the run, work until done or out of time.
+
+A run moves through the phases ``projects`` → ``issues`` → (``reconcile``) → ``done`` and may span
+many invocations. Out of time, the invocation hands the lock to the run's next invocation and starts
+it through the ``Continuation``; a crash leaves the saved cursors, and whichever invocation next
+gets the lock for that mode resumes the unfinished run.
+
+Decisions:
+- One lock for every mode: a full and an incremental run never write at the same time.
+- An invocation without ``runId`` first resumes any unfinished run (of either mode), so an
+  interrupted run never waits for its own, possibly weekly, schedule.
+- An incremental run with no earlier successful run is a full pass without reconciliation.
+- Only a successful run moves the incremental watermark, so what a failed run missed (e.g. entities
+  a blueprint rejected) is read again by the next run once the cause is fixed.
+- Reconciliation runs only after a clean full pass (no rejection, no failed partition).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from jira_port.backfill.continuation import Continuation
+from jira_port.backfill.deps import JiraSource, PortCatalog, VersionGuardLike
+from jira_port.backfill.mapper import BackfillMapper
+from jira_port.backfill.model import MODES, Mode, RunState, Tally
+from jira_port.backfill.partitions import (
+    PROJECTS_KEY,
+    account_timezone,
+    incremental_partition,
+    jql_since,
+    project_partitions,
+)
+from jira_port.backfill.reconcile import SeenIndex, reconcile
+from jira_port.backfill.runner import Deadline, IssuePipeline, PipelineOptions, ProgressListener, now_ms
+from jira_port.backfill.state import BackfillStore, RunLock
+from jira_port.backfill.summary import BackfillSummary, Status, verdict
+from jira_port.backfill.writer import PageWriter
+from jira_port.errors import ConfigError, JiraPortError
+from jira_port.observability import logger
+from jira_port.settings.backfill import BackfillSettings
+
+
+class InvalidRequestError(JiraPortError):
+    """The invocation input is not ``{"mode": "full" | "incremental", "runId"?: str}``."""
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillRequest:
+    """A validated invocation input."""
+
+    mode: Mode
+    run_id: str | None = None
+
+    @classmethod
+    def parse(cls, event: Any) -> BackfillRequest:
+        """Validate a scheduler / manual / continuation input; raises ``InvalidRequestError``."""
+        if not isinstance(event, dict):
+            raise InvalidRequestError('backfill input must be a JSON object like {"mode": "incremental"}')
+        unknown = sorted(set(event) - {"mode", "runId"})
+        if unknown:
+            raise InvalidRequestError(f"unknown backfill input keys: {', '.join(map(str, unknown))}")
+        mode = event.get("mode")
+        if mode not in MODES:
+            raise InvalidRequestError(f"backfill mode must be one of {', '.join(MODES)}, got {mode!r}"[:200])
+        run_id = event.get("runId")
+        if run_id is not None and (not isinstance(run_id, str) or not 0 < len(run_id) <= 100):
+            raise InvalidRequestError("runId must be a non-empty string of at most 100 characters")
+        return cls(mode=mode, run_id=run_id)
+
+    def payload(self, run_id: str) -> dict[str, str]:
+        """The continuation input for ``run_id``."""
+        return {"mode": self.mode, "runId": run_id}
+
+
+@dataclass(slots=True)
+class BackfillDeps:
+    """Everything an invocation works with (built from the environment by ``wiring``)."""
+
+    jira: JiraSource
+    mapper: BackfillMapper
+    writer: PageWriter
+    store: BackfillStore
+    continuation: Continuation
+    settings: BackfillSettings
+    scope: str
+    options: PipelineOptions
+    port: PortCatalog | None = None
+    guard: VersionGuardLike | None = None
+    progress: ProgressListener | None = None
+    reconcile_enabled: bool = True
+
+
+def new_run_id() -> str:
+    """Time-sortable and unique, e.g. ``20261123T061500Z-1a2b3c4d``."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+class BackfillService:
+    """Runs invocations of backfill runs against ``deps``."""
+
+    def __init__(self, deps: BackfillDeps) -> None:
+        self.deps = deps
+        self.store = deps.store
+        self.settings = deps.settings
+
+    def invoke(
+        self, request: BackfillRequest, remaining_ms: Callable[[], int] | None = None
+    ) -> BackfillSummary:
+        """One invocation; ``remaining_ms`` is the Lambda's clock (None = no time limit)."""
+        started = time.monotonic()
+        deadline = Deadline(remaining_ms, self.settings.safety_margin_seconds)
+        if deadline.expired():
+            raise ConfigError(
+                "the function timeout leaves no time beyond BACKFILL_SAFETY_MARGIN_SECONDS; "
+                "raise the timeout or lower the margin"
+            )
+        lock = RunLock(
+            self.store.table, f"invocation:{uuid.uuid4().hex}", lease_seconds=self.settings.lock_lease_seconds
+        )
+        if not lock.acquire(request.run_id):
+            logger.warning(
+                "backfill skipped: another invocation holds the lock", extra={"mode": request.mode}
+            )
+            return BackfillSummary.without_run(
+                request.mode, "locked", "another backfill invocation is running"
+            )
+        run: RunState | None = None
+        invocation = Tally()
+        try:
+            run = self._resolve_run(request)
+            if run is None:
+                lock.release()
+                return BackfillSummary.without_run(
+                    request.mode, "stale", "this continuation's run is no longer running", request.run_id
+                )
+            run.invocations += 1
+            self.store.save_run(run)
+            self._work(run, deadline, lock, invocation)
+        except BaseException:
+            try:  # keep what this invocation counted; the saved cursors already hold its progress
+                if run is not None:
+                    run.active_ms += int((time.monotonic() - started) * 1000)
+                    self.store.save_run(run)
+            finally:
+                lock.release()
+            raise
+        run.active_ms += int((time.monotonic() - started) * 1000)
+        return self._end_invocation(run, lock, invocation)
+
+    def _resolve_run(self, request: BackfillRequest) -> RunState | None:
+        if request.run_id is not None:
+            current = self.store.load_run(request.mode)
+            if current is not None and current.run_id == request.run_id and current.status == "running":
+                return current
+            return None
+        # Any unfinished run (a crash, a lost continuation) is finished first, whichever mode it has:
+        # the frequent incremental trigger thereby heals an interrupted full run too.
+        for mode in (request.mode, *(m for m in MODES if m != request.mode)):
+            current = self.store.load_run(mode)
+            if current is None or current.status != "running":
+                continue
+            if current.scope == self.deps.scope:
+                logger.info(
+                    "backfill resuming unfinished run", extra={"run_id": current.run_id, "mode": mode}
+                )
+                return current
+            current.status, current.error = "failed", "superseded: the JQL scope changed"
+            current.finished_ms = now_ms()
+            self.store.save_run(current)
+        return self._new_run(request.mode)
+
+    def _new_run(self, mode: Mode) -> RunState:
+        run = RunState(run_id=new_run_id(), mode=mode, scope=self.deps.scope, started_ms=now_ms())
+        if mode == "full":
+            run.reconcile = self.deps.reconcile_enabled
+        else:
+            watermark = self.store.last_success_ms()
+            if watermark is not None:
+                zone = self.settings.jira_timezone
+                if zone == "auto":
+                    zone = account_timezone(self.deps.jira)
+                run.since = jql_since(watermark, self.settings.overlap_seconds, zone)
+        logger.info(
+            "backfill run started",
+            extra={"run_id": run.run_id, "mode": mode, "since": run.since, "reconcile": run.reconcile},
+        )
+        return run
+
+    def _work(self, run: RunState, deadline: Deadline, lock: RunLock, invocation: Tally) -> None:
+        while run.phase != "done" and not deadline.expired():
+            if run.phase == "projects":
+                invocation.add(replace(self._projects(run), items=0))  # ``items`` counts issues
+            elif run.phase == "issues":
+                partitions = self.store.load_partitions(run)
+                pipeline = IssuePipeline(
+                    jira=self.deps.jira,
+                    mapper=self.deps.mapper,
+                    writer=self.deps.writer,
+                    store=self.store,
+                    run=run,
+                    deadline=deadline,
+                    options=replace(self.deps.options, record_seen=run.reconcile),
+                    lock=lock,
+                    progress=self.deps.progress,
+                )
+                invocation.add(pipeline.run(partitions))
+                if any(p.status == "pending" for p in partitions):
+                    return
+                run.phase = "reconcile" if run.reconcile else "done"
+            elif run.phase == "reconcile":
+                invocation.add(self._reconcile(run))
+                run.phase = "done"
+            self.store.save_run(run)
+
+    def _projects(self, run: RunState) -> Tally:
+        read_at = now_ms()
+        projects = list(self.deps.jira.iter_projects())
+        mapped = self.deps.mapper.map_projects(projects, read_at)
+        tally = self.deps.writer.write(mapped.actions, read_at)
+        tally.items = len(projects)
+        if run.reconcile:
+            self.store.save_seen(run, PROJECTS_KEY, 0, mapped.seen)
+        if run.mode == "incremental" and run.since is not None:
+            partitions = [incremental_partition(run.scope, run.since)]
+        else:
+            partitions = project_partitions(projects, run.scope)
+        for partition in partitions:
+            self.store.save_partition(run, partition)
+        run.projects = tally
+        run.phase = "issues"
+        logger.info(
+            "backfill projects written",
+            extra={
+                "run_id": run.run_id,
+                "projects": len(projects),
+                "upserted": tally.upserted,
+                "rejected": tally.rejected,
+                "partitions": len(partitions),
+            },
+        )
+        return tally
+
+    def _reconcile(self, run: RunState) -> Tally:
+        partitions = self.store.load_partitions(run)
+        blocker = verdict(run, partitions)
+        if blocker is not None or self.deps.port is None:
+            reason = blocker or "no Port client (dry run)"
+            run.reconciliation = {"skipped": reason}
+            logger.warning("backfill reconciliation skipped", extra={"run_id": run.run_id, "reason": reason})
+            return Tally()
+        seen = SeenIndex.build(self.store.iter_seen(run))
+        result = reconcile(
+            seen,
+            self.deps.port,
+            threshold=self.settings.delete_threshold,
+            guard=self.deps.guard,
+            run_started_ms=run.started_ms,
+        )
+        run.reconciliation = result.to_json()
+        return result.tally
+
+    def _end_invocation(self, run: RunState, lock: RunLock, invocation: Tally) -> BackfillSummary:
+        status: Status
+        if run.phase == "done":
+            partitions = self.store.load_partitions(run)
+            reason = verdict(run, partitions)
+            run.status = "failed" if reason else "succeeded"
+            run.finished_ms = now_ms()
+            status = run.status
+            self.store.save_run(run)
+            if status == "succeeded":
+                self.store.record_success(run)
+            lock.release()
+        elif run.invocations >= self.settings.max_invocations:
+            run.status, run.phase = "failed", "done"
+            run.error = f"gave up after {run.invocations} invocations (BACKFILL_MAX_INVOCATIONS)"
+            run.finished_ms = now_ms()
+            status = "failed"
+            self.store.save_run(run)
+            lock.release()
+            partitions = self.store.load_partitions(run)
+        else:
+            self.store.save_run(run)
+            lock.handoff(run.run_id, self.settings.lock_lease_seconds)
+            self.deps.continuation.continue_run(BackfillRequest(run.mode).payload(run.run_id))
+            status = "continued"
+            partitions = self.store.load_partitions(run)
+        summary = BackfillSummary.of_run(run, partitions, status, invocation)
+        log = logger.info if status in ("succeeded", "continued") else logger.error
+        log("backfill invocation finished", extra={"summary": summary.to_dict()})
+        return summary

@@ -1,0 +1,194 @@
+"""The end-of-run summary: what was read and written, what Port rejected and why, and the verdict.
+
+Rejections are never hidden: a run with any rejected entity, failed partition, failed or refused
+reconciliation is ``failed`` (``ok: false``), whatever else went well.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from jira_port.backfill.model import PartitionState, RunState, Tally
+
+Status = Literal["succeeded", "failed", "continued", "locked", "stale"]
+MAX_FAILED_PARTITIONS = 5
+
+
+def run_totals(run: RunState, partitions: list[PartitionState]) -> Tally:
+    """Projects, issue partitions and reconciliation deletes of a run, added up."""
+    total = Tally()
+    total.add(run.projects)
+    for partition in partitions:
+        total.add(partition.tally)
+    rec = run.reconciliation or {}
+    total.deleted += int(rec.get("deleted", 0))
+    return total
+
+
+def verdict(run: RunState, partitions: list[PartitionState]) -> str | None:
+    """Why the run is not a success, or None when it is (all partitions done, nothing rejected)."""
+    reasons = []
+    total = run_totals(run, partitions)
+    rejected = total.rejected + int((run.reconciliation or {}).get("failed", 0))
+    if rejected:
+        reasons.append(f"Port rejected {rejected} entities")
+    failed = [p.key for p in partitions if p.status == "failed"]
+    if failed:
+        reasons.append(f"{len(failed)} partitions failed ({', '.join(failed[:MAX_FAILED_PARTITIONS])})")
+    pending = [p.key for p in partitions if p.status == "pending"]
+    if pending:
+        reasons.append(f"{len(pending)} partitions not finished")
+    rec = run.reconciliation or {}
+    if rec.get("refused"):
+        reasons.append(f"reconciliation refused: {rec.get('reason')}")
+    if run.error:
+        reasons.append(run.error)
+    return "; ".join(reasons) or None
+
+
+@dataclass(slots=True)
+class BackfillSummary:
+    """What a run (as of this invocation) did. ``ok`` is None while the run is unfinished."""
+
+    mode: str
+    status: Status
+    ok: bool | None
+    run_id: str | None = None
+    message: str = ""
+    since: str | None = None
+    projects: int = 0
+    issues: int = 0
+    pages: int = 0
+    totals: Tally = field(default_factory=Tally)
+    partitions: dict[str, int] = field(default_factory=dict)
+    failed_partitions: list[dict[str, Any]] = field(default_factory=list)
+    reconciliation: dict[str, Any] | None = None
+    invocations: int = 0
+    duration_seconds: float = 0.0
+    active_seconds: float = 0.0
+    invocation: Tally = field(default_factory=Tally)
+
+    @property
+    def issues_per_second(self) -> float:
+        """Issues read per second of active processing (across invocations)."""
+        return round(self.issues / self.active_seconds, 1) if self.active_seconds > 0 else 0.0
+
+    @classmethod
+    def of_run(
+        cls, run: RunState, partitions: list[PartitionState], status: Status, invocation: Tally
+    ) -> BackfillSummary:
+        """The summary of ``run`` after this invocation."""
+        totals = run_totals(run, partitions)
+        issue_tally = Tally()
+        for partition in partitions:
+            issue_tally.add(partition.tally)
+        end_ms = run.finished_ms or time.time_ns() // 1_000_000
+        counts = {"total": len(partitions), "done": 0, "failed": 0, "pending": 0}
+        for partition in partitions:
+            counts[partition.status] += 1
+        reason = verdict(run, partitions)
+        ok: bool | None = None
+        if status == "succeeded":
+            ok = True
+        elif status == "failed":
+            ok = False
+        return cls(
+            mode=run.mode,
+            status=status,
+            ok=ok,
+            run_id=run.run_id,
+            message=reason or "",
+            since=run.since,
+            projects=run.projects.items,
+            issues=issue_tally.items,
+            pages=issue_tally.pages,
+            totals=totals,
+            partitions=counts,
+            failed_partitions=[
+                {"key": p.key, "attempts": p.attempts, "error": p.error}
+                for p in partitions
+                if p.status == "failed"
+            ][:MAX_FAILED_PARTITIONS],
+            reconciliation=run.reconciliation,
+            invocations=run.invocations,
+            duration_seconds=round(max(0, end_ms - run.started_ms) / 1000, 3),
+            active_seconds=round(run.active_ms / 1000, 3),
+            invocation=invocation,
+        )
+
+    @classmethod
+    def without_run(
+        cls, mode: str, status: Status, message: str, run_id: str | None = None
+    ) -> BackfillSummary:
+        """The summary of an invocation that did no work (lock held elsewhere, stale continuation)."""
+        return cls(mode=mode, status=status, ok=None, run_id=run_id, message=message)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The Lambda response / CLI JSON form."""
+        return {
+            "ok": self.ok,
+            "status": self.status,
+            "mode": self.mode,
+            "runId": self.run_id,
+            "message": self.message,
+            "since": self.since,
+            "projects": self.projects,
+            "issues": self.issues,
+            "pages": self.pages,
+            "upserted": self.totals.upserted,
+            "deleted": self.totals.deleted,
+            "rejected": self.totals.rejected,
+            "rejections": dict(sorted(self.totals.codes.items(), key=lambda kv: -kv[1])),
+            "examples": self.totals.examples,
+            "retried": self.totals.retried,
+            "skippedNewer": self.totals.skipped_newer,
+            "partitions": self.partitions,
+            "failedPartitions": self.failed_partitions,
+            "reconciliation": self.reconciliation,
+            "invocations": self.invocations,
+            "durationSeconds": self.duration_seconds,
+            "activeSeconds": self.active_seconds,
+            "issuesPerSecond": self.issues_per_second,
+        }
+
+    def render(self) -> str:
+        """A short human-readable report (the CLI prints it at the end)."""
+        verdict_text = {True: "OK", False: "FAILED", None: self.status.upper()}[self.ok]
+        lines = [
+            f"backfill {self.mode} run {self.run_id or '-'}: {verdict_text}"
+            + (f" ({self.message})" if self.message else ""),
+            f"  read      {self.projects} projects, {self.issues} issues in {self.pages} pages"
+            + (f" (updated since {self.since})" if self.since else ""),
+            f"  written   {self.totals.upserted} upserted, {self.totals.deleted} deleted, "
+            f"{self.totals.retried} retried, {self.totals.skipped_newer} skipped (newer live change)",
+            f"  rejected  {self.totals.rejected}",
+        ]
+        for code, count in sorted(self.totals.codes.items(), key=lambda kv: -kv[1]):
+            lines.append(f"    {count:>7}  {code}")
+        for example in self.totals.examples:
+            lines.append(
+                f"    e.g. {example.get('blueprint')}/{example.get('identifier')}: "
+                f"{example.get('error')} {example.get('message')}"
+            )
+        p = self.partitions
+        lines.append(
+            f"  partitions {p.get('done', 0)}/{p.get('total', 0)} done, {p.get('failed', 0)} failed, "
+            f"{p.get('pending', 0)} pending"
+        )
+        for failed in self.failed_partitions:
+            lines.append(f"    {failed['key']}: {failed['error']}")
+        rec = self.reconciliation
+        if rec:
+            if rec.get("skipped"):
+                lines.append(f"  reconcile skipped: {rec['skipped']}")
+            elif rec.get("refused"):
+                lines.append(f"  reconcile REFUSED: {rec.get('reason')}")
+            else:
+                lines.append(f"  reconcile deleted {rec.get('deleted', 0)}, failed {rec.get('failed', 0)}")
+        lines.append(
+            f"  time      {self.duration_seconds:.1f} s over {self.invocations} invocation(s), "
+            f"{self.issues_per_second} issues/s"
+        )
+        return "\n".join(lines)

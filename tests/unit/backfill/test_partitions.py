@@ -1,0 +1,72 @@
+"""Partition JQL, the incremental lower bound, and events shaped like webhooks."""
+
+from __future__ import annotations
+
+import pytest
+
+from jira_port.backfill.events import issue_event, project_event
+from jira_port.backfill.partitions import (
+    account_timezone,
+    incremental_partition,
+    jql_since,
+    project_partitions,
+    scope_restriction,
+)
+
+
+def test_one_partition_per_project_by_id_with_the_scope():
+    parts = project_partitions(
+        [{"id": "10001", "key": "B"}, {"id": 10000, "key": "A"}, {"key": "NOID"}, {"id": ""}],
+        scope_restriction("status = Open ORDER BY created DESC"),
+    )
+    assert [(p.key, p.jql) for p in parts] == [
+        ("A", "project = 10000 AND (status = Open)"),
+        ("B", "project = 10001 AND (status = Open)"),
+        ("NOID", 'project = "NOID" AND (status = Open)'),
+    ]
+    assert all(p.status == "pending" and p.cursor is None for p in parts)
+
+
+def test_the_default_scope_is_every_project():
+    assert scope_restriction(None) == scope_restriction("") == "project IS NOT EMPTY"
+
+
+def test_incremental_partition_restricts_the_scope_by_update_time():
+    part = incremental_partition("project in (A, B)", "2026-01-02 03:04")
+    assert part.key == "*" and part.jql == '(project in (A, B)) AND updated >= "2026-01-02 03:04"'
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        ("UTC", "2026-03-01 11:58"),
+        ("Europe/Berlin", "2026-03-01 12:58"),
+        ("Pacific/Kiritimati", "2026-03-02 01:58"),
+    ],
+)
+def test_jql_since_is_floored_wall_clock_time_in_the_account_zone(zone, expected):
+    watermark = 1_772_366_400_000 + 59_999  # 2026-03-01T12:00:59.999Z
+    assert jql_since(watermark, 120, zone) == expected
+
+
+def test_account_timezone_falls_back_to_utc():
+    class Jira:
+        def __init__(self, zone: str) -> None:
+            self.zone = zone
+
+        def myself(self) -> dict[str, str]:
+            return {"timeZone": self.zone}
+
+    assert account_timezone(Jira("Asia/Tokyo")) == "Asia/Tokyo"
+    assert account_timezone(Jira("Mars/Olympus")) == "UTC"
+    assert account_timezone(object()) == "UTC"
+
+
+def test_events_carry_the_item_and_the_read_time():
+    issue = {"id": "1", "key": "A-1", "fields": {}}
+    assert issue_event(issue, 42) == {"webhookEvent": "jira:issue_updated", "timestamp": 42, "issue": issue}
+    assert project_event({"key": "A"}, 7) == {
+        "webhookEvent": "project_updated",
+        "timestamp": 7,
+        "project": {"key": "A"},
+    }
