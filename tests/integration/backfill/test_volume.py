@@ -1,8 +1,7 @@
 """Large backfills under injected faults end with Port holding exactly the mapped Jira state.
 
-Cloud: 20,000 issues in 200 projects. Server/Data Center: 5,000 issues in 50 projects (the same code
-path; the smaller size keeps the suite within its time budget on a 2-core machine, since the
-emulators share this process and every issue is mapped twice, once for the oracle).
+Both flavours: 20,000 issues in 200 projects (Server/Data Center in ``test_volume_server.py``, so a
+runner distributing by file runs the two side by side).
 Faults: Jira answers 3 % of calls 429 (Retry-After), Port answers 2 % 5xx and 2 % 429, and Port
 tokens live 5 seconds, so the client refreshes them many times during the run.
 """

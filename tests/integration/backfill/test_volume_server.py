@@ -1,4 +1,4 @@
-"""The faulty large backfill on the Server/Data Center flavour (5,000 issues in 50 projects).
+"""The faulty large backfill on the Server/Data Center flavour (20,000 issues in 200 projects).
 
 A separate module so that test runners distributing by file run it beside the Cloud case.
 """
@@ -14,4 +14,4 @@ from .test_volume import check_faulty_large_backfill
 
 @pytest.mark.slow
 def test_a_faulty_server_backfill_leaves_exactly_the_mapped_jira_state(tmp_path: Path) -> None:
-    check_faulty_large_backfill(tmp_path, "server", 50, 5_000)
+    check_faulty_large_backfill(tmp_path, "server", 200, 20_000)
