@@ -17,6 +17,7 @@ from jira_port.backfill.wiring import build_service
 from jira_port.cli import main
 from jira_port.live.factory import Lazy
 from jira_port.live.guard import VersionGuard
+from tests.support.aws import create_state_table, use_fake_aws
 from tests.support.lambda_env import FakeLambdaContext, reload_handler
 
 from .conftest import Sites, sites, strict_blueprints
@@ -128,28 +129,10 @@ def test_cli_exits_2_on_configuration_errors(
 
 @pytest.fixture
 def state_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    use_fake_aws(monkeypatch)
     with mock_aws():
         ddb = boto3.client("dynamodb", region_name="us-east-1")
-        ddb.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(ddb, TABLE)
         yield ddb
 
 

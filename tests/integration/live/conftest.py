@@ -16,10 +16,10 @@ from moto import mock_aws
 from emulators.port import PortEmulator, PortFaults
 from jira_port.live.factory import Lazy, build_processor
 from jira_port.live.sqs_poller import SqsPoller
-from jira_port.observability import logger
 from jira_port.sync.apply import apply_actions
 from jira_port.transport import RetryPolicy
 from tests.integration.live.resources import LiveResources, create_live_resources
+from tests.support.aws import collect_logs, use_fake_aws
 from tests.support.lambda_env import FakeLambdaContext, reload_handler
 from tests.support.port_emulator import client_for, new_emulator
 
@@ -32,20 +32,10 @@ SHORT_POLICY = RetryPolicy(max_attempts=2, base_delay=0.001, max_delay=0.005, ma
 @pytest.fixture
 def base_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fake AWS credentials, no endpoint overrides, the test webhook secret, no inherited config."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "WEBHOOK_SECRET": TEST_SECRET,
-        "JIRA_BASE_URL": JIRA_BASE_URL,
-    }.items():
-        monkeypatch.setenv(name, value)
+    use_fake_aws(monkeypatch)
+    monkeypatch.setenv("WEBHOOK_SECRET", TEST_SECRET)
+    monkeypatch.setenv("JIRA_BASE_URL", JIRA_BASE_URL)
     for name in (
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_SQS",
-        "AWS_ENDPOINT_URL_S3",
-        "AWS_ENDPOINT_URL_DYNAMODB",
         "WEBHOOK_SECRET_ARN",
         "WEBHOOK_TOKEN",
         "WEBHOOK_REQUIRE_SIGNATURE",
@@ -122,22 +112,8 @@ def poller(aws: LiveResources, sync: ModuleType) -> SqsPoller:
     return SqsPoller(aws.sqs, aws.queue_url, sync.lambda_handler, visibility_timeout=30)
 
 
-class _Collector(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @pytest.fixture
 def log_records() -> Iterator[list[logging.LogRecord]]:
     """Every record the jira-port logger emits during the test."""
-    collector = _Collector()
-    target = logging.getLogger(logger.name)
-    target.addHandler(collector)
-    try:
-        yield collector.records
-    finally:
-        target.removeHandler(collector)
+    with collect_logs() as records:
+        yield records

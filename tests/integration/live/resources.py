@@ -8,6 +8,8 @@ from typing import Any
 
 import boto3
 
+from tests.support.aws import create_state_table
+
 TABLE = "jira-port-test-state"
 BUCKET = "jira-port-test-payloads"
 QUEUE = "jira-port-test-sync.fifo"
@@ -55,23 +57,6 @@ class LiveResources:
         return sum(int(attrs[name]) for name in names)
 
 
-def create_state_table(dynamodb: Any, name: str = TABLE) -> str:
-    """The state table with the documented key schema and TTL attribute."""
-    dynamodb.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-    )
-    dynamodb.update_time_to_live(
-        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"}
-    )
-    return name
-
-
 def create_live_resources(*, max_receive_count: int = 3, visibility_timeout: int = 30) -> LiveResources:
     """FIFO queue with a redrive policy to a FIFO DLQ, payload bucket and state table (inside moto)."""
     session = boto3.session.Session(region_name="us-east-1")
@@ -93,5 +78,5 @@ def create_live_resources(*, max_receive_count: int = 3, visibility_timeout: int
         },
     )["QueueUrl"]
     s3.create_bucket(Bucket=BUCKET)
-    create_state_table(dynamodb)
+    create_state_table(dynamodb, TABLE)
     return LiveResources(queue_url, dlq_url, BUCKET, TABLE, sqs, s3, dynamodb)

@@ -10,7 +10,8 @@ import pytest
 from moto import mock_aws
 
 from jira_port.live.guard import GuardState, GuardUnavailableError, VersionGuard, entity_pk, supersedes
-from tests.integration.live.resources import TABLE, create_state_table
+from tests.integration.live.resources import TABLE
+from tests.support.aws import create_state_table
 
 BP = "jiraIssue"
 
@@ -19,7 +20,7 @@ BP = "jiraIssue"
 def ddb(aws_env: None) -> Iterator[Any]:
     with mock_aws():
         client = boto3.client("dynamodb")
-        create_state_table(client)
+        create_state_table(client, TABLE)
         yield client
 
 

@@ -18,7 +18,8 @@ from jira_port.live.guard import GuardState, VersionGuard
 from jira_port.live.payloads import PayloadStore
 from jira_port.live.process import LiveProcessor, PermanentSyncError, TransientSyncError
 from jira_port.port.errors import EntityFailure
-from tests.integration.live.resources import BUCKET, TABLE, create_state_table
+from tests.integration.live.resources import BUCKET, TABLE
+from tests.support.aws import create_state_table
 
 
 class FakeMapping:
@@ -86,7 +87,7 @@ class FakePort:
 def aws(aws_env: None) -> Iterator[tuple[Any, Any]]:
     with mock_aws():
         ddb, s3 = boto3.client("dynamodb"), boto3.client("s3")
-        create_state_table(ddb)
+        create_state_table(ddb, TABLE)
         s3.create_bucket(Bucket=BUCKET)
         yield ddb, s3
 
