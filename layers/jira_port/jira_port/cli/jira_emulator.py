@@ -8,27 +8,13 @@ import time
 from typing import Any
 
 from jira_port.cli import EXIT_OK
-from jira_port.cli._common import SubParsers
+from jira_port.cli._common import SubParsers, non_negative, probability
 from jira_port.errors import ConfigError
 
 # The emulator's well-known local credentials (printed so they can be exported).
 DEFAULTS = {"email": "admin@example.com", "api_token": "api-token", "username": "admin", "password": "admin",
             "pat": "local-pat"}  # fmt: skip
 DEMO_RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0)  # Jira waits 5-15 minutes; compressed for local runs
-
-
-def _probability(text: str) -> float:
-    value = float(text)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError("must be between 0 and 1")
-    return value
-
-
-def _non_negative(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be >= 0")
-    return value
 
 
 def register(subparsers: SubParsers) -> None:
@@ -53,9 +39,9 @@ def register(subparsers: SubParsers) -> None:
         "--password", default=None, help="Server password (default: the well-known local one)"
     )
     parser.add_argument("--pat", default=None, help="Server personal access token (default: the local one)")
-    parser.add_argument("--latency", type=_non_negative, default=0.0, help="seconds added to each API call")
-    parser.add_argument("--throttle-rate", type=_probability, default=0.0, help="share of calls answered 429")
-    parser.add_argument("--retry-after", type=_non_negative, default=1.0, help="Retry-After of injected 429s")
+    parser.add_argument("--latency", type=non_negative, default=0.0, help="seconds added to each API call")
+    parser.add_argument("--throttle-rate", type=probability, default=0.0, help="share of calls answered 429")
+    parser.add_argument("--retry-after", type=non_negative, default=1.0, help="Retry-After of injected 429s")
     parser.add_argument("--webhook-url", default=None, help="also send every event to this URL")
     parser.add_argument(
         "--webhook-secret", default=None, help="sign --webhook-url deliveries with this secret"

@@ -5,25 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from jira_port.cli._common import SubParsers
+from jira_port.cli._common import SubParsers, non_negative, probability
 from jira_port.errors import ConfigError
 
 DEFAULT_CLIENT_ID = "local-id"
 DEFAULT_CLIENT_SECRET = "local-secret"  # noqa: S105 - the emulator's well-known local credential
-
-
-def _probability(text: str) -> float:
-    value = float(text)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError("must be between 0 and 1")
-    return value
-
-
-def _non_negative(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be >= 0")
-    return value
 
 
 def register(subparsers: SubParsers) -> None:
@@ -37,11 +23,11 @@ def register(subparsers: SubParsers) -> None:
     parser.add_argument("--port", type=int, default=0, help="TCP port (default: any free port)")
     parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID, help="accepted client id")
     parser.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET, help="accepted client secret")
-    parser.add_argument("--latency", type=_non_negative, default=0.0, help="seconds added to each request")
-    parser.add_argument("--error-rate", type=_probability, default=0.0, help="probability of a 500/503")
-    parser.add_argument("--throttle-rate", type=_probability, default=0.0, help="probability of a 429")
-    parser.add_argument("--retry-after", type=_non_negative, default=1.0, help="Retry-After of injected 429s")
-    parser.add_argument("--token-lifetime", type=_non_negative, default=10800.0, help="token lifetime (s)")
+    parser.add_argument("--latency", type=non_negative, default=0.0, help="seconds added to each request")
+    parser.add_argument("--error-rate", type=probability, default=0.0, help="probability of a 500/503")
+    parser.add_argument("--throttle-rate", type=probability, default=0.0, help="probability of a 429")
+    parser.add_argument("--retry-after", type=non_negative, default=1.0, help="Retry-After of injected 429s")
+    parser.add_argument("--token-lifetime", type=non_negative, default=10800.0, help="token lifetime (s)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the fault RNG (repeatable runs)")
     parser.add_argument(
         "--with-blueprints", action="store_true", help="start with the bundled blueprints already created"
