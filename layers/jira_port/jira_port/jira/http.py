@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -71,13 +72,7 @@ class JiraHTTP:
         """
         policy = self._policy
         if retry_statuses is not None:
-            policy = RetryPolicy(
-                max_attempts=policy.max_attempts,
-                base_delay=policy.base_delay,
-                max_delay=policy.max_delay,
-                max_server_delay=policy.max_server_delay,
-                statuses=retry_statuses,
-            )
+            policy = dataclasses.replace(policy, statuses=retry_statuses)
         creds = self._credentials.current()
         response = self._send(method, path, params, json, creds=creds, policy=policy)
         if response.status_code == 401 and self._credentials.refreshable:
