@@ -10,7 +10,7 @@ from typing import Any
 from emulators.port.entity_rules import check_shape
 from emulators.port.errors import ApiError, invalid, not_found
 from emulators.port.search import project, search
-from emulators.port.store import PortStore
+from emulators.port.store import ACTOR, PortStore
 from emulators.port.tokens import TokenIssuer
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -56,8 +56,7 @@ class Router:
     def handle(self, req: Request) -> Answer:
         """Route, authenticate, parse the body and run the handler (errors become ``ApiError``)."""
         handler, args = self._resolve(req)
-        if handler != self._token:
-            self.tokens.check(req.authorization)
+        actor = None if handler == self._token else self.tokens.check(req.authorization)
         if len(req.raw_body) > self.max_body_bytes:
             raise ApiError(413, "request_too_large", "request body is too large (limit is 1MiB)")
         if req.raw_body:
@@ -68,6 +67,7 @@ class Router:
             except ValueError:
                 raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
         with self.store.lock:
+            self.store.actor = actor or ACTOR
             return handler(req, *args)
 
     def _resolve(self, req: Request) -> tuple[Callable[..., Answer], tuple[str, ...]]:  # noqa: PLR0911

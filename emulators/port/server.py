@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from emulators.port.errors import ApiError
 from emulators.port.faults import FaultInjector, PortFaults, RateWindow
 from emulators.port.routes import MAX_BODY_BYTES, Request, Router
-from emulators.port.store import PortStore
+from emulators.port.store import ACTOR, PortStore
 from emulators.port.tokens import TokenIssuer
 
 AUTH_SEGMENTS = ["v1", "auth", "access_token"]
@@ -132,6 +132,10 @@ class PortEmulator:
         """Accept only these credentials from now on (simulates a secret rotation)."""
         self.tokens.set_credentials(client_id, client_secret)
 
+    def add_credentials(self, client_id: str, client_secret: str) -> None:
+        """Accept another machine credential too (a second writer in the same organisation)."""
+        self.tokens.add_credentials(client_id, client_secret)
+
     def expire_tokens(self) -> None:
         """Expire every token issued so far."""
         self.tokens.expire_all()
@@ -143,9 +147,12 @@ class PortEmulator:
         with self.store.lock:
             self.store.create_blueprint(copy.deepcopy(definition))
 
-    def add_entity(self, blueprint: str, entity: dict[str, Any], *, create_missing: bool = True) -> None:
-        """Upsert an entity directly, bypassing HTTP (for test set-up)."""
+    def add_entity(
+        self, blueprint: str, entity: dict[str, Any], *, create_missing: bool = True, actor: str = ACTOR
+    ) -> None:
+        """Upsert an entity directly, bypassing HTTP (for test set-up), as written by ``actor``."""
         with self.store.lock:
+            self.store.actor = actor
             self.store.write_entity(blueprint, copy.deepcopy(entity), upsert=True, merge=False,
                                     create_missing=create_missing)  # fmt: skip
 

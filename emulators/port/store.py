@@ -23,7 +23,7 @@ from emulators.port.blueprints import (
 from emulators.port.entity_rules import Candidate, build_candidate, check_candidate
 from emulators.port.errors import ApiError, not_found
 
-ACTOR = "local-port-emulator"
+ACTOR = "local-port-emulator"  # the author of writes made directly (test set-up), not through the API
 
 
 def _iso(epoch: float) -> str:
@@ -39,13 +39,14 @@ class PortStore:
         self.blueprints: dict[str, dict[str, Any]] = {}
         self.entities: dict[str, dict[str, dict[str, Any]]] = {}
         self.creations: Counter[tuple[str, str]] = Counter()
+        self.actor = ACTOR  # who the request being answered authenticated as (set under ``lock``)
 
     def _stamp(self, record: dict[str, Any], created: dict[str, Any] | None) -> None:
         now = _iso(self._clock())
         record["createdAt"] = created["createdAt"] if created else now
-        record["createdBy"] = created["createdBy"] if created else ACTOR
+        record["createdBy"] = created["createdBy"] if created else self.actor
         record["updatedAt"] = now
-        record["updatedBy"] = ACTOR
+        record["updatedBy"] = self.actor
 
     # ---- blueprints -------------------------------------------------------------------
 

@@ -37,11 +37,17 @@ class TokenIssuer:
         self.lifetime = lifetime
         self._active: dict[str, tuple[str, float]] = {}  # client id -> (token, expires at)
         self._expiry: dict[str, float] = {}  # token -> expires at
+        self._owner: dict[str, str] = {}  # token -> client id
 
     def set_credentials(self, client_id: str, client_secret: str) -> None:
-        """Replace the accepted credentials (a rotation); tokens already issued stay valid."""
+        """Replace every accepted credential by this one (a rotation); tokens already issued stay valid."""
         with self._lock:
             self._credentials = {client_id: client_secret}
+
+    def add_credentials(self, client_id: str, client_secret: str) -> None:
+        """Accept one more machine credential (another writer in the same organisation)."""
+        with self._lock:
+            self._credentials[client_id] = client_secret
 
     def expire_all(self) -> None:
         """Make every issued token expired now."""
@@ -66,6 +72,7 @@ class TokenIssuer:
                 active = (self._mint(client_id, now), now + self.lifetime)
                 self._active[client_id] = active
                 self._expiry[active[0]] = active[1]
+                self._owner[active[0]] = client_id
             token, expires_at = active
         return {
             "ok": True,
@@ -86,8 +93,8 @@ class TokenIssuer:
         with self._lock:
             return list(self._expiry)
 
-    def check(self, authorization: str | None) -> None:
-        """401 unless ``authorization`` is ``Bearer <valid token>``."""
+    def check(self, authorization: str | None) -> str:
+        """The client id of ``authorization`` (``Bearer <valid token>``); 401 otherwise."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise ApiError(401, "unauthorized", "missing Bearer token")
@@ -95,3 +102,4 @@ class TokenIssuer:
             expires_at = self._expiry.get(token.strip())
             if expires_at is None or expires_at <= self._clock():
                 raise ApiError(401, "unauthorized", "the token is invalid or expired")
+            return self._owner[token.strip()]
