@@ -17,6 +17,7 @@ from jira_port.backfill.state import BackfillStore
 from jira_port.backfill.tables import ItemTable, MemoryTable
 from jira_port.backfill.writer import PageWriter
 from jira_port.jira.errors import JiraAPIError, JiraUnavailableError
+from jira_port.ownership import OwnershipLedger
 from jira_port.settings.backfill import BackfillSettings
 
 _PROJECT = re.compile(r"project = (\d+)")
@@ -237,10 +238,11 @@ class Harness:
         self, *, table: ItemTable | None = None, scope: str = "project IS NOT EMPTY"
     ) -> BackfillService:
         store = BackfillStore(table or self.table)
+        ledger = OwnershipLedger(table or self.table)
         deps = BackfillDeps(
             jira=self.jira,
             mapper=BackfillMapper(self.mapping, "https://jira.example.com"),
-            writer=PageWriter(self.port.apply, self.guard),
+            writer=PageWriter(self.port.apply, self.guard, ledger),
             store=store,
             continuation=self.continuation,
             settings=self.settings,
@@ -251,6 +253,7 @@ class Harness:
             ),
             port=self.port,
             guard=self.guard,
+            ledger=ledger,
         )
         return BackfillService(deps)
 

@@ -13,6 +13,7 @@ from jira_port.backfill.state import BackfillStore, RunLock
 from jira_port.backfill.summary import BackfillSummary
 from jira_port.backfill.tables import MemoryTable
 from jira_port.errors import ConfigError
+from jira_port.ownership import OwnershipLedger
 
 from .fakes import Clock, FakeGuard, Harness, harness, jql_error, make_jira, transient_error
 
@@ -185,7 +186,7 @@ def test_mass_deletion_is_refused_and_fails_the_run():
 
     assert summary.status == "failed" and summary.ok is False
     assert rec(summary)["refused"] is True
-    assert "8 of 10 jiraIssue" in summary.message
+    assert "8 of the 10 jiraIssue" in summary.message
     assert h.port.deleted == [] and len(h.port.ids("jiraIssue")) == 10
 
 
@@ -193,6 +194,7 @@ def test_reconciliation_keeps_entities_a_live_event_touched_after_the_run_starte
     guard = FakeGuard({("jiraIssue", "LIVE-1"): 2**62})
     h = harness(jira=make_jira(projects=1, per_project=3), guard=guard)
     h.port.entities["jiraIssue"] = {"LIVE-1": {}, "STALE-1": {}}
+    OwnershipLedger(h.table).record([("jiraIssue", "LIVE-1"), ("jiraIssue", "STALE-1")])
 
     summary = h.service().invoke(FULL)
 

@@ -1,12 +1,15 @@
 """``ItemTable`` on the DynamoDB state table (``pk``/``sk``, TTL attribute ``expiresAt``).
 
-Only GetItem, PutItem, DeleteItem and Query are used (the actions the function's policy grants).
+Only GetItem, PutItem, DeleteItem, Query and BatchWriteItem are used (the actions the functions'
+policies grant). ``BatchWriteItem`` leftovers (``UnprocessedItems``, DynamoDB's answer when throttled)
+are re-sent with backoff a few times, then the call fails.
 Reads are strongly consistent: a continuation must see the cursor its predecessor saved.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +21,10 @@ from jira_port.backfill.tables import StateError
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+
+BATCH_WRITE_SIZE = 25  # DynamoDB's BatchWriteItem limit
+BATCH_WRITE_ATTEMPTS = 6
 
 
 def _conditional_failed(exc: ClientError) -> bool:
@@ -82,6 +89,32 @@ class DynamoTable:
             start = out.get("LastEvaluatedKey")
             if not start:
                 return
+
+    def put_many(self, pk: str, sks: list[str], data: dict[str, Any]) -> None:
+        text = json.dumps(data, separators=(",", ":"))
+        self._batch_write(
+            [{"PutRequest": {"Item": {"pk": {"S": pk}, "sk": {"S": sk}, "data": {"S": text}}}} for sk in sks]
+        )
+
+    def delete_many(self, pk: str, sks: list[str]) -> None:
+        self._batch_write([{"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": sk}}}} for sk in sks])
+
+    def _batch_write(self, requests: list[Any]) -> None:
+        for start in range(0, len(requests), BATCH_WRITE_SIZE):
+            pending = requests[start : start + BATCH_WRITE_SIZE]
+            for attempt in range(BATCH_WRITE_ATTEMPTS):
+                try:
+                    out = self._client.batch_write_item(RequestItems={self.table_name: pending})
+                except (ClientError, BotoCoreError) as exc:
+                    raise self._fail("BatchWriteItem", exc) from exc
+                pending = list(out.get("UnprocessedItems", {}).get(self.table_name, []))
+                if not pending:
+                    break
+                time.sleep(min(2.0, 0.05 * 2**attempt))
+            if pending:
+                raise StateError(
+                    f"DynamoDB BatchWriteItem on {self.table_name} failed: {len(pending)} items unprocessed"
+                )
 
     def claim(self, pk: str, sk: str, owner: str, expires_at: int, *, now: int, takeover: str | None) -> bool:
         condition = "attribute_not_exists(pk) OR expiresAt < :now OR #owner = :owner"

@@ -7,8 +7,13 @@ a full run span many invocations. Here they are loaded into a ``SeenIndex``: per
 binary-searched, instead of a set of strings. A digest collision (odds ~N²/2⁶⁴) can only keep a
 stale entity, never delete a live one.
 
-Safety: if, for any blueprint, more than ``threshold`` of Port's entities would go, nothing is
-deleted and the run is marked not ok (a wrong JQL scope or credentials that lost visibility look
+Ownership: only entities in this deployment's ledger (``jira_port.ownership``) are deleted; other
+writers' entities in the same blueprints are kept and reported (``keptNotOwned``). If Port's list or
+the ledger cannot be read, nothing is deleted and the run reports why (never "delete everything
+unseen").
+
+Safety: if, for any blueprint, more than ``threshold`` of this deployment's entities would go, nothing
+is deleted and the run is marked not ok (a wrong JQL scope or credentials that lost visibility look
 exactly like a mass deletion). With a version guard, entities the live path touched after the run
 started are kept (a live create may be missing from a partition read before it).
 """
@@ -20,12 +25,19 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import requests
 
 from jira_port.backfill.deps import PortCatalog, VersionGuardLike
 from jira_port.backfill.model import Tally
 from jira_port.backfill.writer import tally_failures
+from jira_port.errors import JiraPortError
 from jira_port.observability import logger
+from jira_port.transport import RetriesExhaustedError
+
+if TYPE_CHECKING:
+    from jira_port.ownership import OwnershipLedger
 
 
 def digest(identifier: str) -> int:
@@ -92,19 +104,24 @@ class SeenIndex:
         return pos < len(bucket) and bucket[pos] == value
 
 
+MAX_EXAMPLES = 5
+
+
 @dataclass(slots=True)
 class ReconcileResult:
     """What reconciliation found and did, per blueprint and in total."""
 
     refused: bool = False
     reason: str | None = None
+    skipped: str | None = None
     threshold: float = 0.9
     blueprints: dict[str, dict[str, Any]] = field(default_factory=dict)
     tally: Tally = field(default_factory=Tally)
+    not_owned: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON form (stored on the run and shown in the summary)."""
-        return {
+        out: dict[str, Any] = {
             "refused": self.refused,
             "reason": self.reason,
             "threshold": self.threshold,
@@ -112,49 +129,34 @@ class ReconcileResult:
             "deleted": self.tally.deleted,
             "failed": self.tally.rejected,
             "keptNewer": self.tally.skipped_newer,
+            "keptNotOwned": self.not_owned,
         }
+        if self.skipped is not None:
+            out.update(skipped=self.skipped, ownershipError=True)
+        return out
 
 
 def reconcile(
     seen: SeenIndex,
     port: PortCatalog,
+    ledger: OwnershipLedger,
     *,
     threshold: float,
     guard: VersionGuardLike | None = None,
     run_started_ms: int | None = None,
 ) -> ReconcileResult:
-    """Delete Port entities of the seen blueprints whose identifiers the run did not produce."""
+    """Delete Port entities of the seen blueprints that this deployment owns and the run did not produce.
+
+    Unseen entities outside the ledger are kept and counted (``keptNotOwned``, first identifiers as
+    examples). When Port's list or the ledger cannot be read, nothing is deleted (``skipped``).
+    """
     result = ReconcileResult(threshold=threshold)
-    plan: dict[str, list[str]] = {}
-    for blueprint in seen.blueprints:
-        existing = 0
-        stale: list[str] = []
-        for identifier in port.iter_entity_identifiers(blueprint):
-            existing += 1
-            if (blueprint, identifier) not in seen:
-                stale.append(identifier)
-        kept = 0
-        if stale and guard is not None and run_started_ms is not None:
-            newer = guard.newer_entries(((blueprint, i) for i in stale), run_started_ms)
-            if newer:
-                kept = sum(1 for i in stale if (blueprint, i) in newer)
-                stale = [i for i in stale if (blueprint, i) not in newer]
-        share = len(stale) / existing if existing else 0.0
-        result.blueprints[blueprint] = {
-            "seen": seen.count(blueprint),
-            "existing": existing,
-            "stale": len(stale),
-            "keptNewer": kept,
-            "share": round(share, 4),
-        }
-        result.tally.skipped_newer += kept
-        plan[blueprint] = stale
-        if share > threshold:
-            result.refused = True
-            result.reason = (
-                f"{len(stale)} of {existing} {blueprint} entities ({share:.0%}) would be deleted, "
-                f"more than BACKFILL_DELETE_THRESHOLD={threshold}; nothing was deleted"
-            )
+    try:
+        plan = _plan(seen, port, ledger, result, guard=guard, run_started_ms=run_started_ms)
+    except (JiraPortError, RetriesExhaustedError, requests.RequestException) as exc:
+        result.skipped = f"ownership check failed, nothing was deleted: {type(exc).__name__}: {exc}"[:500]
+        logger.error("backfill reconciliation skipped", extra={"reason": result.skipped})
+        return result
     if result.refused:
         logger.error("backfill reconciliation refused", extra={"reason": result.reason, **_log(result)})
         return result
@@ -166,9 +168,81 @@ def reconcile(
         failures.deleted = len(outcome.succeeded)
         result.tally.add(failures)
         result.blueprints[blueprint]["deleted"] = len(outcome.succeeded)
+        try:
+            ledger.forget((blueprint, i) for i in [*outcome.succeeded, *outcome.absent])
+        except JiraPortError as exc:  # harmless: a stale ledger entry only names an entity that is gone
+            logger.warning(
+                "cannot drop deleted entities from the ownership ledger", extra={"error": str(exc)}
+            )
     logger.info("backfill reconciliation done", extra=_log(result))
     return result
 
 
+def _plan(
+    seen: SeenIndex,
+    port: PortCatalog,
+    ledger: OwnershipLedger,
+    result: ReconcileResult,
+    *,
+    guard: VersionGuardLike | None,
+    run_started_ms: int | None,
+) -> dict[str, list[str]]:
+    plan: dict[str, list[str]] = {}
+    for blueprint in seen.blueprints:
+        owned = SeenIndex()
+        owned.add(blueprint, ledger.identifiers(blueprint))
+        owned.freeze()
+        existing = ours = 0
+        stale: list[str] = []
+        foreign = 0
+        examples: list[str] = []
+        for identifier in port.iter_entity_identifiers(blueprint):
+            existing += 1
+            if (blueprint, identifier) in seen:
+                ours += 1
+            elif (blueprint, identifier) in owned:
+                ours += 1
+                stale.append(identifier)
+            else:
+                foreign += 1
+                if len(examples) < MAX_EXAMPLES:
+                    examples.append(identifier)
+        kept = 0
+        if stale and guard is not None and run_started_ms is not None:
+            newer = guard.newer_entries(((blueprint, i) for i in stale), run_started_ms)
+            if newer:
+                kept = sum(1 for i in stale if (blueprint, i) in newer)
+                stale = [i for i in stale if (blueprint, i) not in newer]
+        # The share counts this deployment's entities only: other writers' entities neither dilute
+        # nor trigger the guard.
+        share = len(stale) / ours if ours else 0.0
+        result.blueprints[blueprint] = {
+            "seen": seen.count(blueprint),
+            "existing": existing,
+            "owned": ours,
+            "stale": len(stale),
+            "keptNewer": kept,
+            "keptNotOwned": foreign,
+            "notOwnedExamples": examples,
+            "share": round(share, 4),
+        }
+        result.tally.skipped_newer += kept
+        result.not_owned += foreign
+        plan[blueprint] = stale
+        if share > result.threshold:
+            result.refused = True
+            result.reason = (
+                f"{len(stale)} of the {ours} {blueprint} entities this deployment owns ({share:.0%}) "
+                f"would be deleted, more than BACKFILL_DELETE_THRESHOLD={result.threshold}; "
+                "nothing was deleted"
+            )
+    return plan
+
+
 def _log(result: ReconcileResult) -> dict[str, Any]:
-    return {"blueprints": result.blueprints, "deleted": result.tally.deleted, "failed": result.tally.rejected}
+    return {
+        "blueprints": result.blueprints,
+        "deleted": result.tally.deleted,
+        "failed": result.tally.rejected,
+        "kept_not_owned": result.not_owned,
+    }

@@ -42,6 +42,7 @@ from jira_port.backfill.summary import BackfillSummary, Status, verdict
 from jira_port.backfill.writer import PageWriter
 from jira_port.errors import ConfigError, JiraPortError
 from jira_port.observability import logger
+from jira_port.ownership import OwnershipLedger
 from jira_port.settings.backfill import BackfillSettings
 
 
@@ -93,6 +94,7 @@ class BackfillDeps:
     guard: VersionGuardLike | None = None
     progress: ProgressListener | None = None
     reconcile_enabled: bool = True
+    ledger: OwnershipLedger | None = None
 
 
 def new_run_id() -> str:
@@ -248,8 +250,10 @@ class BackfillService:
     def _reconcile(self, run: RunState) -> Tally:
         partitions = self.store.load_partitions(run)
         blocker = verdict(run, partitions)
-        if blocker is not None or self.deps.port is None:
-            reason = blocker or "no Port client (dry run)"
+        if blocker is not None or self.deps.port is None or self.deps.ledger is None:
+            reason = blocker or (
+                "no Port client (dry run)" if self.deps.port is None else "no ownership ledger configured"
+            )
             run.reconciliation = {"skipped": reason}
             logger.warning("backfill reconciliation skipped", extra={"run_id": run.run_id, "reason": reason})
             return Tally()
@@ -257,6 +261,7 @@ class BackfillService:
         result = reconcile(
             seen,
             self.deps.port,
+            self.deps.ledger,
             threshold=self.settings.delete_threshold,
             guard=self.deps.guard,
             run_started_ms=run.started_ms,

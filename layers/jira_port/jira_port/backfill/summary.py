@@ -43,6 +43,8 @@ def verdict(run: RunState, partitions: list[PartitionState]) -> str | None:
     rec = run.reconciliation or {}
     if rec.get("refused"):
         reasons.append(f"reconciliation refused: {rec.get('reason')}")
+    if rec.get("ownershipError"):
+        reasons.append(f"reconciliation skipped: {rec.get('skipped')}")
     if run.error:
         reasons.append(run.error)
     return "; ".join(reasons) or None
@@ -187,6 +189,15 @@ class BackfillSummary:
                 lines.append(f"  reconcile REFUSED: {rec.get('reason')}")
             else:
                 lines.append(f"  reconcile deleted {rec.get('deleted', 0)}, failed {rec.get('failed', 0)}")
+            if rec.get("keptNotOwned"):
+                lines.append(
+                    f"  reconcile kept {rec['keptNotOwned']} entities this deployment does not own "
+                    "(other writers, or written before ownership was recorded)"
+                )
+                for blueprint, info in sorted((rec.get("blueprints") or {}).items()):
+                    if info.get("keptNotOwned"):
+                        examples = ", ".join(info.get("notOwnedExamples") or [])
+                        lines.append(f"    {info['keptNotOwned']:>7}  {blueprint} (e.g. {examples})")
         lines.append(
             f"  time      {self.duration_seconds:.1f} s over {self.invocations} invocation(s), "
             f"{self.issues_per_second} issues/s"

@@ -35,6 +35,12 @@ class ItemTable(Protocol):
     def query(self, pk: str, sk_prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every (sk, document) under ``pk`` whose sk starts with ``sk_prefix``, in sk order."""
 
+    def put_many(self, pk: str, sks: list[str], data: dict[str, Any]) -> None:
+        """Store ``data`` under every (pk, sk) of ``sks`` (batched; replaces earlier values)."""
+
+    def delete_many(self, pk: str, sks: list[str]) -> None:
+        """Remove every (pk, sk) of ``sks`` (absent ones are ignored)."""
+
     def claim(self, pk: str, sk: str, owner: str, expires_at: int, *, now: int, takeover: str | None) -> bool:
         """Lease (pk, sk) to ``owner`` until ``expires_at`` if free, expired, or held by ``takeover``."""
 
@@ -66,6 +72,18 @@ class MemoryTable:
             )
         for sk, data in rows:
             yield sk, json.loads(json.dumps(data))
+
+    def put_many(self, pk: str, sks: list[str], data: dict[str, Any]) -> None:
+        with self._lock:
+            for sk in sks:
+                self._items[(pk, sk)] = {"data": json.loads(json.dumps(data)), "expiresAt": None}
+            self._changed()
+
+    def delete_many(self, pk: str, sks: list[str]) -> None:
+        with self._lock:
+            for sk in sks:
+                self._items.pop((pk, sk), None)
+            self._changed()
 
     def claim(self, pk: str, sk: str, owner: str, expires_at: int, *, now: int, takeover: str | None) -> bool:
         with self._lock:

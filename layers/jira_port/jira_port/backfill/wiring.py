@@ -116,16 +116,18 @@ def assemble(
     local: LocalOptions | None = None,
 ) -> BackfillService:
     """Wire already-built clients into a service (``port=None`` = dry run: actions are printed)."""
+    from jira_port.ownership import OwnershipLedger  # noqa: PLC0415
     from jira_port.sync.apply import apply_actions  # noqa: PLC0415
 
     local = local or LocalOptions()
+    ledger = None if port is None else OwnershipLedger(table)
     apply: ApplyFn = (
         DryRunApply(local.out or sys.stdout) if port is None else partial(apply_actions, port=port)
     )
     deps = BackfillDeps(
         jira=jira,
         mapper=BackfillMapper(mapping, jira_settings.base_url),
-        writer=PageWriter(apply, guard),
+        writer=PageWriter(apply, guard, ledger),
         store=BackfillStore(table, ttl_days=settings.state_ttl_days),
         continuation=continuation,
         settings=settings,
@@ -141,6 +143,7 @@ def assemble(
         guard=guard,
         progress=local.progress,
         reconcile_enabled=port is not None,
+        ledger=ledger,
     )
     return BackfillService(deps)
 

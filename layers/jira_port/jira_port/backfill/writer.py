@@ -6,11 +6,14 @@ import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from jira_port.actions import Action
 from jira_port.backfill.deps import ApplyFn, FailureLike, VersionGuardLike
 from jira_port.backfill.model import MAX_EXAMPLES, Tally
+
+if TYPE_CHECKING:
+    from jira_port.ownership import OwnershipLedger
 
 MAX_MESSAGE_CHARS = 300
 
@@ -47,12 +50,16 @@ class PageWriter:
 
     The guard is asked with the time the page was read: an entity the live path wrote or deleted
     after that instant is left alone, so a backfill never overwrites a newer change nor resurrects
-    an entity a live delete removed.
+    an entity a live delete removed. With an ownership ledger, every entity Port accepted is recorded
+    as this deployment's (a ledger failure raises: the page is not committed and is written again).
     """
 
-    def __init__(self, apply: ApplyFn, guard: VersionGuardLike | None = None) -> None:
+    def __init__(
+        self, apply: ApplyFn, guard: VersionGuardLike | None = None, ledger: OwnershipLedger | None = None
+    ) -> None:
         self.apply = apply
         self.guard = guard
+        self.ledger = ledger
 
     def write(self, actions: list[Action], read_at_ms: int) -> Tally:
         """Write ``actions`` and return their tally (``pages``/``items`` are left to the caller)."""
@@ -67,6 +74,13 @@ class PageWriter:
         if not actions:
             return Tally(skipped_newer=skipped)
         result = self.apply(actions)
+        if self.ledger is not None:
+            failed = {(f.blueprint, f.identifier) for f in result.failures}
+            self.ledger.record(
+                (a.blueprint, a.identifier)
+                for a in actions
+                if a.operation == "upsert" and (a.blueprint, a.identifier) not in failed
+            )
         tally = tally_failures(result.failures)
         tally.upserted = result.upserted
         tally.deleted = result.deleted
