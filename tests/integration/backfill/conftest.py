@@ -18,6 +18,7 @@ from jira_port.backfill.tables import FileTable, ItemTable
 from jira_port.backfill.wiring import LocalOptions, assemble
 from jira_port.jira import JiraClient
 from jira_port.mapping import load_mapping
+from jira_port.port import PortClient
 from jira_port.port.blueprints import bundled_blueprints, dependency_order
 from jira_port.settings.backfill import BackfillSettings
 from jira_port.settings.jira import JiraSettings
@@ -64,9 +65,11 @@ class Sites:
         jira: Any = None,
         page_size: int = 100,
         local: LocalOptions | None = None,
+        port: PortClient | None = None,
         **settings: Any,
     ) -> BackfillService:
-        """A backfill on these sites with fast retries; state in ``tmp/state.json`` unless ``table``."""
+        """A backfill on these sites with fast retries; state in ``tmp/state.json`` unless ``table``;
+        Port with the emulator's first credentials unless ``port``."""
         values = {"partition_concurrency": 4, "safety_margin_seconds": 1, **settings}
         return assemble(
             BackfillSettings(**values),
@@ -75,7 +78,7 @@ class Sites:
             mapping=load_mapping(None),
             table=table or FileTable(self.tmp / "state.json"),
             continuation=self.continuation,
-            port=client_for(self.port),
+            port=port or client_for(self.port),
             local=local,
         )
 
