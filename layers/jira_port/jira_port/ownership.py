@@ -22,8 +22,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
-from jira_port.backfill.tables import ItemTable
+if TYPE_CHECKING:
+    from jira_port.backfill.tables import ItemTable
 
 PK_PREFIX = "owned#"
 _RECORD: dict[str, str] = {}

@@ -13,10 +13,12 @@ import pytest
 from moto import mock_aws
 
 from jira_port.actions import Action
+from jira_port.backfill.dynamo import DynamoTable
 from jira_port.live.envelope import Envelope
 from jira_port.live.guard import GuardState, VersionGuard
 from jira_port.live.payloads import PayloadStore
 from jira_port.live.process import LiveProcessor, PermanentSyncError, TransientSyncError
+from jira_port.ownership import OwnershipLedger
 from jira_port.port.errors import EntityFailure
 from tests.integration.live.resources import BUCKET, TABLE
 from tests.support.aws import create_state_table
@@ -111,6 +113,7 @@ def processor(aws: tuple[Any, Any], port: FakePort, mapping: FakeMapping) -> Liv
         guard=VersionGuard(ddb, TABLE),
         payloads=PayloadStore(s3, BUCKET),
         jira_base_url="https://acme.atlassian.net",
+        ownership=OwnershipLedger(DynamoTable(TABLE, ddb)),
     )
 
 

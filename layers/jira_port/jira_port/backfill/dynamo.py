@@ -71,10 +71,16 @@ class DynamoTable:
     def query(self, pk: str, sk_prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:
         start: dict[str, AttributeValueTypeDef] | None = None
         while True:
+            # DynamoDB refuses begins_with with an empty operand: no prefix = the whole partition.
+            values: dict[str, AttributeValueTypeDef] = {":pk": {"S": pk}}
+            condition = "pk = :pk"
+            if sk_prefix:
+                values[":prefix"] = {"S": sk_prefix}
+                condition += " AND begins_with(sk, :prefix)"
             kwargs: dict[str, Any] = {
                 "TableName": self.table_name,
-                "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-                "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": sk_prefix}},
+                "KeyConditionExpression": condition,
+                "ExpressionAttributeValues": values,
                 "ConsistentRead": True,
             }
             if start is not None:

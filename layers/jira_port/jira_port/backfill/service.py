@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jira_port.backfill.continuation import Continuation
 from jira_port.backfill.deps import JiraSource, PortCatalog, VersionGuardLike
@@ -42,8 +42,10 @@ from jira_port.backfill.summary import BackfillSummary, Status, verdict
 from jira_port.backfill.writer import PageWriter
 from jira_port.errors import ConfigError, JiraPortError
 from jira_port.observability import logger
-from jira_port.ownership import OwnershipLedger
 from jira_port.settings.backfill import BackfillSettings
+
+if TYPE_CHECKING:
+    from jira_port.ownership import OwnershipLedger
 
 
 class InvalidRequestError(JiraPortError):

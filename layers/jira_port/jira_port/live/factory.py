@@ -82,31 +82,42 @@ def build_processor(
     apply: Callable[[Sequence[Action]], ApplyOutcome] | None = None,
 ) -> LiveProcessor:
     """The sync core: mapping, Port (``PORT_*``), version guard (``STATE_TABLE``) and payload reader."""
-    from jira_port.live.process import LiveProcessor  # noqa: PLC0415 - sync only
+    from jira_port.backfill.dynamo import DynamoTable  # noqa: PLC0415 - sync only
+    from jira_port.live.process import LiveProcessor  # noqa: PLC0415
+    from jira_port.ownership import OwnershipLedger  # noqa: PLC0415
 
     live = settings if settings is not None else LiveSettings.from_env()
     session = boto3.session.Session()
-    guard = build_guard(live, session=session)
+    dynamodb: DynamoDBClient = session.client("dynamodb", config=SYNC_AWS_CONFIG)
+    guard = build_guard(live, dynamodb=dynamodb)
+    assert live.state_table is not None  # build_guard refused a missing STATE_TABLE
+    ledger = OwnershipLedger(DynamoTable(live.state_table, dynamodb))
     return LiveProcessor(
         mapping=mapping if mapping is not None else load_live_mapping(),
         apply=apply if apply is not None else PortWriter.from_env(),
         guard=guard,
         payloads=_payload_store(session, live.payload_bucket, SYNC_AWS_CONFIG),
         jira_base_url=live.jira_base_url,
+        ownership=ledger,
     )
 
 
 def build_guard(
-    settings: LiveSettings | None = None, *, session: boto3.session.Session | None = None
+    settings: LiveSettings | None = None,
+    *,
+    session: boto3.session.Session | None = None,
+    dynamodb: DynamoDBClient | None = None,
 ) -> VersionGuard:
-    """The version guard on ``STATE_TABLE`` (for the backfill: ``newer_entries`` and ``record``)."""
+    """The version guard on ``STATE_TABLE`` (for the backfill: ``newer_entries`` and ``record``);
+    ``dynamodb`` shares a client the caller already made."""
     from jira_port.live.guard import VersionGuard  # noqa: PLC0415 - sync and backfill only
 
     live = settings if settings is not None else LiveSettings.from_env()
     if not live.state_table:
         raise ConfigError("STATE_TABLE is not set (the DynamoDB table of the version guard)")
-    aws = session if session is not None else boto3.session.Session()
-    dynamodb: DynamoDBClient = aws.client("dynamodb", config=SYNC_AWS_CONFIG)
+    if dynamodb is None:
+        aws = session if session is not None else boto3.session.Session()
+        dynamodb = aws.client("dynamodb", config=SYNC_AWS_CONFIG)
     return VersionGuard(dynamodb, live.state_table, ttl_days=live.guard_ttl_days)
 
 

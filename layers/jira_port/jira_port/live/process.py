@@ -14,13 +14,18 @@ Outcomes of one message:
 
 Actions Port accepted advance the guard even when others failed, so the redelivery re-applies them
 at the same version (idempotent) and only the failed ones can still change anything.
+
+Ownership (``jira_port.ownership``): every upsert Port accepted is recorded in the ledger; a delete is
+applied only to an entity the ledger says this deployment wrote. A delete of someone else's entity is
+logged and counted (``DeletesNotOwned``), not applied. When the ledger cannot be read or written the
+message fails transiently and is retried: a delete is never applied unchecked.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from jira_port.actions import Action
 from jira_port.errors import JiraPortError
@@ -30,6 +35,9 @@ from jira_port.live.payloads import PayloadCorruptError, PayloadMissingError, Pa
 from jira_port.live.protocols import ApplyActions, EventMapping
 from jira_port.live.versions import action_version
 from jira_port.observability import MetricUnit, logger, metrics, tracer
+
+if TYPE_CHECKING:
+    from jira_port.ownership import OwnershipLedger
 
 
 class SyncError(JiraPortError):
@@ -65,10 +73,12 @@ class LiveProcessor:
         guard: VersionGuard,
         payloads: PayloadStore | None,
         jira_base_url: str | None,
+        ownership: OwnershipLedger,
     ) -> None:
         self._mapping = mapping
         self._apply = apply
         self._guard = guard
+        self._ownership = ownership
         self._payloads = payloads
         self._jira_base_url = jira_base_url
 
@@ -145,6 +155,7 @@ class LiveProcessor:
                     extra={**context, **_describe(action), "version": version},
                 )
         stale = len(actions) - len(admitted)
+        admitted = self._only_owned_deletes(admitted, context)
         if stale:
             metrics.add_metric(name="StaleActionsSkipped", unit=MetricUnit.Count, value=stale)
         written = self._write(admitted, context) if admitted else 0
@@ -164,9 +175,38 @@ class LiveProcessor:
             raise PayloadCorruptError("the message points to S3 but PAYLOAD_BUCKET is not configured")
         return self._payloads.get(envelope.pointer)
 
+    def _only_owned_deletes(
+        self, admitted: list[tuple[Action, int]], context: dict[str, Any]
+    ) -> list[tuple[Action, int]]:
+        """Drop deletes of entities this deployment did not write (logged and counted, not applied)."""
+        kept: list[tuple[Action, int]] = []
+        for action, version in admitted:
+            if action.operation == "delete":
+                try:
+                    owned = self._ownership.owns(action.blueprint, action.identifier)
+                except JiraPortError as exc:
+                    logger.warning("ownership unreadable; the delete will be retried", extra={**context,
+                                   **_describe(action), "error": str(exc)})  # fmt: skip
+                    raise TransientSyncError(f"ownership ledger unreadable: {exc}") from exc
+                if not owned:
+                    metrics.add_metric(name="DeletesNotOwned", unit=MetricUnit.Count, value=1)
+                    logger.warning(
+                        "delete skipped: this deployment does not own the entity",
+                        extra={**context, **_describe(action)},
+                    )
+                    continue
+            kept.append((action, version))
+        return kept
+
     def _write(self, admitted: list[tuple[Action, int]], context: dict[str, Any]) -> int:
         outcome = self._apply([action for action, _ in admitted])
         failed = {(f.blueprint, f.identifier, f.operation) for f in outcome.failures}
+        applied = [a for a, _ in admitted if (a.blueprint, a.identifier, a.operation) not in failed]
+        try:
+            self._ownership.record((a.blueprint, a.identifier) for a in applied if a.operation == "upsert")
+            self._ownership.forget((a.blueprint, a.identifier) for a in applied if a.operation == "delete")
+        except JiraPortError as exc:  # the redelivery re-applies the same version and records again
+            raise TransientSyncError(f"ownership ledger not written: {exc}") from exc
         written = 0
         for action, version in admitted:
             if (action.blueprint, action.identifier, action.operation) in failed:
