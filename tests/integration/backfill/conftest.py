@@ -17,7 +17,7 @@ from jira_port.backfill.summary import BackfillSummary
 from jira_port.backfill.tables import FileTable, ItemTable
 from jira_port.backfill.wiring import LocalOptions, assemble
 from jira_port.jira import JiraClient
-from jira_port.mapping import load_mapping
+from jira_port.mapping import CompiledMapping, load_mapping
 from jira_port.port import PortClient
 from jira_port.port.blueprints import bundled_blueprints, dependency_order
 from jira_port.settings.backfill import BackfillSettings
@@ -66,6 +66,7 @@ class Sites:
         page_size: int = 100,
         local: LocalOptions | None = None,
         port: PortClient | None = None,
+        mapping: CompiledMapping | None = None,
         **settings: Any,
     ) -> BackfillService:
         """A backfill on these sites with fast retries; state in ``tmp/state.json`` unless ``table``;
@@ -75,7 +76,7 @@ class Sites:
             BackfillSettings(**values),
             self.jira_settings(page_size=page_size),
             jira=jira or self.jira_client(max_concurrency=values["partition_concurrency"]),
-            mapping=load_mapping(None),
+            mapping=mapping or load_mapping(None),
             table=table or FileTable(self.tmp / "state.json"),
             continuation=self.continuation,
             port=port or client_for(self.port),
@@ -130,10 +131,12 @@ def sites(
         yield Sites(jira, port, flavour, tmp)
 
 
-def mapped_jira_state(site: Sites) -> dict[str, dict[str, dict[str, Any]]]:
-    """The oracle: every Jira project and issue (read afresh, no faults) through the default mapping,
-    presented as the corresponding live webhook body, by blueprint and identifier."""
-    mapping = load_mapping(None)
+def mapped_jira_state(
+    site: Sites, mapping: CompiledMapping | None = None
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """The oracle: every Jira project and issue (read afresh, no faults) through ``mapping`` (default:
+    the bundled one), presented as the corresponding live webhook body, by blueprint and identifier."""
+    mapping = mapping or load_mapping(None)
     client = JiraClient.from_settings(site.jira_settings(), retry_policy=FAST_POLICY)
     headers = {"x-jira-port-source": "backfill"}
     expected: dict[str, dict[str, dict[str, Any]]] = {}

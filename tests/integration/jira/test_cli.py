@@ -41,7 +41,8 @@ def test_register_webhook_creates_then_updates(
     )
     assert main(["register-webhook", "--url", HOOK]) == 0
     assert "created" in capsys.readouterr().out
-    assert main(["register-webhook", "--url", HOOK, "--jql", "labels = sync", "--name", "prod"]) == 0
+    monkeypatch.setenv("JIRA_JQL", "labels = sync")
+    assert main(["register-webhook", "--url", HOOK, "--name", "prod"]) == 0
     out = capsys.readouterr().out
     assert "updated existing" in out and "signed" in out and "whsec" not in out
     (reg,) = jira_cloud.emulator.registry.all()

@@ -1,4 +1,4 @@
-"""``jira-port doctor``: check configuration, credentials, connectivity, blueprints and the mapping."""
+"""``jira-port doctor``: check configuration, credentials, connectivity, webhook scope and blueprints."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
 
 from jira_port.cli._common import SubParsers
 
@@ -123,6 +124,54 @@ def check_jira(report: Report) -> JiraClient | None:
     return client
 
 
+def _is_ours(hook: dict[str, object]) -> bool:
+    """A webhook jira-port registered: its default name, or the stack's ``/webhook`` route."""
+    path = urlsplit(str(hook.get("url") or "")).path.rstrip("/")
+    return (
+        str(hook.get("name") or "").startswith("jira-port")
+        or path.endswith("/webhook")
+        or ("/webhook/" in path)
+    )
+
+
+def _same_jql(left: str, right: str) -> bool:
+    return " ".join(left.split()) == " ".join(right.split())
+
+
+def check_webhook_scope(report: Report, jira: JiraClient) -> None:
+    """Every jira-port webhook registered in Jira filters issue events with the configured scope."""
+    from jira_port.jira.jql import split_order_by
+    from jira_port.jira.webhooks import list_webhooks, webhook_jql
+
+    scope, _ = split_order_by(jira.jql)
+    shown = scope or "(none: every issue)"
+
+    def check() -> None:
+        hooks = [h for h in list_webhooks(jira) if _is_ours(h)]
+        if not hooks:
+            report.add(
+                "webhook scope",
+                "warn",
+                "no jira-port webhook is registered in Jira",
+                "run `jira-port register-webhook --url <WebhookUrl output>`",
+            )
+            return
+        for hook in hooks:
+            registered = webhook_jql(hook)
+            if _same_jql(registered, scope):
+                report.add("webhook scope", "ok", f"{hook.get('url')} filters with JIRA_JQL {shown}")
+            else:
+                report.add(
+                    "webhook scope",
+                    "warn",
+                    f"{hook.get('url')} filters issue events with {registered or '(no filter)'!r}, but the "
+                    f"configured scope (JIRA_JQL, also the backfill's) is {shown!r}",
+                    f"run `jira-port register-webhook --url {hook.get('url')}` to apply the configured scope",
+                )
+
+    _attempt(report, "webhook scope", "listing webhooks needs the Administer Jira permission", check)
+
+
 def check_port(report: Report, mapping: CompiledMapping | None) -> PortClient | None:
     """Port settings, authentication, and that every blueprint the mapping writes exists."""
     from jira_port.port import PortClient
@@ -176,7 +225,9 @@ def run(args: argparse.Namespace) -> int:
     """Run every check, print the report, exit 1 when any check failed."""
     report = Report()
     mapping = check_mapping(report)
-    check_jira(report)
+    jira = check_jira(report)
+    if jira is not None:
+        check_webhook_scope(report, jira)
     check_port(report, mapping)
     check_webhook_secret(report)
     print(report.render(), file=sys.stdout)

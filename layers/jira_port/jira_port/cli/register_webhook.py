@@ -18,14 +18,12 @@ def register(subparsers: SubParsers) -> None:
         description=(
             "Create the admin webhook for jira:issue_created|updated|deleted and project_* events, or update "
             "the one already pointing at --url (never a duplicate). Jira settings come from JIRA_*; the "
-            "signing secret from WEBHOOK_SECRET or WEBHOOK_SECRET_ARN. Needs the 'Administer Jira' "
-            "permission."
+            "issue filter is JIRA_JQL, the same scope the backfill reads (one setting: change it there and "
+            "register again); the signing secret comes from WEBHOOK_SECRET or WEBHOOK_SECRET_ARN. Needs "
+            "the 'Administer Jira' permission."
         ),
     )
     parser.add_argument("--url", required=True, help="the public webhook endpoint (API Gateway URL)")
-    parser.add_argument(
-        "--jql", default=None, help="JQL filter for issue events (default: JIRA_JQL, else all)"
-    )
     parser.add_argument("--name", default="jira-port", help="webhook name shown in Jira (default jira-port)")
     parser.set_defaults(func=_run)
 
@@ -55,9 +53,8 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     with JiraClient.from_env() as client:
-        jql = args.jql if args.jql is not None else client.jql
         try:
-            result = client.register_webhook(args.url, jql=jql, secret=secret, name=args.name)
+            result = client.register_webhook(args.url, jql=client.jql, secret=secret, name=args.name)
         except JiraError as exc:
             if isinstance(exc, ConfigError):  # rejected credentials: a configuration problem (exit 2)
                 raise

@@ -106,6 +106,22 @@ def register_webhook(
     return WebhookRegistration(id=hook_id, url=url, created=created, signed=signed, api=api)
 
 
+def list_webhooks(client: JiraClient) -> list[dict[str, Any]]:
+    """Every admin webhook registered in Jira, as the available API returns them."""
+    return _list(client)[1]
+
+
+def webhook_jql(hook: dict[str, Any]) -> str:
+    """The JQL filter of a listed webhook (legacy ``filters``, or DC 10's ``configuration.FILTERS``)."""
+    filters = hook.get("filters")
+    if isinstance(filters, dict):
+        return str(filters.get("issue-related-events-section") or "")
+    configuration = hook.get("configuration")
+    if isinstance(configuration, dict):
+        return str(configuration.get("FILTERS") or "")
+    return ""
+
+
 def _list(client: JiraClient) -> tuple[str, list[dict[str, Any]]]:
     try:
         return LEGACY_API, _as_list(client.request("GET", LEGACY_API), LEGACY_API)

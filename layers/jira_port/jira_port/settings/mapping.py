@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from jira_port.mapping import CompiledMapping, load_mapping, load_mapping_text
 from jira_port.settings.common import EnvModel
@@ -12,10 +12,23 @@ from jira_port.settings.common import EnvModel
 
 class MappingSettings(EnvModel):
     """``MAPPING_CONFIG`` (JSON or YAML text) wins over ``MAPPING_FILE`` (a path, or a bundled name:
-    ``default``, ``cloud-guide``, ``server-guide``). Neither set: the bundled default mapping."""
+    ``default``, ``cloud-guide``, ``server-guide``). Neither set: the bundled default mapping.
+
+    ``MAPPING_IDENTIFIER_PREFIX`` / ``_SUFFIX`` affix every identifier the mapping writes (one value per
+    Jira site when several sites share one Port; see ``jira_port.mapping.site``)."""
 
     mapping_file: str | None = Field(default=None, alias="MAPPING_FILE")
     mapping_config: str | None = Field(default=None, alias="MAPPING_CONFIG")
+    identifier_prefix: str = Field(default="", alias="MAPPING_IDENTIFIER_PREFIX", max_length=100)
+    identifier_suffix: str = Field(default="", alias="MAPPING_IDENTIFIER_SUFFIX", max_length=100)
+
+    @field_validator("identifier_prefix", "identifier_suffix")
+    @classmethod
+    def _identifier_chars(cls, value: str) -> str:
+        """Port identifiers allow letters, digits and ``@ _ . + : \\ / = -`` only."""
+        if any(not (c.isalpha() or c in "0123456789@_.+:\\/=-") for c in value):
+            raise ValueError("may only hold letters, digits and @ _ . + : \\ / = - (Port's identifier rule)")
+        return value
 
     @property
     def description(self) -> str:
@@ -28,11 +41,19 @@ class MappingSettings(EnvModel):
 def load_configured_mapping(settings: MappingSettings | None = None) -> CompiledMapping:
     """The configured mapping, compiled once per process (raises ``MappingError`` when invalid)."""
     settings = settings if settings is not None else MappingSettings.from_env()
-    return _load(settings.mapping_file, settings.mapping_config)
+    return _load(
+        settings.mapping_file, settings.mapping_config, settings.identifier_prefix, settings.identifier_suffix
+    )
 
 
 @lru_cache(maxsize=8)
-def _load(mapping_file: str | None, mapping_config: str | None) -> CompiledMapping:
+def _load(mapping_file: str | None, mapping_config: str | None, prefix: str, suffix: str) -> CompiledMapping:
     if mapping_config:
-        return load_mapping_text(mapping_config, source="MAPPING_CONFIG")
-    return load_mapping(mapping_file)
+        mapping = load_mapping_text(mapping_config, source="MAPPING_CONFIG")
+    else:
+        mapping = load_mapping(mapping_file)
+    if prefix or suffix:
+        from jira_port.mapping.site import SiteMapping  # noqa: PLC0415
+
+        return SiteMapping(mapping, prefix, suffix)
+    return mapping

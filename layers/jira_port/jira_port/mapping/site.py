@@ -1,0 +1,90 @@
+"""Several Jira sites in one Port: a per-site identifier prefix/suffix on everything the mapping writes.
+
+Two sites can both have ``ABC-1``. With ``MAPPING_IDENTIFIER_PREFIX=eu:`` one stack writes ``eu:ABC-1``
+and the other (say ``us:``) ``us:ABC-1``, so neither overwrites, nor (through the ownership ledger)
+deletes, the other's entities. The affix goes on:
+
+- every action's identifier (upserts and deletes, live and backfill alike);
+- the values of relations that point at a blueprint this mapping itself writes (``jiraIssue.project`` →
+  ``jiraProject``, ``parentIssue``, ``subtasks``), so links stay inside the site. Relation targets come
+  from the blueprint definitions bundled with jira-port; relations of other blueprints, and relations
+  to blueprints the mapping does not write (e.g. a ``service``), are left as mapped. A custom mapping
+  with its own blueprints can write the affix in its jq instead (docs/mapping.md).
+
+Search-query identifiers and relation values (objects) are left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from jira_port.actions import Action
+from jira_port.mapping.evaluate import CompiledMapping, MappingResult
+
+
+@dataclass(frozen=True, slots=True)
+class IdentifierAffix:
+    """What to put before and after each identifier, and which relations carry identifiers of ours."""
+
+    prefix: str = ""
+    suffix: str = ""
+    relations: frozenset[tuple[str, str]] = frozenset()  # (blueprint, relation) to affix
+
+    def name(self, identifier: str) -> str:
+        """``identifier`` with the affix."""
+        return f"{self.prefix}{identifier}{self.suffix}"
+
+    def apply(self, action: Action) -> Action:
+        """``action`` with its identifier and its own-blueprint relation values affixed."""
+        entity = dict(action.entity)
+        if isinstance(entity.get("identifier"), str):
+            entity["identifier"] = self.name(entity["identifier"])
+        relations = entity.get("relations")
+        if isinstance(relations, dict):
+            entity["relations"] = {
+                key: self._relation(value) if (action.blueprint, key) in self.relations else value
+                for key, value in relations.items()
+            }
+        return replace(action, entity=entity)
+
+    def _relation(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.name(value)
+        if isinstance(value, list):
+            return [self.name(v) if isinstance(v, str) else v for v in value]
+        return value
+
+
+def own_relations(written: frozenset[str], definitions: list[dict[str, Any]]) -> frozenset[tuple[str, str]]:
+    """(blueprint, relation) pairs whose target is a blueprint in ``written``."""
+    pairs = set()
+    for definition in definitions:
+        relations: Mapping[str, Any] = definition.get("relations") or {}
+        for key, relation in relations.items():
+            if isinstance(relation, dict) and relation.get("target") in written:
+                pairs.add((str(definition.get("identifier")), key))
+    return frozenset(pairs)
+
+
+class SiteMapping(CompiledMapping):
+    """A compiled mapping whose actions carry this site's identifier affix."""
+
+    def __init__(self, base: CompiledMapping, prefix: str = "", suffix: str = "") -> None:
+        from jira_port.port.blueprints import bundled_blueprints  # noqa: PLC0415 - only when affixing
+
+        super().__init__(base.rules, base.source)
+        self.affix = IdentifierAffix(prefix, suffix, own_relations(self.blueprints, bundled_blueprints()))
+
+    def evaluate_detailed(
+        self,
+        body: Any,
+        headers: Mapping[str, str] | None = None,
+        query_params: Mapping[str, str] | None = None,
+        *,
+        jira_base_url: str | None = None,
+    ) -> MappingResult:
+        """The base mapping's result with every action affixed."""
+        result = super().evaluate_detailed(body, headers, query_params, jira_base_url=jira_base_url)
+        return MappingResult([self.affix.apply(a) for a in result.actions], result.warnings)
