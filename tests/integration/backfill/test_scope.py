@@ -6,8 +6,10 @@ import os
 
 import pytest
 
+from emulators.jira import Account
 from jira_port.cli import main
 from jira_port.cli.doctor import Report, check_webhook_scope
+from jira_port.jira import JiraCredentials
 from tests.support.jira_emulator import running_jira
 
 HOOK = "https://abc123.execute-api.eu-west-1.amazonaws.com/webhook"
@@ -57,3 +59,12 @@ def test_register_webhook_uses_jira_jql_and_doctor_then_agrees(
         main(["doctor"])
         out = capsys.readouterr().out
         assert f"[WARN] webhook scope: {HOOK} filters issue events with 'project = PLAT'" in out
+
+
+def test_without_the_admin_permission_the_scope_check_is_skipped_not_failed() -> None:
+    with running_jira("cloud", accounts=[Account("dev@example.com", secret="t", admin=False)]) as jira:
+        client = jira.client(credentials=JiraCredentials.basic("dev@example.com", "t"), jql="project = PLAT")
+        report = Report()
+        check_webhook_scope(report, client)
+        assert [(c.status, c.name) for c in report.checks] == [("skip", "webhook scope")]
+        assert not report.failed

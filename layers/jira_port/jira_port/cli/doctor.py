@@ -140,6 +140,7 @@ def _same_jql(left: str, right: str) -> bool:
 
 def check_webhook_scope(report: Report, jira: JiraClient) -> None:
     """Every jira-port webhook registered in Jira filters issue events with the configured scope."""
+    from jira_port.jira.errors import JiraPermissionError
     from jira_port.jira.jql import split_order_by
     from jira_port.jira.webhooks import list_webhooks, webhook_jql
 
@@ -147,7 +148,12 @@ def check_webhook_scope(report: Report, jira: JiraClient) -> None:
     shown = scope or "(none: every issue)"
 
     def check() -> None:
-        hooks = [h for h in list_webhooks(jira) if _is_ours(h)]
+        try:
+            listed = list_webhooks(jira)
+        except JiraPermissionError:
+            report.add("webhook scope", "skip", "listing webhooks needs the Administer Jira permission")
+            return
+        hooks = [h for h in listed if _is_ours(h)]
         if not hooks:
             report.add(
                 "webhook scope",
@@ -169,7 +175,7 @@ def check_webhook_scope(report: Report, jira: JiraClient) -> None:
                     f"run `jira-port register-webhook --url {hook.get('url')}` to apply the configured scope",
                 )
 
-    _attempt(report, "webhook scope", "listing webhooks needs the Administer Jira permission", check)
+    _attempt(report, "webhook scope", "check JIRA_BASE_URL and the Jira credentials", check)
 
 
 def check_port(report: Report, mapping: CompiledMapping | None) -> PortClient | None:
