@@ -152,3 +152,30 @@ def test_an_issue_that_leaves_the_scope_leaves_port_at_the_next_full_run(tmp_pat
 
         assert summary.status == "succeeded", summary.render()
         assert in_scope - set(site.port.entities("jiraIssue")) == set(leaving)
+
+
+def test_an_explicit_adoption_by_created_by_removes_what_was_deleted_before_the_first_run(
+    tmp_path: Path,
+) -> None:
+    """BACKFILL_ADOPT_CREATED_BY names the client id the old deployment wrote with: its entities count
+    as owned, so issues deleted in Jira before the new stack's first run go too; others' stay."""
+    with sites(tmp_path, projects=3, issues=120) as site:
+        assert site.service(table=FileTable(tmp_path / "old-stack.json")).invoke(FULL).status == "succeeded"
+        foreign = write_foreign(site, issues=5, projects=1)
+        gone_before_upgrade = delete_leaf_issues(site.jira, 3, 7)
+        before = set(site.port.entities("jiraIssue"))
+
+        summary = site.service(
+            table=FileTable(tmp_path / "new-stack.json"), adopt_created_by="local-id, retired-id"
+        ).invoke(FULL)
+
+        assert summary.status == "succeeded", summary.render()
+        assert before - set(site.port.entities("jiraIssue")) == gone_before_upgrade
+        assert present(site, foreign) == foreign
+        ours_equal_jira(site)
+        search = [r for r in site.port.requests if r.path == "/v1/blueprints/jiraIssue/entities/search"]
+        assert any(
+            (r.body.get("query") or {}).get("rules")
+            == [{"property": "$createdBy", "operator": "in", "value": ["local-id", "retired-id"]}]
+            for r in search
+        )

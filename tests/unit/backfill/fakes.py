@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,8 +181,12 @@ class FakePort:
                     result.deleted += 1
         return result
 
-    def iter_entity_identifiers(self, blueprint: str) -> Iterator[str]:
-        yield from sorted(self.entities.get(blueprint, {}))
+    def iter_entity_identifiers(
+        self, blueprint: str, *, created_by: Sequence[str] | None = None
+    ) -> Iterator[str]:
+        for ident, entity in sorted(self.entities.get(blueprint, {}).items()):
+            if created_by is None or entity.get("createdBy") in created_by:
+                yield ident
 
     def delete_entities(
         self, blueprint: str, identifiers: Iterable[str], *, delete_dependents: bool = False

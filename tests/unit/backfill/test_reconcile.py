@@ -122,7 +122,7 @@ class BrokenTable(MemoryTable):
 
 
 class BrokenPort(FakePort):
-    def iter_entity_identifiers(self, blueprint):
+    def iter_entity_identifiers(self, blueprint, *, created_by=None):
         yield "A"
         raise PortAPIError(503, "service_unavailable", "search failed", blueprint=blueprint)
 

@@ -111,7 +111,9 @@ class DeleteResultLike(Protocol):
 class PortCatalog(Protocol):
     """The Port reads and deletes reconciliation needs."""
 
-    def iter_entity_identifiers(self, blueprint: str) -> Iterator[str]: ...
+    def iter_entity_identifiers(
+        self, blueprint: str, *, created_by: Sequence[str] | None = None
+    ) -> Iterator[str]: ...
 
     def delete_entities(
         self, blueprint: str, identifiers: Iterable[str], *, delete_dependents: bool = False

@@ -144,15 +144,19 @@ def reconcile(
     threshold: float,
     guard: VersionGuardLike | None = None,
     run_started_ms: int | None = None,
+    adopt_created_by: frozenset[str] = frozenset(),
 ) -> ReconcileResult:
     """Delete Port entities of the seen blueprints that this deployment owns and the run did not produce.
 
     Unseen entities outside the ledger are kept and counted (``keptNotOwned``, first identifiers as
-    examples). When Port's list or the ledger cannot be read, nothing is deleted (``skipped``).
+    examples), unless Port says one of ``adopt_created_by`` created them (an operator's explicit
+    adoption). When Port's list or the ledger cannot be read, nothing is deleted (``skipped``).
     """
     result = ReconcileResult(threshold=threshold)
     try:
-        plan = _plan(seen, port, ledger, result, guard=guard, run_started_ms=run_started_ms)
+        plan = _plan(
+            seen, port, ledger, result, guard=guard, run_started_ms=run_started_ms, adopt=adopt_created_by
+        )
     except (JiraPortError, RetriesExhaustedError, requests.RequestException) as exc:
         result.skipped = f"ownership check failed, nothing was deleted: {type(exc).__name__}: {exc}"[:500]
         logger.error("backfill reconciliation skipped", extra={"reason": result.skipped})
@@ -186,11 +190,14 @@ def _plan(
     *,
     guard: VersionGuardLike | None,
     run_started_ms: int | None,
+    adopt: frozenset[str],
 ) -> dict[str, list[str]]:
     plan: dict[str, list[str]] = {}
     for blueprint in seen.blueprints:
         owned = SeenIndex()
         owned.add(blueprint, ledger.identifiers(blueprint))
+        if adopt:
+            owned.add(blueprint, port.iter_entity_identifiers(blueprint, created_by=sorted(adopt)))
         owned.freeze()
         existing = ours = 0
         stale: list[str] = []

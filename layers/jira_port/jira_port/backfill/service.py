@@ -267,6 +267,7 @@ class BackfillService:
             threshold=self.settings.delete_threshold,
             guard=self.deps.guard,
             run_started_ms=run.started_ms,
+            adopt_created_by=self.settings.adopt_client_ids,
         )
         run.reconciliation = result.to_json()
         return result.tally

@@ -196,11 +196,17 @@ class PortClient:
         entity = response.body.get("entity") if isinstance(response.body, dict) else None
         return entity if isinstance(entity, dict) else None
 
-    def iter_entity_identifiers(self, blueprint: str, *, page_size: int = 1000) -> Iterator[str]:
-        """Every entity identifier of ``blueprint``, page by page (search API with a cursor)."""
+    def iter_entity_identifiers(
+        self, blueprint: str, *, page_size: int = 1000, created_by: Sequence[str] | None = None
+    ) -> Iterator[str]:
+        """Every entity identifier of ``blueprint`` (only those whose ``$createdBy`` is one of
+        ``created_by`` when given), page by page (search API with a cursor)."""
         cursor: str | None = None
         while True:
             body: dict[str, Any] = {"include": ["$identifier"], "limit": page_size}
+            if created_by is not None:
+                rule = {"property": "$createdBy", "operator": "in", "value": list(created_by)}
+                body["query"] = {"combinator": "and", "rules": [rule]}
             if cursor is not None:
                 body["from"] = cursor
             response = self.api.call(

@@ -26,6 +26,14 @@ class BackfillSettings(EnvModel):
     partition_max_attempts: int = Field(default=3, alias="BACKFILL_PARTITION_MAX_ATTEMPTS", ge=1, le=20)
     max_invocations: int = Field(default=200, alias="BACKFILL_MAX_INVOCATIONS", ge=1, le=10_000)
     state_ttl_days: int = Field(default=14, alias="BACKFILL_STATE_TTL_DAYS", ge=1, le=365)
+    # Port client ids whose entities (``$createdBy``) a full run may treat as its own although its
+    # ownership ledger lacks them: for the first run after an upgrade or under a new stack name.
+    adopt_created_by: str = Field(default="", alias="BACKFILL_ADOPT_CREATED_BY", max_length=2000)
+
+    @property
+    def adopt_client_ids(self) -> frozenset[str]:
+        """``BACKFILL_ADOPT_CREATED_BY`` split on commas."""
+        return frozenset(part.strip() for part in self.adopt_created_by.split(",") if part.strip())
 
     @field_validator("jira_timezone")
     @classmethod
