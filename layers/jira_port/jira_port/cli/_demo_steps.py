@@ -76,8 +76,10 @@ class Demo:
         )
         jira = self._start_jira()
         port = self._start_port()
-        self._backfill()
+        # serve first: the backfill then keeps its state (cursors, ownership ledger) in the same DynamoDB
+        # table as the live path, as the deployed stack does, so live deletes find what it wrote.
         server = self._serve()
+        self._backfill()
         self._live(jira, port, server)
         self._verify(port)
         backfill, live = self.report.backfill, self.report.live
@@ -139,7 +141,7 @@ class Demo:
         with self.steps.step("full backfill", "full backfill (jira-port backfill --mode full)"):
             bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
             continuation = RecordingContinuation()
-            options = LocalOptions(state_file=self.state_dir / "state.json", progress=bar)
+            options = LocalOptions(progress=bar)  # STATE_TABLE: serve's local DynamoDB
             service = build_service(options, continuation=continuation)
             try:
                 summary = service.invoke(BackfillRequest("full"))
