@@ -6,11 +6,16 @@ from typing import Any
 
 import pytest
 
+from jira_port.backfill.dynamo import DynamoTable
 from jira_port.backfill.service import BackfillRequest
 from jira_port.backfill.tables import MemoryTable, StateError
+from jira_port.live.factory import Lazy
 from jira_port.ownership import OwnershipLedger
+from tests.support.lambda_env import FakeLambdaContext, load_handler
 
+from .conftest import TABLE
 from .fakes import harness, make_jira
+from .test_dynamo_and_handler import emf_metrics
 
 FULL = BackfillRequest("full")
 
@@ -54,3 +59,20 @@ def test_an_unwritable_ledger_stops_the_run_before_any_delete_and_the_next_invoc
     summary = h.service(table=table).invoke(FULL)
     assert summary.status == "succeeded", summary.render()
     assert h.port.deleted == [("jiraIssue", "P0-5")]
+
+
+def test_the_handler_counts_entities_kept_as_not_owned(
+    ddb: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any
+):
+    module = load_handler("backfill")
+    h = harness(jira=make_jira(projects=1, per_project=2))
+    h.port.entities["jiraIssue"] = {"THEIRS-1": {}, "THEIRS-2": {}, "THEIRS-3": {}}
+    service = h.service(table=DynamoTable(TABLE, ddb))
+    monkeypatch.setattr(module, "service", Lazy(lambda: service))
+
+    response = module.lambda_handler({"mode": "full"}, FakeLambdaContext())
+
+    metrics = emf_metrics(capsys.readouterr().out)
+    assert response["ok"] is True and response["reconciliation"]["keptNotOwned"] == 3
+    assert metrics["KeptNotOwned"] == [3] and "ReconciliationSkipped" not in metrics
+    assert len(h.port.ids("jiraIssue")) == 5

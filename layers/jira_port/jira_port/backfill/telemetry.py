@@ -27,3 +27,7 @@ def publish_metrics(summary: BackfillSummary, elapsed_seconds: float) -> None:
     rec = summary.reconciliation or {}
     if rec.get("refused"):
         metrics.add_metric(name="ReconciliationRefused", unit=MetricUnit.Count, value=1)
+    if rec.get("ownershipError"):
+        metrics.add_metric(name="ReconciliationSkipped", unit=MetricUnit.Count, value=1)
+    if rec.get("keptNotOwned"):
+        metrics.add_metric(name="KeptNotOwned", unit=MetricUnit.Count, value=int(rec["keptNotOwned"]))
