@@ -21,7 +21,7 @@ from jira_port.port.blueprints import bundled_blueprints, dependency_order
 from jira_port.settings.mapping import MappingSettings, load_configured_mapping
 from tests.support.port_emulator import CLIENT_ID, CLIENT_SECRET, client_for
 
-from .conftest import Sites, comparable, mapped_jira_state
+from .conftest import Sites, comparable, mapped_jira_state, sites
 from .test_ownership import delete_leaf_issues
 
 FULL = BackfillRequest("full")
@@ -127,3 +127,21 @@ def test_two_stacks_keep_each_others_entities_and_equal_their_own_jira(tmp_path:
             f"us:{k}" for k in gone_us
         }
         assert_catalogs_equal_jira()
+
+
+def test_adding_a_prefix_later_recreates_the_catalog_and_the_next_full_run_removes_the_old_ids(
+    tmp_path: Path,
+) -> None:
+    with sites(tmp_path, projects=2, issues=60) as site:
+        table = FileTable(tmp_path / "state.json")
+        assert site.service(table=table).invoke(FULL).status == "succeeded"
+        old = set(site.port.entities("jiraIssue"))
+
+        summary = site.service(table=table, mapping=SiteMapping(load_mapping(None), prefix="eu:")).invoke(
+            FULL
+        )
+
+        assert summary.status == "succeeded", summary.render()
+        assert set(site.port.entities("jiraIssue")) == {f"eu:{i}" for i in old}
+        assert summary.reconciliation is not None
+        assert summary.reconciliation["blueprints"]["jiraIssue"]["deleted"] == len(old)
