@@ -21,14 +21,14 @@ import pytest
 
 from emulators.jira import JiraEmulator, generate_dataset
 from emulators.port import PortEmulator
-from jira_port.cli import _demo_sites as sites
-from jira_port.cli import _demo_steps as demo_steps
-from jira_port.cli import main
-from jira_port.cli._demo_live import UPDATED_STATUS, UPDATED_SUMMARY, deletable_issue
-from jira_port.cli._demo_output import Steps
-from jira_port.cli._demo_steps import DemoOptions
-from jira_port.cli._demo_verify import compare, differences
-from jira_port.cli.demo import run_demo
+from jira_port_tools.cli import _demo_sites as sites
+from jira_port_tools.cli import _demo_steps as demo_steps
+from jira_port_tools.cli import main
+from jira_port_tools.cli._demo_live import UPDATED_STATUS, UPDATED_SUMMARY, deletable_issue
+from jira_port_tools.cli._demo_output import Steps
+from jira_port_tools.cli._demo_steps import DemoOptions
+from jira_port_tools.cli._demo_verify import compare, differences
+from jira_port_tools.cli.demo import run_demo
 
 SMALL = ["--projects", "3", "--issues", "60"]
 URL = re.compile(r"http://127\.0\.0\.1:(\d+)")

@@ -18,7 +18,7 @@ import requests
 from moto import mock_aws
 
 from emulators.jira import Account
-from jira_port.cli import main
+from jira_port_tools.cli import main
 from tests.support.jira_emulator import RunningJira, running_jira
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -79,7 +79,7 @@ def test_register_webhook_with_bad_credentials_is_a_usage_error(
 
 
 def test_jira_emulator_command_serves_until_interrupted() -> None:
-    launcher = "import sys; from jira_port.cli import main; sys.exit(main(sys.argv[1:]))"
+    launcher = "import sys; from jira_port_tools.cli import main; sys.exit(main(sys.argv[1:]))"
     command = [sys.executable, "-c", launcher, "jira-emulator", "--flavour", "server", "--issues", "30",
                "--projects", "2", "--seed", "4"]  # fmt: skip
     env = {**os.environ, "POWERTOOLS_LOG_LEVEL": "WARNING"}

@@ -20,8 +20,8 @@ import yaml
 
 from emulators.jira import WebhookSender
 from emulators.port import PortEmulator
-from jira_port.live.local_server import LocalServer
 from jira_port.mapping import bundled_mapping_text
+from jira_port_tools.serve.local_server import LocalServer
 from tests.integration.live.streams import POISON_RULE, issue_deleted, issue_update
 from tests.integration.live.webhooks import TEST_SECRET, raw_of
 from tests.support.fixtures import load_fixture
@@ -179,7 +179,7 @@ def test_poison_event_is_dead_lettered(serve_env: dict[str, str], monkeypatch: p
 def test_cli_serve_once(serve_env: dict[str, str], port: PortEmulator) -> None:
     # Given `jira-port serve --once` on a free port
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    entry = "import sys; from jira_port.cli import main; sys.exit(main(sys.argv[1:]))"
+    entry = "import sys; from jira_port_tools.cli import main; sys.exit(main(sys.argv[1:]))"
     command = [sys.executable, "-c", entry, "serve", "--port", "0", "--once"]
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
@@ -209,7 +209,7 @@ def test_cli_serve_once(serve_env: dict[str, str], port: PortEmulator) -> None:
 
 
 def test_cli_config_errors_exit_2(serve_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from jira_port.cli import main
+    from jira_port_tools.cli import main
 
     monkeypatch.delenv("PORT_CLIENT_ID")
     assert main(["serve", "--port", "0", "--once"]) == 2

@@ -13,8 +13,8 @@ import requests
 
 from emulators.port import PortEmulator, PortFaults
 from jira_port.actions import Action
-from jira_port.cli import main
 from jira_port.sync.apply import apply_actions
+from jira_port_tools.cli import main
 from tests.support.port_emulator import client_for, new_emulator
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -110,7 +110,7 @@ def test_blueprints_show_prints_the_bundle(capsys: pytest.CaptureFixture[str]) -
 
 def test_port_emulator_command_serves_until_interrupted() -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "jira_port"), str(ROOT)])}
-    program = "import sys; from jira_port.cli import main; sys.exit(main())"
+    program = "import sys; from jira_port_tools.cli import main; sys.exit(main())"
     command = [sys.executable, "-c", program, "port-emulator", "--with-blueprints", "--seed", "1"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     try:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from jira_port.cli import main
+from jira_port_tools.cli import main
 from tests.support.fixtures import FIXTURES
 
 CREATED = FIXTURES / "jira-webhooks" / "webhook-issue-created.json"

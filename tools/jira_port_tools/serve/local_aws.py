@@ -48,7 +48,7 @@ class LocalAws:
     def start(self) -> None:
         """Start the server on a free port and create queue, DLQ, bucket and table."""
         app, handler = _moto_app()
-        from werkzeug.serving import make_server  # noqa: PLC0415 - comes with moto[server]
+        from werkzeug.serving import make_server
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=handler)
@@ -143,7 +143,7 @@ class LocalAws:
 def _moto_app() -> tuple[Any, Any]:
     """moto's WSGI dispatcher (built once per process: it caches one app per service) and handler."""
     try:
-        from moto.moto_server.werkzeug_app import (  # noqa: PLC0415 - a development dependency
+        from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
             create_backend_app,

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from jira_port.cli._common import SubParsers
+from jira_port_tools.cli._common import SubParsers
 
 if TYPE_CHECKING:
     from jira_port.backfill.runner import Progress

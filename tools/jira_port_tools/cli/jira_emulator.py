@@ -7,9 +7,9 @@ import sys
 import time
 from typing import Any
 
-from jira_port.cli import EXIT_OK
-from jira_port.cli._common import SubParsers, non_negative, probability
 from jira_port.errors import ConfigError
+from jira_port_tools.cli import EXIT_OK
+from jira_port_tools.cli._common import SubParsers, non_negative, probability
 
 # The emulator's well-known local credentials (printed so they can be exported).
 DEFAULTS = {"email": "admin@example.com", "api_token": "api-token", "username": "admin", "password": "admin",

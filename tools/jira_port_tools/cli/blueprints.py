@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from jira_port.cli._common import SubParsers
 from jira_port.errors import ConfigError
+from jira_port_tools.cli._common import SubParsers
 
 
 def register(subparsers: SubParsers) -> None:

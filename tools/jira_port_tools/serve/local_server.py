@@ -33,11 +33,11 @@ from urllib.parse import unquote, urlsplit
 import boto3
 
 from jira_port.errors import ConfigError
-from jira_port.live.lambda_events import LocalLambdaContext, http_api_event
 from jira_port.live.lazy import Lazy
-from jira_port.live.local_aws import LocalAws
-from jira_port.live.sqs_poller import SqsPoller
 from jira_port.observability import logger
+from jira_port_tools.serve.lambda_events import LocalLambdaContext, http_api_event
+from jira_port_tools.serve.local_aws import LocalAws
+from jira_port_tools.serve.sqs_poller import SqsPoller
 
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
 _TOKEN_ROUTE = re.compile(r"^/webhook/([^/]+)$")
@@ -46,7 +46,7 @@ _TOKEN_ROUTE = re.compile(r"^/webhook/([^/]+)$")
 def functions_dir() -> Path:
     """``JIRA_PORT_FUNCTIONS_DIR``, else ``functions/`` of the source tree jira_port was installed from."""
     configured = os.environ.get("JIRA_PORT_FUNCTIONS_DIR")
-    path = Path(configured) if configured else Path(__file__).resolve().parents[4] / "functions"
+    path = Path(configured) if configured else Path(__file__).resolve().parents[3] / "functions"
     if not (path / "webhook" / "app.py").is_file():
         raise ConfigError(f"cannot find the function handlers in {path} (set JIRA_PORT_FUNCTIONS_DIR)")
     return path

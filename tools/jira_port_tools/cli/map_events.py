@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jira_port.cli._common import SubParsers
+from jira_port_tools.cli._common import SubParsers
 
 if TYPE_CHECKING:
     from jira_port.mapping import CompiledMapping

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from jira_port.cli import EXIT_FAILED, EXIT_OK
-from jira_port.cli._common import SubParsers
 from jira_port.errors import ConfigError
+from jira_port_tools.cli import EXIT_FAILED, EXIT_OK
+from jira_port_tools.cli._common import SubParsers
 
 
 def register(subparsers: SubParsers) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from jira_port.cli._common import SubParsers, non_negative, probability
 from jira_port.errors import ConfigError
+from jira_port_tools.cli._common import SubParsers, non_negative, probability
 
 DEFAULT_CLIENT_ID = "local-id"
 DEFAULT_CLIENT_SECRET = "local-secret"  # noqa: S105 - the emulator's well-known local credential

@@ -14,12 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from jira_port.cli._demo_output import DemoFailed, clip, table
+from jira_port_tools.cli._demo_output import DemoFailed, clip, table
 
 if TYPE_CHECKING:
     from emulators.jira import Delivery, JiraEmulator, WebhookSender
-    from jira_port.live.local_server import LocalServer
     from jira_port.port import PortClient
+    from jira_port_tools.serve.local_server import LocalServer
 
 NEW_SUMMARY = "Demo: created live"
 UPDATED_SUMMARY = "Demo: summary edited live"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from jira_port.cli._common import SubParsers
+from jira_port_tools.cli._common import SubParsers
 
 if TYPE_CHECKING:
     from jira_port.jira import JiraClient

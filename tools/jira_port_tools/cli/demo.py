@@ -19,13 +19,13 @@ from contextlib import ExitStack, contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Literal, cast
 
-from jira_port.cli import EXIT_FAILED, EXIT_OK
-from jira_port.cli._common import SubParsers
-from jira_port.cli._demo_output import DemoFailed, Steps
 from jira_port.errors import ConfigError
+from jira_port_tools.cli import EXIT_FAILED, EXIT_OK
+from jira_port_tools.cli._common import SubParsers
+from jira_port_tools.cli._demo_output import DemoFailed, Steps
 
 if TYPE_CHECKING:
-    from jira_port.cli._demo_steps import DemoOptions, DemoReport
+    from jira_port_tools.cli._demo_steps import DemoOptions, DemoReport
 
 EXIT_INTERRUPTED = 130
 DESCRIPTION = """\
@@ -62,7 +62,7 @@ def register(subparsers: SubParsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """The command: run the demo, turn failures into a message on stderr and an exit status."""
-    from jira_port.cli._demo_steps import DemoOptions
+    from jira_port_tools.cli._demo_steps import DemoOptions
 
     options = DemoOptions(
         projects=args.projects,
@@ -105,7 +105,7 @@ def run_demo(options: DemoOptions, steps: Steps | None = None) -> DemoReport:
             "jira-port demo needs the local Jira and Port emulators (emulators/ in the jira-port source "
             "tree), which are not installed with the Lambda layer: run it from a clone with `make demo`"
         )
-    from jira_port.cli._demo_steps import Demo
+    from jira_port_tools.cli._demo_steps import Demo
 
     steps = steps or Steps(6, sys.stdout)
     with _sigterm_interrupts(), ExitStack() as stack:

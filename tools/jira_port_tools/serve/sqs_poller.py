@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from jira_port.live.lambda_events import LocalLambdaContext, sqs_event
 from jira_port.observability import logger
+from jira_port_tools.serve.lambda_events import LocalLambdaContext, sqs_event
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

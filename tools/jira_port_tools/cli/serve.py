@@ -8,10 +8,10 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-from jira_port.cli._common import SubParsers
+from jira_port_tools.cli._common import SubParsers
 
 if TYPE_CHECKING:
-    from jira_port.live.local_server import LocalServer
+    from jira_port_tools.serve.local_server import LocalServer
 
 DESCRIPTION = """\
 Run the real webhook and sync Lambda handlers locally. Jira (or the Jira emulator) posts webhooks to
@@ -53,10 +53,10 @@ def register(subparsers: SubParsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Start the local server and serve until Ctrl-C/SIGTERM (or, with ``--once``, one delivery)."""
-    from jira_port.live.local_server import LocalServer
     from jira_port.settings.live import LiveSettings
     from jira_port.settings.mapping import load_configured_mapping
     from jira_port.settings.port import PortSettings
+    from jira_port_tools.serve.local_server import LocalServer
 
     # Fail fast (exit 2) on configuration problems, before any server starts.
     live = LiveSettings.from_env()

@@ -16,16 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from jira_port.cli._demo_output import DemoFailed, Steps, count, seconds, table
+from jira_port_tools.cli._demo_output import DemoFailed, Steps, count, seconds, table
 
 if TYPE_CHECKING:
     from emulators.jira import JiraEmulator
     from emulators.port import PortEmulator
     from jira_port.backfill.summary import BackfillSummary
-    from jira_port.cli._demo_live import LiveResult
-    from jira_port.cli._demo_sites import Credentials
-    from jira_port.cli._demo_verify import BlueprintCheck
-    from jira_port.live.local_server import LocalServer
+    from jira_port_tools.cli._demo_live import LiveResult
+    from jira_port_tools.cli._demo_sites import Credentials
+    from jira_port_tools.cli._demo_verify import BlueprintCheck
+    from jira_port_tools.serve.local_server import LocalServer
 
 SYNC_TIMEOUT_SECONDS = 60.0
 
@@ -57,7 +57,7 @@ class Demo:
     """The six steps; ``run()`` runs them and returns the report (``DemoFailed`` names a failure)."""
 
     def __init__(self, options: DemoOptions, steps: Steps, stack: ExitStack) -> None:
-        from jira_port.cli._demo_sites import Credentials, quiet_logs
+        from jira_port_tools.cli._demo_sites import Credentials, quiet_logs
 
         self.options = options
         self.steps = steps
@@ -112,9 +112,9 @@ class Demo:
 
     def _start_port(self) -> PortEmulator:
         from emulators.port import PortEmulator
-        from jira_port.cli._demo_sites import scoped_environ
         from jira_port.port import PortClient
         from jira_port.port.blueprints import bundled_blueprints
+        from jira_port_tools.cli._demo_sites import scoped_environ
 
         c = self.credentials
         with self.steps.step("local Port", "local Port"):
@@ -132,9 +132,9 @@ class Demo:
         from jira_port.backfill.continuation import RecordingContinuation
         from jira_port.backfill.service import BackfillRequest
         from jira_port.backfill.wiring import LocalOptions, build_service
-        from jira_port.cli.backfill import ProgressBar
         from jira_port.jira import JiraClient
         from jira_port.port import PortClient
+        from jira_port_tools.cli.backfill import ProgressBar
 
         with self.steps.step("full backfill", "full backfill (jira-port backfill --mode full)"):
             bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
@@ -165,7 +165,7 @@ class Demo:
 
     def _serve(self) -> LocalServer:
         from jira_port.jira import JiraClient
-        from jira_port.live.local_server import LocalServer
+        from jira_port_tools.serve.local_server import LocalServer
 
         with self.steps.step("jira-port serve", "jira-port serve (the live path)"):
             server = LocalServer(port=0)
@@ -184,14 +184,14 @@ class Demo:
         return server
 
     def _live(self, jira: JiraEmulator, port: PortEmulator, server: LocalServer) -> None:
-        from jira_port.cli._demo_live import (
+        from jira_port.port import PortClient
+        from jira_port_tools.cli._demo_live import (
             check_deliveries,
             deletable_issue,
             read_touched,
             send_live_events,
             touched_table,
         )
-        from jira_port.port import PortClient
 
         with self.steps.step("live events", "live events: Jira -> webhook -> SQS FIFO -> sync -> Port"):
             victim = deletable_issue(port.entities("jiraIssue"))
@@ -203,9 +203,9 @@ class Demo:
             self.steps.say(touched_table(live, indent=""))
 
     def _verify(self, port: PortEmulator) -> None:
-        from jira_port.cli._demo_verify import compare, expected_state
         from jira_port.jira import JiraClient
         from jira_port.settings.mapping import load_configured_mapping
+        from jira_port_tools.cli._demo_verify import compare, expected_state
 
         with self.steps.step("Port vs Jira", "Port vs Jira (Jira read afresh and mapped)"):
             mapping = load_configured_mapping()
