@@ -18,9 +18,9 @@ from jira_port.backfill.tables import FileTable, ItemTable
 from jira_port.backfill.wiring import LocalOptions, assemble
 from jira_port.jira import JiraClient
 from jira_port.mapping import load_mapping
-from jira_port.port.blueprints import bundled_blueprints, dependency_order
 from jira_port.settings.backfill import BackfillSettings
 from jira_port.settings.jira import JiraSettings
+from jira_port_tools.blueprints import bundled_blueprints, dependency_order
 from tests.support.port_emulator import CLIENT_ID, CLIENT_SECRET, FAST_POLICY, client_for
 
 COMPARED = ("title", "properties", "relations")

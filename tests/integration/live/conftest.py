@@ -15,7 +15,7 @@ from moto import mock_aws
 
 from emulators.port import PortEmulator, PortFaults
 from jira_port.live.factory import Lazy, build_processor
-from jira_port.sync.apply import apply_actions
+from jira_port.port.apply import apply_actions
 from jira_port.transport import RetryPolicy
 from jira_port_tools.serve.sqs_poller import SqsPoller
 from tests.integration.live.resources import LiveResources, create_live_resources

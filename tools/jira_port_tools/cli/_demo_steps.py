@@ -113,7 +113,7 @@ class Demo:
     def _start_port(self) -> PortEmulator:
         from emulators.port import PortEmulator
         from jira_port.port import PortClient
-        from jira_port.port.blueprints import bundled_blueprints
+        from jira_port_tools.blueprints import apply_blueprints, bundled_blueprints
         from jira_port_tools.cli._demo_sites import scoped_environ
 
         c = self.credentials
@@ -123,7 +123,7 @@ class Demo:
             self.report.urls["port"] = url
             self.stack.enter_context(scoped_environ(c.environment(self.report.urls["jira"], url)))
             with PortClient.from_env() as client:
-                changes = client.apply_blueprints(bundled_blueprints())
+                changes = apply_blueprints(client, bundled_blueprints())
             done = ", ".join(f"{change.identifier} {change.outcome}" for change in changes)
             self.steps.done(f"on {url}: blueprints applied through the API ({done})")
         return port

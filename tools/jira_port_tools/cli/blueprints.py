@@ -31,7 +31,7 @@ def register(subparsers: SubParsers) -> None:
 
 
 def _definitions(files: list[Path] | None) -> list[dict[str, Any]]:
-    from jira_port.port.blueprints import bundled_blueprints, validate_definition
+    from jira_port_tools.blueprints import bundled_blueprints, validate_definition
 
     if not files:
         return bundled_blueprints()
@@ -53,11 +53,12 @@ def _show(args: argparse.Namespace) -> int:
 
 def _apply(args: argparse.Namespace) -> int:
     from jira_port.port import PortAPIError, PortClient
+    from jira_port_tools.blueprints import apply_blueprints
 
     definitions = _definitions(args.file)
     with PortClient.from_env() as client:
         try:
-            changes = client.apply_blueprints(definitions, dry_run=args.dry_run)
+            changes = apply_blueprints(client, definitions, dry_run=args.dry_run)
         except PortAPIError as exc:
             print(f"jira-port: {exc}")
             return 1

@@ -40,7 +40,7 @@ def _run(args: argparse.Namespace) -> int:
         from emulators.port import PortEmulator, PortFaults
     except ImportError:
         raise ConfigError("the Port emulator is a development tool: run it from a source checkout") from None
-    from jira_port.port.blueprints import bundled_blueprints, dependency_order
+    from jira_port_tools.blueprints import bundled_blueprints, dependency_order
 
     try:
         faults = PortFaults(

@@ -116,7 +116,7 @@ def assemble(
     local: LocalOptions | None = None,
 ) -> BackfillService:
     """Wire already-built clients into a service (``port=None`` = dry run: actions are printed)."""
-    from jira_port.sync.apply import apply_actions  # noqa: PLC0415
+    from jira_port.port.apply import apply_actions  # noqa: PLC0415
 
     local = local or LocalOptions()
     apply: ApplyFn = (

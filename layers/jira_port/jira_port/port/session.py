@@ -6,6 +6,7 @@ Retries go through ``jira_port.transport.send``; a 401 refreshes the token and t
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -14,11 +15,10 @@ from urllib.parse import quote
 
 import requests
 
+from jira_port.errors import NO_RESPONSE
 from jira_port.observability import logger
-from jira_port.port.auth import Credentials, CredentialSource, TokenManager
-from jira_port.port.bulk import encode_json
-from jira_port.port.errors import NO_RESPONSE, PortAPIError, PortAuthError
-from jira_port.port.models import PortStats
+from jira_port.port.tokens import Credentials, CredentialSource, TokenManager
+from jira_port.port.types import PortAPIError, PortAuthError, PortStats
 from jira_port.settings.port import PortSettings
 from jira_port.transport import RetriesExhaustedError, RetryPolicy, send
 
@@ -27,6 +27,11 @@ ACCESS_TOKEN_ROUTE = "/v1/auth/access_token"  # noqa: S105 - a route, not a pass
 _AUTH_ROUNDS = 3
 
 Params = Mapping[str, str | list[str]]
+
+
+def encode_json(value: Any) -> bytes:
+    """The exact bytes sent for ``value`` (compact UTF-8 JSON), so sizes are measured, not guessed."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def segment(value: str) -> str:
@@ -64,7 +69,7 @@ class PortResponse:
         return cls(self.status, code, message, identifier, blueprint, trace_id=trace)
 
 
-class PortRequester:
+class PortSession:
     """Sends requests to Port with a cached token, bounded retries and counters."""
 
     def __init__(
@@ -79,14 +84,14 @@ class PortRequester:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._settings = settings
-        self._session = session
-        self._policy = policy
-        self._stats = stats
-        self._sleep = sleep
+        self._http = session
+        self.policy = policy
+        self.stats = stats
+        self.sleep = sleep
         self.tokens = TokenManager(credentials, self._fetch_token, stats=stats, clock=clock)
 
     def __repr__(self) -> str:
-        return f"PortRequester(api_url={self._settings.api_url!r})"
+        return f"PortSession(api_url={self._settings.api_url!r})"
 
     def call(
         self,
@@ -122,7 +127,7 @@ class PortRequester:
         body = encode_json(
             {"clientId": credentials.client_id, "clientSecret": credentials.client_secret.get_secret_value()}
         )
-        self._stats.add(token_requests=1)
+        self.stats.add(token_requests=1)
         response, _ = self._send(
             "POST", ACCESS_TOKEN_ROUTE, params=None, data=body, token=None, blueprint=None, identifier=None
         )
@@ -156,8 +161,8 @@ class PortRequester:
         retries = 0
 
         def do_request() -> requests.Response:
-            self._stats.add(requests=1)
-            return self._session.request(
+            self.stats.add(requests=1)
+            return self._http.request(
                 method, url, params=params, data=data, headers=headers, timeout=self._settings.timeout_seconds
             )
 
@@ -167,11 +172,11 @@ class PortRequester:
             nonlocal retries
             retries += 1
             if resp is None:
-                self._stats.add(retries_connection=1)
+                self.stats.add(retries_connection=1)
             elif resp.status_code == 429:
-                self._stats.add(retries_throttled=1)
+                self.stats.add(retries_throttled=1)
             else:
-                self._stats.add(retries_server_error=1)
+                self.stats.add(retries_server_error=1)
             # A single retry is routine under throttling; repeated ones deserve attention.
             log = logger.warning if attempt > 1 else logger.info
             log(
@@ -187,7 +192,7 @@ class PortRequester:
             )
 
         try:
-            response = send(do_request, self._policy, sleep=self._sleep, on_retry=on_retry)
+            response = send(do_request, self.policy, sleep=self.sleep, on_retry=on_retry)
         except RetriesExhaustedError as exc:
             raise PortAPIError(NO_RESPONSE, "no_response", str(exc), identifier, blueprint) from None
         return PortResponse(

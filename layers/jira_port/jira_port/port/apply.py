@@ -19,23 +19,41 @@ from typing import Any
 
 from jira_port.actions import Action
 from jira_port.observability import logger
-from jira_port.port.bulk import entity_label
+from jira_port.port.batches import entity_label
 from jira_port.port.client import PortClient
-from jira_port.port.errors import EntityFailure
+from jira_port.port.types import EntityFailure
 
 _MERGED_SECTIONS = ("properties", "relations")
 _LOGGED_FAILURES = 20
 
 
+@dataclass(frozen=True, slots=True)
+class ActionOutcome:
+    """What became of one action: applied (an absent entity's delete counts, ``already_gone``) or failed."""
+
+    action: Action
+    failure: EntityFailure | None = None
+    already_gone: bool = False
+
+    @property
+    def applied(self) -> bool:
+        """True when Port now holds what the action asked for."""
+        return self.failure is None
+
+
 @dataclass(slots=True)
 class ApplyResult:
-    """What ``apply_actions`` achieved. ``already_gone`` counts deletes of absent entities."""
+    """What ``apply_actions`` achieved: counts, every failure, and one outcome per action, in order.
+
+    ``already_gone`` counts deletes of absent entities.
+    """
 
     upserted: int = 0
     deleted: int = 0
     failures: list[EntityFailure] = field(default_factory=list)
     retried: int = 0
     already_gone: int = 0
+    outcomes: list[ActionOutcome] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -67,14 +85,16 @@ class DeleteGroup:
 
 def plan(actions: Sequence[Action]) -> list[UpsertGroup | DeleteGroup]:
     """The calls ``apply_actions`` makes, in order (pure; exposed for tests and dry runs)."""
-    steps: list[UpsertGroup | DeleteGroup] = []
-    for operation, run in groupby(actions, key=lambda a: a.operation):
-        batch = list(run)
-        if operation == "upsert":
-            steps.extend(_upsert_groups(batch))
-        else:
-            steps.extend(_delete_groups(batch))
-    return steps
+    return [step for run in _runs(actions) for step in _groups(run)]
+
+
+def _runs(actions: Sequence[Action]) -> list[list[Action]]:
+    """Consecutive actions with the same operation."""
+    return [list(run) for _, run in groupby(actions, key=lambda a: a.operation)]
+
+
+def _groups(run: list[Action]) -> list[UpsertGroup] | list[DeleteGroup]:
+    return _upsert_groups(run) if run[0].operation == "upsert" else _delete_groups(run)
 
 
 def _upsert_groups(actions: list[Action]) -> list[UpsertGroup]:
@@ -107,20 +127,32 @@ def combine(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
 
 
 def apply_actions(actions: Sequence[Action], port: PortClient) -> ApplyResult:
-    """Write ``actions`` to Port; per-entity failures are returned, never raised."""
+    """Write ``actions`` to Port; per-entity failures are returned, never raised.
+
+    ``outcomes`` holds one ``ActionOutcome`` per action, in input order: combined duplicates share the
+    outcome of the one write they became.
+    """
     result = ApplyResult()
-    for step in plan(actions):
-        if isinstance(step, UpsertGroup):
-            bulk = port.upsert_entities(step.blueprint, step.entities)
-            result.upserted += len(bulk.succeeded)
-        else:
-            bulk = port.delete_entities(
-                step.blueprint, step.identifiers, delete_dependents=step.delete_dependents
-            )
-            result.deleted += len(bulk.succeeded)
-            result.already_gone += len(bulk.absent)
-        result.failures.extend(bulk.failures)
-        result.retried += bulk.retried
+    for run in _runs(actions):
+        failed: dict[tuple[str, str], EntityFailure] = {}
+        gone: set[tuple[str, str]] = set()
+        for step in _groups(run):
+            if isinstance(step, UpsertGroup):
+                bulk = port.upsert_entities(step.blueprint, step.entities)
+                result.upserted += len(bulk.succeeded)
+            else:
+                bulk = port.delete_entities(
+                    step.blueprint, step.identifiers, delete_dependents=step.delete_dependents
+                )
+                result.deleted += len(bulk.succeeded)
+                result.already_gone += len(bulk.absent)
+                gone.update((step.blueprint, ident) for ident in bulk.absent)
+            failed.update(((step.blueprint, f.identifier), f) for f in bulk.failures)
+            result.failures.extend(bulk.failures)
+            result.retried += bulk.retried
+        for action in run:
+            key = (action.blueprint, entity_label(action.entity))
+            result.outcomes.append(ActionOutcome(action, failed.get(key), already_gone=key in gone))
     for failure in result.failures[:_LOGGED_FAILURES]:
         logger.warning("Port write failed", extra={"failure": failure.to_json()})
     if len(result.failures) > _LOGGED_FAILURES:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from jira_port.port.session import encode_json
 
 MAX_BULK_ENTITIES = 20
 MAX_DELETE_IDS = 100
@@ -44,11 +45,6 @@ def entity_label(entity: dict[str, Any]) -> str:
     """The identifier to report for ``entity`` (a search-query identifier is shown as JSON)."""
     ident = entity.get("identifier")
     return ident if isinstance(ident, str) else encode_json(ident).decode()
-
-
-def encode_json(value: Any) -> bytes:
-    """The exact bytes sent for ``value`` (compact UTF-8 JSON), so sizes are measured, not guessed."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 @dataclass(slots=True)

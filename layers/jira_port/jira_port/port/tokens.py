@@ -1,4 +1,4 @@
-"""Port credentials and the access-token cache.
+"""Port credentials (static or a rotatable secret) and the access-token cache.
 
 Port hands out one active token per set of credentials: asking again returns the *same* token
 with a smaller ``expiresIn``. So the expiry is computed from ``expiresIn`` on every answer, and a
@@ -16,8 +16,7 @@ from typing import Protocol
 from pydantic import SecretStr
 
 from jira_port.errors import ConfigError
-from jira_port.port.errors import PortAuthError
-from jira_port.port.models import PortStats
+from jira_port.port.types import PortAuthError, PortStats
 from jira_port.secrets import get_secret_json
 from jira_port.settings.port import PortSettings
 

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
 
 from jira_port.errors import ConfigError
-from jira_port.port.models import BlueprintChange
+from jira_port.port import PortClient
 
-if TYPE_CHECKING:
-    from jira_port.port.client import PortClient
+BlueprintOutcome = Literal["created", "updated", "unchanged"]
 
 # Keys Port adds to stored blueprints; never sent back.
 _META_KEYS = frozenset({"createdAt", "updatedAt", "createdBy", "updatedBy"})
@@ -30,9 +30,17 @@ _KEYED_SECTIONS = ("relations", "mirrorProperties", "calculationProperties", "ag
 _RELATION_DEPENDENT = ("mirrorProperties", "calculationProperties", "aggregationProperties")
 
 
+@dataclass(frozen=True, slots=True)
+class BlueprintChange:
+    """The outcome of applying one blueprint definition."""
+
+    identifier: str
+    outcome: BlueprintOutcome
+
+
 def bundled_blueprints() -> list[dict[str, Any]]:
-    """The blueprint definitions shipped in ``jira_port/data/blueprints/*.json``, by file name."""
-    folder = resources.files("jira_port.data").joinpath("blueprints")
+    """The blueprint definitions shipped in ``jira_port_tools/data/blueprints/*.json``, by file name."""
+    folder = resources.files("jira_port_tools.data").joinpath("blueprints")
     definitions = []
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".json"):
