@@ -26,7 +26,7 @@ venv: $(STAMP) ## Create .venv with pinned dependencies and jira-port installed 
 lint: $(STAMP) ## ruff (lint + format check) and mypy --strict
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/jira_port/jira_port tools/jira_port_tools functions emulators tests bench
+	$(VENV)/bin/mypy layers/jira_port/jira_port tools/jira_port_tools tools/jira_port_emulators functions tests bench
 
 format: $(STAMP) ## Apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .

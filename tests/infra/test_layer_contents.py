@@ -2,7 +2,8 @@
 
 The layer is built as ``sam build`` lays it out (``python/jira_port``), and each handler is imported in a
 fresh interpreter whose path holds only that layer, the function's own folder and the third-party
-packages: the editable install (which also exposes ``jira_port_tools`` and ``emulators``) is not loaded.
+packages: the editable install (which also exposes ``jira_port_tools`` and ``jira_port_emulators``) is not
+loaded.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / "layers" / "jira_port" / "jira_port"
 FUNCTIONS = ("webhook", "sync", "backfill")
 # Tooling that must never be imported by what Lambda runs.
-FORBIDDEN = ("argparse", "http.server", "moto", "werkzeug", "emulators", "jira_port_tools", "functions")
+FORBIDDEN = (
+    "argparse", "http.server", "moto", "werkzeug", "jira_port_emulators", "jira_port_tools", "functions"
+)  # fmt: skip
 
 PROBE = """
 import json, sys

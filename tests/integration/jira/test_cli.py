@@ -17,7 +17,7 @@ import pytest
 import requests
 from moto import mock_aws
 
-from emulators.jira import Account
+from jira_port_emulators.jira import Account
 from jira_port_tools.cli import main
 from tests.support.jira_emulator import RunningJira, running_jira
 

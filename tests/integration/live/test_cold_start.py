@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from emulators.port import PortEmulator
+from jira_port_emulators.port import PortEmulator
 from tests.integration.live.conftest import Deliver
 from tests.integration.live.resources import LiveResources
 from tests.integration.live.webhooks import webhook_event

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 import yaml
 
-from emulators.jira import WebhookSender
-from emulators.port import PortEmulator
 from jira_port.mapping import bundled_mapping_text
+from jira_port_emulators.jira import WebhookSender
+from jira_port_emulators.port import PortEmulator
 from jira_port_tools.serve.local_server import LocalServer
 from tests.integration.live.streams import POISON_RULE, issue_deleted, issue_update
 from tests.integration.live.webhooks import TEST_SECRET, raw_of
@@ -146,7 +146,7 @@ def test_stop_releases_everything_start_created(serve_env: dict[str, str], port:
     local = LocalServer(port=0, retry_delay_seconds=0)
     body = raw_of(load_fixture("jira-webhooks/webhook-issue-created.json"))
     with local.running():
-        from emulators.jira import sign
+        from jira_port_emulators.jira import sign
 
         assert post(local.webhook_url, body, {"X-Hub-Signature": sign(TEST_SECRET, body)})[0] == 202
         local.drain()
@@ -166,7 +166,7 @@ def test_poison_event_is_dead_lettered(serve_env: dict[str, str], monkeypatch: p
     body = raw_of(load_fixture("jira-webhooks/webhook-issue-updated-assigned.json"))
     local = LocalServer(port=0, max_receive_count=2, retry_delay_seconds=0)
     with local.running():
-        from emulators.jira import sign
+        from jira_port_emulators.jira import sign
 
         assert post(local.webhook_url, body, {"X-Hub-Signature": sign(TEST_SECRET, body)})[0] == 202
         local.drain()
@@ -196,7 +196,7 @@ def test_cli_serve_once(serve_env: dict[str, str], port: PortEmulator) -> None:
         # When one signed delivery arrives
         body = copy.deepcopy(load_fixture("jira-webhooks/webhook-issue-created.json"))
         raw = raw_of(body)
-        from emulators.jira import sign
+        from jira_port_emulators.jira import sign
 
         assert post(url, raw, {"X-Hub-Signature": sign(TEST_SECRET, raw)})[0] == 202
         # Then it is synced and the command exits cleanly

@@ -11,8 +11,8 @@ from types import ModuleType
 import pytest
 import yaml
 
-from emulators.port import PortEmulator, PortFaults
 from jira_port.mapping import bundled_mapping_text
+from jira_port_emulators.port import PortEmulator, PortFaults
 from jira_port_tools.serve.sqs_poller import SqsPoller
 from tests.integration.live.conftest import Deliver
 from tests.integration.live.resources import LiveResources

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from emulators.port import PortEmulator, PortFaults
 from jira_port.port import PortAPIError
+from jira_port_emulators.port import PortEmulator, PortFaults
 from jira_port_tools.blueprints import apply_blueprints, bundled_blueprints
 from tests.support.openapi import check_request, check_response
 from tests.support.port_emulator import CLIENT_ID, CLIENT_SECRET, client_for

@@ -34,7 +34,10 @@ def test_one_line_per_file(capsys: pytest.CaptureFixture[str]) -> None:
         capsys, str(CREATED), str(DELETED), str(COMMENT), "--jira-base-url", "https://a.example"
     )
     assert code == 0
-    assert err == ""
+    assert (
+        err
+        == f"jira-port: warning: {COMMENT}: no mapping rule matched (comment_created): nothing would be written\n"
+    )  # noqa: E501
     created, deleted, comment = lines
     assert created[0]["operation"] == "upsert"
     assert created[0]["blueprint"] == "jiraIssue"

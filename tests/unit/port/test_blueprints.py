@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from emulators.port import PortEmulator
 from jira_port.errors import ConfigError
+from jira_port_emulators.port import PortEmulator
 from jira_port_tools.blueprints import (
     apply_blueprints,
     bundled_blueprints,

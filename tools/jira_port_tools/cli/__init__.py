@@ -15,10 +15,18 @@ from collections.abc import Sequence
 
 from jira_port import __version__
 from jira_port.errors import ConfigError
+from jira_port_tools.cli._common import HelpFormatter
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_CODES = f"""exit codes (every command):
+  {EXIT_OK}    done; every check passed
+  {EXIT_FAILED}    something failed: a check, a write Port or Jira rejected, an AWS call
+  {EXIT_USAGE}    bad arguments or configuration (a missing or invalid variable, rejected credentials)
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
+Commands that report take --json: one JSON document on stdout; messages stay on stderr."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jira-port",
         description="Keep Port's software catalog in sync with Jira Cloud and Jira Server/Data Center.",
+        epilog=EXIT_CODES,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"jira-port {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -34,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         module.register(subparsers)
+    for sub in subparsers.choices.values():
+        sub.epilog = sub.epilog or EXIT_CODES
+        sub.formatter_class = HelpFormatter
     return parser
 
 
@@ -48,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("jira-port: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     return code
 
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from jira_port_tools.cli._demo_output import DemoFailed, clip, table
 
 if TYPE_CHECKING:
-    from emulators.jira import Delivery, JiraEmulator, WebhookSender
     from jira_port.port import PortClient
+    from jira_port_emulators.jira import Delivery, JiraEmulator, WebhookSender
     from jira_port_tools.serve.local_server import LocalServer
 
 NEW_SUMMARY = "Demo: created live"
@@ -90,7 +90,7 @@ def registered_senders(jira: JiraEmulator) -> list[WebhookSender]:
 
 def send_live_events(jira: JiraEmulator, server: LocalServer, delete_key: str, timeout: float) -> LiveResult:
     """Make the five changes in Jira, wait until ``jira-port serve`` synced them all, time it."""
-    from emulators.jira import MutationError
+    from jira_port_emulators.jira import MutationError
 
     senders = registered_senders(jira)
     already = sum(len(s.deliveries) for s in senders)

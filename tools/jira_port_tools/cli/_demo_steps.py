@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Literal
 from jira_port_tools.cli._demo_output import DemoFailed, Steps, count, seconds, table
 
 if TYPE_CHECKING:
-    from emulators.jira import JiraEmulator
-    from emulators.port import PortEmulator
     from jira_port.backfill.summary import BackfillSummary
+    from jira_port_emulators.jira import JiraEmulator
+    from jira_port_emulators.port import PortEmulator
     from jira_port_tools.cli._demo_live import LiveResult
     from jira_port_tools.cli._demo_sites import Credentials
     from jira_port_tools.cli._demo_verify import BlueprintCheck
@@ -95,7 +95,7 @@ class Demo:
         return self.report
 
     def _start_jira(self) -> JiraEmulator:
-        from emulators.jira import Account, JiraEmulator, generate_dataset
+        from jira_port_emulators.jira import Account, JiraEmulator, generate_dataset
 
         o, c = self.options, self.credentials
         with self.steps.step("local Jira", f"local Jira ({o.flavour})"):
@@ -111,8 +111,8 @@ class Demo:
         return jira
 
     def _start_port(self) -> PortEmulator:
-        from emulators.port import PortEmulator
         from jira_port.port import PortClient
+        from jira_port_emulators.port import PortEmulator
         from jira_port_tools.blueprints import apply_blueprints, bundled_blueprints
         from jira_port_tools.cli._demo_sites import scoped_environ
 

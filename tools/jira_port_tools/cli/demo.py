@@ -3,7 +3,7 @@
 Everything runs in this process, on 127.0.0.1, over real HTTP: the backfill pages the local Jira and
 bulk-writes to the local Port; Jira's webhook sender posts signed events to ``jira-port serve``, which
 runs the real webhook and sync Lambda handlers with SQS, S3 and DynamoDB on moto. At the end, Jira is
-read afresh and mapped, and Port must hold exactly that. Needs the source tree (``emulators/``); no AWS
+read afresh and mapped, and Port must hold exactly that. Needs the emulators (``jira_port_emulators``); no AWS
 account, Docker or network. Exit status: 0 = Port matches Jira; 1 = a step failed; 130 = interrupted.
 """
 
@@ -100,10 +100,10 @@ def run_demo(options: DemoOptions, steps: Steps | None = None) -> DemoReport:
     """
     if options.projects < 1 or options.issues < 1:
         raise ConfigError("--projects and --issues must be at least 1")
-    if importlib.util.find_spec("emulators") is None:
+    if importlib.util.find_spec("jira_port_emulators") is None:
         raise ConfigError(
-            "jira-port demo needs the local Jira and Port emulators (emulators/ in the jira-port source "
-            "tree), which are not installed with the Lambda layer: run it from a clone with `make demo`"
+            "jira-port demo needs the local Jira and Port emulators (the jira_port_emulators package, "
+            "installed with jira-port but never with the Lambda layer): `pip install .` or `make demo`"
         )
     from jira_port_tools.cli._demo_steps import Demo
 

@@ -50,7 +50,7 @@ def register(subparsers: SubParsers) -> None:
 
 
 def _credentials(args: argparse.Namespace) -> tuple[Any, list[str]]:
-    from emulators.jira import Account
+    from jira_port_emulators.jira import Account
 
     def pick(name: str) -> tuple[str, str]:
         given = getattr(args, name)
@@ -67,7 +67,7 @@ def _credentials(args: argparse.Namespace) -> tuple[Any, list[str]]:
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        from emulators.jira import JiraEmulator, JiraFaults, WebhookSender, generate_dataset
+        from jira_port_emulators.jira import JiraEmulator, JiraFaults, WebhookSender, generate_dataset
     except ImportError:
         raise ConfigError("the Jira emulator is a development tool: run it from a source checkout") from None
     if args.projects < 1 or args.issues < 0:

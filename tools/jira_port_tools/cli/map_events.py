@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jira_port_tools.cli._common import SubParsers
+from jira_port_tools.cli._common import SubParsers, add_json_flag, print_json
+from jira_port_tools.lambda_events import EventError, WebhookInput, read_payload_from_s3, unwrap
 
 if TYPE_CHECKING:
     from jira_port.mapping import CompiledMapping
@@ -19,25 +20,26 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 
 
-class EventError(Exception):
-    """An event that cannot be read or is not a JSON object."""
-
-
 def register(subparsers: SubParsers) -> None:
     """Add the ``map`` sub-command."""
     parser = subparsers.add_parser(
         "map",
         help="map Jira webhook bodies to Port actions (dry run, nothing is written)",
         description=(
-            "Evaluate the mapping on each EVENT (a raw Jira webhook body, as JSON) and print its Port "
-            "actions as one JSON array per line. EVENT '-' reads JSON Lines from stdin and writes one "
-            "result line per event line (blank lines are skipped). Warnings go to stderr. The mapping is "
-            "--mapping, else MAPPING_CONFIG / MAPPING_FILE, else the bundled default."
+            "Evaluate the mapping on each EVENT and print its Port actions as one JSON array per webhook "
+            "body. An EVENT is a Jira webhook body, an API Gateway event (as in events/: its body, headers "
+            "and query are used), an SQS event of the sync function (one result per record; a body "
+            "offloaded to S3 is read with your AWS credentials), a directory (its .json files, sorted) "
+            "or '-' for JSON Lines on stdin (blank lines skipped). Other Lambda events are refused. "
+            "Warnings, including 'no mapping rule matched', go to stderr. The mapping is --mapping, else "
+            "MAPPING_CONFIG / MAPPING_FILE, else the bundled default. Exit 0 mapped, 2 bad input or "
+            "mapping (before any output)."
         ),
     )
     parser.add_argument(
-        "events", nargs="+", metavar="EVENT", help="a JSON file, or - for JSON Lines on stdin"
+        "events", nargs="+", metavar="EVENT", help="a JSON file, a directory, or - for JSON Lines on stdin"
     )
+    add_json_flag(parser)
     parser.add_argument(
         "--mapping",
         metavar="FILE",
@@ -49,7 +51,7 @@ def register(subparsers: SubParsers) -> None:
         default=[],
         type=_header,
         metavar="NAME:VALUE",
-        help="a request header for .headers (repeatable; default x-jira-port-source: webhook)",
+        help="a header for .headers (repeatable; added to the event's; default x-jira-port-source: webhook)",
     )
     parser.add_argument(
         "--query", action="append", default=[], type=_query, metavar="NAME=VALUE", help="a query parameter"
@@ -61,27 +63,40 @@ def register(subparsers: SubParsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Map every event and print one JSON line of actions per event."""
+    """Map every event and print one JSON line of actions per event (or one document with --json)."""
     mapping = _mapping(args.mapping)
-    headers = {"x-jira-port-source": "webhook", **dict(args.header)}
-    query = dict(args.query)
+    defaults = {"x-jira-port-source": "webhook"}
+    overrides, query_overrides = dict(args.header), dict(args.query)
     base_url = args.jira_base_url if args.jira_base_url is not None else os.environ.get("JIRA_BASE_URL")
     if args.events.count("-") > 1:
         return _fail("stdin (-) can be given only once")
     try:
-        files = {name: _read_file(name) for name in args.events if name != "-"}
+        files = {name: _read_inputs(name) for name in args.events if name != "-"}
     except EventError as exc:
         return _fail(str(exc))
+    report: list[dict[str, Any]] = []
     for name in args.events:
-        events = _stdin_events() if name == "-" else iter([(name, files[name])])
+        inputs = _stdin_inputs() if name == "-" else iter(files[name])
         try:
-            for label, body in events:
-                result = mapping.evaluate_detailed(body, headers, query, jira_base_url=base_url)
-                for warning in result.warnings:
-                    print(f"jira-port: warning: {label}: {warning}", file=sys.stderr)
-                print(json.dumps([a.to_json() for a in result.actions], ensure_ascii=False), flush=True)
+            for item in inputs:
+                headers = {**(item.headers if item.headers is not None else defaults), **overrides}
+                query = {**(item.query or {}), **query_overrides}
+                result = mapping.evaluate_detailed(item.body, headers, query, jira_base_url=base_url)
+                actions = [a.to_json() for a in result.actions]
+                warnings = [str(w) for w in result.warnings]
+                if not actions:
+                    event = item.body.get("webhookEvent") or "no webhookEvent"
+                    warnings.append(f"no mapping rule matched ({event}): nothing would be written")
+                for warning in warnings:
+                    print(f"jira-port: warning: {item.label}: {warning}", file=sys.stderr)
+                if args.json:
+                    report.append({"source": item.label, "actions": actions, "warnings": warnings})
+                else:
+                    print(json.dumps(actions, ensure_ascii=False), flush=True)
         except EventError as exc:
             return _fail(str(exc))
+    if args.json:
+        print_json({"events": report})
     return EXIT_OK
 
 
@@ -94,32 +109,35 @@ def _mapping(source: str | None) -> CompiledMapping:
     return load_configured_mapping(MappingSettings.from_env())
 
 
-def _read_file(name: str) -> Any:
+def _read_inputs(name: str) -> list[WebhookInput]:
+    path = Path(name)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix == ".json" and p.is_file())
+        if not files:
+            raise EventError(f"{name}: a directory without .json files")
+        return [item for file in files for item in _read_inputs(str(file))]
     try:
-        text = Path(name).read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
         raise EventError(f"{name}: cannot read the event: {reason}") from None
-    return _parse(text, name)
+    return unwrap(_parse(text, name), name, read_payload_from_s3)
 
 
-def _stdin_events() -> Iterator[tuple[str, Any]]:
+def _stdin_inputs() -> Iterator[WebhookInput]:
     for number, line in enumerate(sys.stdin, start=1):
         if line.strip():
             label = f"stdin line {number}"
-            yield label, _parse(line, label)
+            yield from unwrap(_parse(line, label), label, read_payload_from_s3)
 
 
 def _parse(text: str, label: str) -> Any:
     try:
-        body = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise EventError(
             f"{label}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
-    if not isinstance(body, dict):
-        raise EventError(f"{label}: a Jira webhook body must be a JSON object, got {type(body).__name__}")
-    return body
 
 
 def _header(value: str) -> tuple[str, str]:

@@ -37,7 +37,7 @@ def register(subparsers: SubParsers) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        from emulators.port import PortEmulator, PortFaults
+        from jira_port_emulators.port import PortEmulator, PortFaults
     except ImportError:
         raise ConfigError("the Port emulator is a development tool: run it from a source checkout") from None
     from jira_port_tools.blueprints import bundled_blueprints, dependency_order
