@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from jira_port_emulators.jira.routes_admin import admin_routes
+from jira_port_emulators.jira.routes_jql import jql_routes
 from jira_port_emulators.jira.routes_search import search_routes
 from jira_port_emulators.jira.routes_site import site_routes
 from jira_port_emulators.jira.routes_write import write_routes
@@ -16,4 +17,10 @@ if TYPE_CHECKING:
 
 def all_routes(emu: JiraEmulator) -> list[Route]:
     """Every endpoint ``emu`` serves (Cloud- or Server-specific ones per its flavour)."""
-    return [*search_routes(emu.flavour), *site_routes(emu.flavour), *write_routes(emu), *admin_routes(emu)]
+    return [
+        *search_routes(emu.flavour),
+        *site_routes(emu.flavour),
+        *write_routes(emu),
+        *admin_routes(emu),
+        *jql_routes(emu.flavour),
+    ]
