@@ -1,5 +1,5 @@
-"""Cloud ``POST /rest/api/3/jql/parse`` in the emulator, against the spec's own example (docs/jira-behaviour.md,
-"JQL validation"); Data Center validates with a ``validateQuery`` search instead."""
+"""Cloud ``POST /rest/api/3/jql/parse`` in the emulator, against the spec's own example
+(docs/jira-behaviour.md, "JQL validation"); Data Center validates with a ``validateQuery`` search instead."""
 
 from __future__ import annotations
 

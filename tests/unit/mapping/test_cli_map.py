@@ -34,10 +34,8 @@ def test_one_line_per_file(capsys: pytest.CaptureFixture[str]) -> None:
         capsys, str(CREATED), str(DELETED), str(COMMENT), "--jira-base-url", "https://a.example"
     )
     assert code == 0
-    assert (
-        err
-        == f"jira-port: warning: {COMMENT}: no mapping rule matched (comment_created): nothing would be written\n"
-    )  # noqa: E501
+    note = "no mapping rule matched (comment_created): nothing would be written"
+    assert err == f"jira-port: warning: {COMMENT}: {note}\n"
     created, deleted, comment = lines
     assert created[0]["operation"] == "upsert"
     assert created[0]["blueprint"] == "jiraIssue"
