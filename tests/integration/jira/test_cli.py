@@ -48,6 +48,18 @@ def test_register_webhook_creates_then_updates(
     assert (reg.jql, reg.name, reg.secret) == ("labels = sync", "prod", "whsec")
 
 
+def test_register_webhook_json(
+    jira_cloud: RunningJira, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _env(monkeypatch, {**jira_cloud.env, "WEBHOOK_SECRET": "whsec"})
+    assert main(["register-webhook", "--url", HOOK, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    (reg,) = jira_cloud.emulator.registry.all()
+    assert report["created"] is True and report["signed"] is True
+    assert report["url"] == HOOK and str(report["id"]) == str(reg.id)
+    assert "whsec" not in json.dumps(report)
+
+
 def test_register_webhook_without_secret_warns(
     jira_server: RunningJira, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

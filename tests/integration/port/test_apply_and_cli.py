@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -79,6 +80,18 @@ def test_blueprints_apply_command(
 ) -> None:
     assert main(["blueprints", "apply", "--dry-run"]) == 0
     assert "dry run: 0 created, 0 updated, 2 unchanged" in capsys.readouterr().out
+    assert main(["blueprints", "apply", "--dry-run", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report == {
+        "dryRun": True,
+        "blueprints": [
+            {"identifier": "jiraIssue", "outcome": "unchanged"},
+            {"identifier": "jiraProject", "outcome": "unchanged"},
+        ],
+        "created": 0,
+        "updated": 0,
+        "unchanged": 2,
+    }
 
 
 def test_blueprints_apply_command_creates_then_reports_unchanged(
@@ -97,8 +110,8 @@ def test_blueprints_apply_command_creates_then_reports_unchanged(
         assert "0 created, 0 updated, 2 unchanged" in capsys.readouterr().out
         monkeypatch.setenv("PORT_CLIENT_SECRET", "wrong")
         assert main(["blueprints", "apply"]) == 1
-        out = capsys.readouterr().out
-        assert "401" in out and "wrong" not in out
+        err = capsys.readouterr().err
+        assert "401" in err and "wrong" not in err
         monkeypatch.delenv("PORT_CLIENT_SECRET")
         assert main(["blueprints", "apply"]) == 2
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from jira_port.errors import ConfigError
-from jira_port_tools.cli._common import SubParsers
+from jira_port_tools.cli import EXIT_FAILED, EXIT_OK
+from jira_port_tools.cli._common import SubParsers, add_json_flag, print_json
 
 
 def register(subparsers: SubParsers) -> None:
@@ -18,9 +20,13 @@ def register(subparsers: SubParsers) -> None:
     apply = actions.add_parser(
         "apply",
         help="create missing blueprints in Port and update changed ones (PORT_* variables)",
-        description="Create or update the bundled blueprints in Port; reports created/updated/unchanged.",
+        description=(
+            "Create or update the bundled blueprints in Port; reports created/updated/unchanged. "
+            "Exit 0 applied, 1 Port refused, 2 bad configuration or blueprint file."
+        ),
     )
     apply.add_argument("--dry-run", action="store_true", help="read Port and report, but change nothing")
+    add_json_flag(apply)
     apply.add_argument(
         "--file", action="append", type=Path, metavar="JSON",
         help="apply this blueprint definition instead of the bundled ones (repeatable)",
@@ -60,12 +66,16 @@ def _apply(args: argparse.Namespace) -> int:
         try:
             changes = apply_blueprints(client, definitions, dry_run=args.dry_run)
         except PortAPIError as exc:
-            print(f"jira-port: {exc}")
-            return 1
+            print(f"jira-port: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    counts = {o: sum(c.outcome == o for c in changes) for o in ("created", "updated", "unchanged")}
+    if args.json:
+        blueprints = [{"identifier": c.identifier, "outcome": c.outcome} for c in changes]
+        print_json({"dryRun": args.dry_run, "blueprints": blueprints, **counts})
+        return EXIT_OK
     verb = {"created": "would create", "updated": "would update"} if args.dry_run else {}
     for change in changes:
         print(f"{change.identifier}: {verb.get(change.outcome, change.outcome)}")
-    counts = {o: sum(c.outcome == o for c in changes) for o in ("created", "updated", "unchanged")}
     prefix = "dry run: " if args.dry_run else ""
     print(prefix + ", ".join(f"{n} {o}" for o, n in counts.items()))
-    return 0
+    return EXIT_OK

@@ -7,7 +7,7 @@ import sys
 
 from jira_port.errors import ConfigError
 from jira_port_tools.cli import EXIT_FAILED, EXIT_OK
-from jira_port_tools.cli._common import SubParsers
+from jira_port_tools.cli._common import SubParsers, add_json_flag, print_json
 
 
 def register(subparsers: SubParsers) -> None:
@@ -19,7 +19,7 @@ def register(subparsers: SubParsers) -> None:
             "Create the admin webhook for jira:issue_created|updated|deleted and project_* events, or update "
             "the one already pointing at --url (never a duplicate). Jira settings come from JIRA_*; the "
             "signing secret from WEBHOOK_SECRET or WEBHOOK_SECRET_ARN. Needs the 'Administer Jira' "
-            "permission."
+            "permission. Exit 0 registered, 1 Jira refused, 2 bad configuration or credentials."
         ),
     )
     parser.add_argument("--url", required=True, help="the public webhook endpoint (API Gateway URL)")
@@ -27,6 +27,7 @@ def register(subparsers: SubParsers) -> None:
         "--jql", default=None, help="JQL filter for issue events (default: JIRA_JQL, else all)"
     )
     parser.add_argument("--name", default="jira-port", help="webhook name shown in Jira (default jira-port)")
+    add_json_flag(parser)
     parser.set_defaults(func=_run)
 
 
@@ -63,6 +64,17 @@ def _run(args: argparse.Namespace) -> int:
                 raise
             print(f"jira-port: {exc}", file=sys.stderr)
             return EXIT_FAILED
+    if args.json:
+        print_json(
+            {
+                "id": result.id,
+                "created": result.created,
+                "url": result.url,
+                "signed": result.signed,
+                "api": result.api,
+            }
+        )
+        return EXIT_OK
     action = "created" if result.created else "updated existing"
     signing = "signed (X-Hub-Signature)" if result.signed else "NOT signed"
     print(f"Jira webhook {result.id} {action}: {result.url}, {signing}, via {result.api}")
