@@ -44,8 +44,11 @@ demo: $(STAMP) ## The whole product locally: local Jira + local Port, backfill, 
 bench: $(STAMP) ## Run all benchmarks and rewrite docs/benchmarks.md
 	$(PY) -m bench
 
-build: ## sam build (python3.13/arm64, no Docker; SAM CLI from .tools-venv, installed on first use)
+build: ## sam build (python3.13/arm64, no Docker; your sam if new enough, else a pinned one in .tools-venv)
 	scripts/sam-tools.sh build
+
+deploy: ## sam build + sam deploy; guided the first time (answers saved to samconfig.local.toml)
+	+scripts/deploy.sh $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--print-only) $(DEPLOY_ARGS)
 
 validate: $(STAMP) ## cfn-lint (with serverless rules) and sam validate --lint, offline
 	$(VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
@@ -55,4 +58,4 @@ clean: ## Remove build output and caches (keeps .venv)
 	rm -rf .aws-sam .mypy_cache .ruff_cache .pytest_cache build dist *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-.PHONY: help venv lint format unit test demo bench build validate clean
+.PHONY: help venv lint format unit test demo bench build deploy validate clean

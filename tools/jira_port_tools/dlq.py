@@ -79,14 +79,39 @@ def dead_letters(
     return letters
 
 
-def start_redrive(sqs: SQSClient, source_arn: str, destination_arn: str) -> str:
-    """Start moving every DLQ message back to the sync queue; returns the move task's handle."""
-    return sqs.start_message_move_task(SourceArn=source_arn, DestinationArn=destination_arn)["TaskHandle"]
+def redrive(sqs: SQSClient, dlq_url: str, queue_url: str, *, limit: int) -> list[str]:
+    """Move up to ``limit`` messages from the DLQ back to the sync queue, oldest first; their new ids.
 
-
-def redrive_tasks(sqs: SQSClient, source_arn: str) -> list[dict[str, Any]]:
-    """The DLQ's recent move tasks (status, moved and to-move counts), newest first."""
-    return [dict(t) for t in sqs.list_message_move_tasks(SourceArn=source_arn).get("Results", [])]
+    Each message is sent with its FIFO group (so per-entity order holds) and a fresh deduplication id
+    (the original may still be inside SQS's five-minute window and would be dropped), then deleted from
+    the DLQ. A crash in between leaves a copy in both queues: the sync function's version guard makes
+    applying it twice harmless, and nothing is lost.
+    """
+    moved: list[str] = []
+    stamp = int(time.time() * 1000)
+    while len(moved) < limit:
+        batch = sqs.receive_message(
+            QueueUrl=dlq_url,
+            MaxNumberOfMessages=min(10, limit - len(moved)),
+            VisibilityTimeout=_LIST_VISIBILITY_SECONDS,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            WaitTimeSeconds=0,
+        ).get("Messages", [])
+        if not batch:
+            break
+        for message in batch:
+            attributes = message.get("Attributes", {})
+            kwargs: dict[str, Any] = {"QueueUrl": queue_url, "MessageBody": message["Body"]}
+            if message.get("MessageAttributes"):
+                kwargs["MessageAttributes"] = message["MessageAttributes"]
+            if "MessageGroupId" in attributes:
+                dedupe = attributes.get("MessageDeduplicationId") or message["MessageId"]
+                kwargs["MessageGroupId"] = attributes["MessageGroupId"]
+                kwargs["MessageDeduplicationId"] = f"{dedupe[:100]}-redrive-{stamp}"
+            moved.append(sqs.send_message(**kwargs)["MessageId"])
+            sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
+    return moved
 
 
 def _release(sqs: SQSClient, queue_url: str, messages: list[dict[str, Any]]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -13,13 +12,13 @@ from jira_port_tools.cli._common import SubParsers, add_json_flag, print_json
 
 
 def register(subparsers: SubParsers) -> None:
-    """Add ``dlq list``, ``dlq redrive`` and ``dlq status``."""
+    """Add ``dlq list`` and ``dlq redrive``."""
     parser = subparsers.add_parser(
         "dlq",
         help="list the dead-letter queue with the reason each message failed, or redrive it",
         description=(
             "Inspect and redrive the sync dead-letter queue. The values are stack outputs "
-            "(DeadLetterQueueUrl, SyncLogGroupName, DeadLetterQueueArn, SyncQueueArn). AWS credentials and "
+            "(DeadLetterQueueUrl, SyncLogGroupName, SyncQueueUrl). AWS credentials and "
             "region come from the usual AWS environment (AWS_PROFILE, AWS_REGION, ...)."
         ),
     )
@@ -41,19 +40,21 @@ def register(subparsers: SubParsers) -> None:
     listing.set_defaults(func=_guarded(_list))
     redrive = actions.add_parser(
         "redrive",
-        help="move every DLQ message back to the sync queue (SQS message move task)",
-        description="Start an SQS message move task from the DLQ to the sync queue. Exit 0 started, 1 not.",
+        help="move the DLQ's messages back to the sync queue, keeping each FIFO group's order",
+        description=(
+            "Move up to --max messages from the DLQ to the sync queue, oldest first, each with its FIFO "
+            "group and a fresh deduplication id, deleting each from the DLQ once sent. Safe to repeat: "
+            "the version guard drops events a newer one overtook. Exit 0 done (also when empty), 1 on an "
+            "AWS error."
+        ),
     )
-    redrive.add_argument("--source-arn", required=True, help="the DLQ ARN (output DeadLetterQueueArn)")
-    redrive.add_argument("--destination-arn", required=True, help="the sync queue ARN (output SyncQueueArn)")
+    redrive.add_argument("--queue-url", required=True, help="the DLQ URL (output DeadLetterQueueUrl)")
+    redrive.add_argument(
+        "--to", required=True, metavar="URL", help="the sync queue URL (output SyncQueueUrl)"
+    )
+    redrive.add_argument("--max", type=int, default=1000, help="most messages to move (default 1000)")
     add_json_flag(redrive)
     redrive.set_defaults(func=_guarded(_redrive))
-    status = actions.add_parser(
-        "status", help="the DLQ's recent redrive tasks", description="List the DLQ's move tasks. Exit 0/1."
-    )
-    status.add_argument("--source-arn", required=True, help="the DLQ ARN (output DeadLetterQueueArn)")
-    add_json_flag(status)
-    status.set_defaults(func=_guarded(_status))
 
 
 def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -99,27 +100,11 @@ def _list(args: argparse.Namespace) -> int:
 def _redrive(args: argparse.Namespace) -> int:
     import boto3
 
-    from jira_port_tools.dlq import start_redrive
+    from jira_port_tools.dlq import redrive
 
-    handle = start_redrive(boto3.client("sqs"), args.source_arn, args.destination_arn)
+    moved = redrive(boto3.client("sqs"), args.queue_url, args.to, limit=args.max)
     if args.json:
-        print_json({"taskHandle": handle})
+        print_json({"moved": len(moved), "messageIds": moved})
     else:
-        print(f"redrive started (task {handle}); follow it with `jira-port dlq status`")
-    return EXIT_OK
-
-
-def _status(args: argparse.Namespace) -> int:
-    import boto3
-
-    from jira_port_tools.dlq import redrive_tasks
-
-    tasks = redrive_tasks(boto3.client("sqs"), args.source_arn)
-    if args.json:
-        print_json({"tasks": tasks})
-        return EXIT_OK
-    for task in tasks:
-        print(json.dumps(task, default=str))
-    if not tasks:
-        print("no redrive tasks")
+        print(f"moved {len(moved)} message(s) back to the sync queue")
     return EXIT_OK
