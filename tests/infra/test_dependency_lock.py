@@ -13,7 +13,6 @@ import tomllib
 from importlib import metadata
 from pathlib import Path
 
-from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -46,7 +45,6 @@ def _lock() -> dict[str, tuple[str, list[str]]]:
 
 def _needed() -> set[str]:
     """Every distribution the top-level requirements pull in, from the installed packages' metadata."""
-    env = default_environment()
     seen: set[str] = set()
     todo = [(canonicalize_name(r.name), frozenset(r.extras)) for r in _top_level()]
     while todo:
@@ -57,7 +55,7 @@ def _needed() -> set[str]:
         seen.add(key)
         for text in metadata.requires(name) or []:
             req = Requirement(text)
-            wanted = [{**env, "extra": extra} for extra in extras] or [{**env, "extra": ""}]
+            wanted = [{"extra": extra} for extra in extras] or [{"extra": ""}]  # over the running environment
             if req.marker is None or any(req.marker.evaluate(e) for e in wanted):
                 todo.append((canonicalize_name(req.name), frozenset(req.extras)))
     return {key.split("[", 1)[0] for key in seen}
