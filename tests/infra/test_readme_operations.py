@@ -81,7 +81,8 @@ def _aws(command: str) -> Any:
         elif name not in {"output", "cli-binary-format"}:
             key = "".join(part.capitalize() for part in name.split("-"))
             params[key] = value.encode() if key == "Payload" else value
-    result = getattr(boto3.client(service), operation.replace("-", "_"))(**params)
+    client: Any = boto3.client(service)  # type: ignore[call-overload]  # the service named in the README
+    result = getattr(client, operation.replace("-", "_"))(**params)
     return result[query] if query else result
 
 
