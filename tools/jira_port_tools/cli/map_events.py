@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jira_port_tools.cli._common import SubParsers, add_json_flag, print_json
-from jira_port_tools.lambda_events import EventError, WebhookInput, read_payload_from_s3, unwrap
+from jira_port_tools.map_inputs import EventError, WebhookInput, read_payload_from_s3, unwrap
 
 if TYPE_CHECKING:
     from jira_port.mapping import CompiledMapping
