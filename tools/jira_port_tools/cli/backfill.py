@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from jira_port_tools.cli._common import SubParsers
+from jira_port_tools.cli._common import SubParsers, add_json_flag
 
 if TYPE_CHECKING:
     from jira_port.backfill.runner import Progress
@@ -55,7 +55,7 @@ def register(subparsers: SubParsers) -> None:
         "--progress", dest="progress", action="store_true", default=None, help="force the bar"
     )
     progress.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
-    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_json_flag(parser)  # with --dry-run the summary goes to stderr: stdout holds the actions
     parser.add_argument("--verbose", "-v", action="store_true", help="log every page (JSON lines on stderr)")
     parser.set_defaults(func=run)
 
