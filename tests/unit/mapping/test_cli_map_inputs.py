@@ -16,21 +16,10 @@ from moto import mock_aws
 
 from jira_port_tools.cli import main
 from tests.support.fixtures import FIXTURES
+from tests.unit.mapping.test_cli_map import _clean_env, run  # noqa: F401 - the autouse env fixture too
 
 EVENTS = Path(__file__).resolve().parents[3] / "events"
 CREATED_BODY = FIXTURES / "jira-webhooks" / "webhook-issue-created.json"
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("MAPPING_FILE", "MAPPING_CONFIG", "JIRA_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[Any], str]:
-    code = main(["map", *argv])
-    out, err = capsys.readouterr()
-    return code, [json.loads(line) for line in out.splitlines()], err
 
 
 def test_an_api_gateway_event_maps_like_its_body(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
