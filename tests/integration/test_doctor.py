@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from jira_port_emulators.port import PortEmulator
+from jira_port_tools import doctor_report
 from jira_port_tools.cli import doctor, main
 from tests.support.jira_emulator import RunningJira, running_jira
 from tests.support.port_emulator import CLIENT_ID, CLIENT_SECRET, new_emulator
@@ -174,3 +176,18 @@ def test_an_unanswering_service_costs_a_bounded_time(
     assert len(silent.accepted) == 4  # two attempts per service, then the dependent checks are skipped
     assert checks["jira credentials"]["status"] == checks["port blueprints"]["status"] == "skip"
     assert "{" not in err
+
+
+def test_on_a_terminal_a_waiting_check_shows_until_its_line_replaces_it() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    report = doctor_report.Report(stream=screen)
+    report.begin("jira reachable")
+    assert screen.getvalue() == "[ .. ] jira reachable ..."
+    report.add("jira reachable", "ok", "Cloud")
+    assert screen.getvalue().endswith("\r\033[K[ok  ] jira reachable: Cloud\n")
+    report.add("jql", "ok", "valid")
+    assert screen.getvalue().endswith("Cloud\n[ok  ] jql: valid\n")

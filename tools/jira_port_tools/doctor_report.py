@@ -40,6 +40,13 @@ class Report:
     stream: TextIO | None = None
     checks: list[Check] = field(default_factory=list)
     _started: float = field(default_factory=time.monotonic)
+    _pending: bool = False
+
+    def begin(self, name: str) -> None:
+        """On a terminal, show which check is waiting (a network call); the next line replaces it."""
+        if self.stream is not None and self.stream.isatty():
+            print(f"[ .. ] {name} ...", end="", file=self.stream, flush=True)
+            self._pending = True
 
     def add(self, name: str, status: Status, detail: str, hint: str = "") -> None:
         """Record one check (its time is the time since the previous one ended)."""
@@ -52,7 +59,9 @@ class Report:
         self._started = now
         self.checks.append(check)
         if self.stream is not None:
-            print("\n".join(check.lines()), file=self.stream, flush=True)
+            prefix = "\r\033[K" if self._pending else ""
+            self._pending = False
+            print(prefix + "\n".join(check.lines()), file=self.stream, flush=True)
 
     def attempt[T](self, name: str, hint: str, check: Callable[[], T]) -> T | None:
         """Run ``check``; any exception becomes a failed line (our errors never carry secrets)."""

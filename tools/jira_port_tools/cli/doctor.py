@@ -86,6 +86,7 @@ def check_jira(ctx: Context) -> None:
         ctx.jql = client.jql
 
     def reachable() -> JiraClient:
+        ctx.report.begin("jira reachable")
         info = client.server_info()
         kind = f"{info.get('deploymentType', '?')} {info.get('version', '')}".strip()
         ctx.report.add("jira reachable", "ok", f"{kind} ({client.deployment})")
@@ -106,6 +107,7 @@ def check_jira_credentials(ctx: Context) -> None:
         return
 
     def credentials() -> None:
+        ctx.report.begin("jira credentials")
         me = jira.myself()
         who = me.get("displayName") or me.get("name") or me.get("accountId") or "?"
         ctx.report.add("jira credentials", "ok", f"authenticated as {who}")
@@ -140,6 +142,7 @@ def check_jql(ctx: Context) -> None:
         return
 
     def check() -> None:
+        ctx.report.begin("jql")
         errors, warnings = validate_jql(jira, ctx.jql or "")
         if errors:
             ctx.report.add(
@@ -173,6 +176,7 @@ def check_port(ctx: Context) -> None:
     ctx.report.add("port config", "ok", f"API {client.settings.api_url}")
 
     def access() -> PortClient:
+        ctx.report.begin("port access")
         client.get_blueprint(ctx.blueprints[0] if ctx.blueprints else "jiraIssue")
         ctx.report.add("port access", "ok", "authenticated")
         return client
