@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 # Messages stay hidden while they are listed (so each is seen once), then are released at once.
 _LIST_VISIBILITY_SECONDS = 60
 _DLQ_RETENTION_MS = 14 * 24 * 3600 * 1000
+_LOOKBACK_MS = 24 * 3600 * 1000
 _LOG_LEVELS = ("ERROR", "CRITICAL", "WARNING")
 
 
@@ -75,7 +76,7 @@ def dead_letters(
     letters = [_letter(m) for m in received]
     if logs is not None and log_group:
         for letter in letters:
-            letter.reasons = _reasons(logs, log_group, letter.message_id)
+            letter.reasons = _reasons(logs, log_group, letter.message_id, since_ms=letter.sent_at_ms)
     return letters
 
 
@@ -162,13 +163,19 @@ def _describe_body(text: str) -> tuple[str | None, str | None]:
     return (str(event) if event else None), (str(subject) if subject else None)
 
 
-def _reasons(logs: CloudWatchLogsClient, log_group: str, message_id: str) -> list[str]:
-    """The sync function's warning and error lines for one message, as one-line reasons."""
+def _reasons(logs: CloudWatchLogsClient, log_group: str, message_id: str, *, since_ms: int) -> list[str]:
+    """The sync function's warning and error lines for one message, as one-line reasons.
+
+    The search starts a day before the message's ``SentTimestamp`` (a FIFO queue resets it on the move to
+    the DLQ, and the failed deliveries come before that, ``MaxReceiveCount`` visibility timeouts apart),
+    and never before the DLQ's retention horizon.
+    """
     reasons: list[str] = []
+    horizon = int(time.time() * 1000) - _DLQ_RETENTION_MS
     kwargs: dict[str, Any] = {
         "logGroupName": log_group,
         "filterPattern": f'"{message_id}"',
-        "startTime": int(time.time() * 1000) - _DLQ_RETENTION_MS,
+        "startTime": max(horizon, since_ms - _LOOKBACK_MS),
     }
     while True:
         page = logs.filter_log_events(**kwargs)
