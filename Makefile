@@ -12,10 +12,11 @@ export POWERTOOLS_METRICS_NAMESPACE ?= JiraPort
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml requirements-dev.txt layers/jira_port/requirements.txt scripts/find-python.sh
+$(STAMP): pyproject.toml requirements-dev.txt layers/jira_port/requirements.in layers/jira_port/requirements.txt scripts/find-python.sh
 	@py=$$(scripts/find-python.sh) || exit 1; \
 	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'; then \
 	  echo "creating $(VENV) with $$py"; rm -rf $(VENV); "$$py" -m venv $(VENV) || exit 1; fi
+	@$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r layers/jira_port/requirements.txt 2>&1 | grep -v '^WARNING: Location' || true
 	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt 2>&1 | grep -v '^WARNING: Location' || true
 	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . 2>&1 | grep -v '^WARNING: Location' || true
 	@$(PY) -c 'import jira_port, jq, aws_lambda_powertools, moto' || { echo "dependency install failed"; exit 1; }
@@ -26,7 +27,7 @@ venv: $(STAMP) ## Create .venv with pinned dependencies and jira-port installed 
 lint: $(STAMP) ## ruff (lint + format check) and mypy --strict
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/jira_port/jira_port functions emulators tests bench
+	$(VENV)/bin/mypy layers/jira_port/jira_port tools/jira_port_tools tools/jira_port_emulators functions tests bench
 
 format: $(STAMP) ## Apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .
@@ -44,8 +45,15 @@ demo: $(STAMP) ## The whole product locally: local Jira + local Port, backfill, 
 bench: $(STAMP) ## Run all benchmarks and rewrite docs/benchmarks.md
 	$(PY) -m bench
 
-build: ## sam build (python3.13/arm64, no Docker; SAM CLI from .tools-venv, installed on first use)
+build: ## sam build (python3.13/arm64, no Docker; your sam if new enough, else a pinned one in .tools-venv)
 	scripts/sam-tools.sh build
+
+deploy: ## sam build + sam deploy; guided the first time (answers saved to samconfig.local.toml)
+	+scripts/deploy.sh $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--print-only) $(DEPLOY_ARGS)
+
+lock: $(STAMP) ## Re-lock the layer: layers/jira_port/requirements.txt (all transitive pins, hashed) from requirements.in
+	cd layers/jira_port && ../../$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	  --no-emit-index-url --no-emit-trusted-host --no-emit-find-links --output-file requirements.txt requirements.in
 
 validate: $(STAMP) ## cfn-lint (with serverless rules) and sam validate --lint, offline
 	$(VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
@@ -55,4 +63,4 @@ clean: ## Remove build output and caches (keeps .venv)
 	rm -rf .aws-sam .mypy_cache .ruff_cache .pytest_cache build dist *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-.PHONY: help venv lint format unit test demo bench build validate clean
+.PHONY: help venv lint format unit test demo bench build deploy lock validate clean

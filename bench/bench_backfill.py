@@ -43,9 +43,9 @@ OCEAN_BATCH = 20
 
 def _host(conn: Connection, projects: int, issues: int, jira_latency: float, port_latency: float) -> None:
     """Serve a local Jira with the dataset and a (replaceable) local Port until told to stop."""
-    from emulators.jira import JiraEmulator, JiraFaults, generate_dataset
-    from emulators.port import PortEmulator, PortFaults
-    from jira_port.port.blueprints import bundled_blueprints, dependency_order
+    from jira_port_emulators.jira import JiraEmulator, JiraFaults, generate_dataset
+    from jira_port_emulators.port import PortEmulator, PortFaults
+    from jira_port_tools.blueprints import bundled_blueprints, dependency_order
 
     jira = JiraEmulator(
         generate_dataset(projects, issues, flavour="cloud", seed=7), faults=JiraFaults(latency=jira_latency)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from emulators.jira import JiraFaults
 from jira_port.jira import PartitionPage
+from jira_port_emulators.jira import JiraFaults
 from tests.support.jira_emulator import running_jira
 
 LATENCY = 0.15

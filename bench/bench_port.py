@@ -10,8 +10,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from emulators.port import PortFaults
 from jira_port.port import PortClient
+from jira_port_emulators.port import PortFaults
 from tests.support.port_emulator import client_for, new_emulator
 
 LATENCY = 0.04

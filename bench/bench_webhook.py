@@ -19,17 +19,17 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
-from emulators.port import PortFaults
 from jira_port.live.auth import WebhookAuthenticator
 from jira_port.live.enqueue import Enqueuer
 from jira_port.live.factory import Lazy, load_live_mapping
-from jira_port.live.lambda_events import LocalLambdaContext, http_api_event
-from jira_port.live.local_aws import LocalAws
-from jira_port.live.local_server import LocalServer, functions_dir, load_function
 from jira_port.live.receive import WebhookReceiver
 from jira_port.live.signature import compute_signature
 from jira_port.observability import logger
 from jira_port.settings.live import LiveSettings
+from jira_port_emulators.port import PortFaults
+from jira_port_tools.serve.lambda_events import LocalLambdaContext, http_api_event
+from jira_port_tools.serve.local_aws import LocalAws
+from jira_port_tools.serve.local_server import LocalServer, functions_dir, load_function
 from tests.support.fixtures import FIXTURES
 from tests.support.port_emulator import CLIENT_ID, CLIENT_SECRET, new_emulator
 

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from emulators.port import PortEmulator
+from jira_port_emulators.port import PortEmulator
 from tests.infra.iam import is_allowed
 from tests.infra.lambda_run import Invocation
 from tests.infra.moto_stack import deploy

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from emulators.jira.dataset import generate_dataset
-from emulators.jira.emulator import JiraEmulator
-from emulators.port import PortEmulator
+from jira_port_emulators.jira.dataset import generate_dataset
+from jira_port_emulators.jira.emulator import JiraEmulator
+from jira_port_emulators.port import PortEmulator
 from tests.infra.contract import FUNCTION_SETTINGS
 from tests.infra.deployment import (
     denied,

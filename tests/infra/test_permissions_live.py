@@ -16,9 +16,9 @@ from typing import Any
 import boto3
 import pytest
 
-from emulators.port import PortEmulator
-from jira_port.live.lambda_events import sqs_event
 from jira_port.live.signature import compute_signature
+from jira_port_emulators.port import PortEmulator
+from jira_port_tools.serve.lambda_events import sqs_event
 from tests.infra.contract import FUNCTION_SETTINGS
 from tests.infra.deployment import (
     denied,

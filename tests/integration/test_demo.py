@@ -19,16 +19,16 @@ from typing import Any
 
 import pytest
 
-from emulators.jira import JiraEmulator, generate_dataset
-from emulators.port import PortEmulator
-from jira_port.cli import _demo_sites as sites
-from jira_port.cli import _demo_steps as demo_steps
-from jira_port.cli import main
-from jira_port.cli._demo_live import UPDATED_STATUS, UPDATED_SUMMARY, deletable_issue
-from jira_port.cli._demo_output import Steps
-from jira_port.cli._demo_steps import DemoOptions
-from jira_port.cli._demo_verify import compare, differences
-from jira_port.cli.demo import run_demo
+from jira_port_emulators.jira import JiraEmulator, generate_dataset
+from jira_port_emulators.port import PortEmulator
+from jira_port_tools.cli import _demo_sites as sites
+from jira_port_tools.cli import _demo_steps as demo_steps
+from jira_port_tools.cli import main
+from jira_port_tools.cli._demo_live import UPDATED_STATUS, UPDATED_SUMMARY, deletable_issue
+from jira_port_tools.cli._demo_output import Steps
+from jira_port_tools.cli._demo_steps import DemoOptions
+from jira_port_tools.cli._demo_verify import compare, differences
+from jira_port_tools.cli.demo import run_demo
 
 SMALL = ["--projects", "3", "--issues", "60"]
 URL = re.compile(r"http://127\.0\.0\.1:(\d+)")
@@ -203,7 +203,7 @@ def test_bad_options_and_missing_emulators_are_usage_errors(
     assert "--projects and --issues must be at least 1" in capsys.readouterr().err
     real = importlib.util.find_spec
     monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == "emulators" else real(name)
+        importlib.util, "find_spec", lambda name, *a: None if name == "jira_port_emulators" else real(name)
     )
     assert main(["demo"]) == 2
     assert "needs the local Jira and Port emulators" in capsys.readouterr().err

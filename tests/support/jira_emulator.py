@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-from emulators.jira import Account, JiraEmulator, JiraFaults, generate_dataset
 from jira_port.jira import JiraClient, JiraCredentials
 from jira_port.transport import RetryPolicy
+from jira_port_emulators.jira import Account, JiraEmulator, JiraFaults, generate_dataset
 
 CLOUD_LOGIN = ("admin@example.com", "api-token")
 SERVER_LOGIN = ("admin", "admin")

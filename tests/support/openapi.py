@@ -17,6 +17,9 @@ Adaptations, all deliberate:
   bodies are checked against Port's error envelope.
 - Jira: anything before ``/rest/`` (a Server context path) is ignored, and REST v2 paths are
   matched against their v3 twins (same routes and parameters; v2 has plain-text rich fields).
+- A composed schema (``anyOf``/``oneOf``) that says ``additionalProperties: false`` without any
+  ``properties`` (Jira's ``JqlQueryClause``) would reject every object, the spec's own example too: the
+  restriction is dropped there, and the alternatives still check the object.
 - ``format`` is not asserted (Jira's date formats are looser than RFC 3339).
 """
 
@@ -121,6 +124,24 @@ def _allow_entity_extras(node: Any) -> None:
         _allow_entity_extras(value)
 
 
+def _open_composed(node: Any) -> None:
+    """Drop ``additionalProperties: false`` where it sits beside ``anyOf``/``oneOf`` without properties."""
+    if isinstance(node, list):
+        for item in node:
+            _open_composed(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if (
+        node.get("additionalProperties") is False
+        and "properties" not in node
+        and ("anyOf" in node or "oneOf" in node)
+    ):
+        del node["additionalProperties"]
+    for value in node.values():
+        _open_composed(value)
+
+
 def _load_yaml(path: Path) -> Any:
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -195,6 +216,7 @@ def load_spec(api: Api) -> _Spec:
     path = SPEC_FILES[api]
     doc = _load_yaml(path) if path.suffix == ".yaml" else json.loads(path.read_text(encoding="utf-8"))
     _nullable(doc)
+    _open_composed(doc)
     if api == "port":
         for item in doc["paths"].values():
             for method in _METHODS:

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from emulators.port import PortEmulator, PortFaults
 from jira_port.port import PortClient
-from jira_port.port.blueprints import bundled_blueprints, dependency_order
 from jira_port.settings.port import PortSettings
 from jira_port.transport import RetryPolicy
+from jira_port_emulators.port import PortEmulator, PortFaults
+from jira_port_tools.blueprints import bundled_blueprints, dependency_order
 
 CLIENT_ID = "local-id"
 CLIENT_SECRET = "local-secret"

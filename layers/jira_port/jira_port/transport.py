@@ -18,6 +18,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from jira_port import __version__
+from jira_port.errors import JiraPortError
 
 USER_AGENT = f"jira-port/{__version__}"
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -104,8 +105,10 @@ def new_session(pool_size: int = 10) -> requests.Session:
     return session
 
 
-class RetriesExhaustedError(Exception):
+class RetriesExhaustedError(JiraPortError):
     """Every attempt failed with a connection error or timeout (no HTTP response at all)."""
+
+    transient = True
 
 
 @dataclass(slots=True)

@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from emulators.jira import JiraEmulator
+from jira_port_emulators.jira import JiraEmulator
 from jira_port.backfill.service import BackfillRequest
 from jira_port.backfill.tables import FileTable
 from jira_port.backfill.wiring import LocalOptions

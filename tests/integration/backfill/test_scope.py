@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from emulators.jira import Account
-from jira_port.cli import main
-from jira_port.cli.doctor import Report, check_webhook_scope
+from jira_port_emulators.jira import Account
+from jira_port_tools.cli import main
+from jira_port_tools.cli.doctor import Report, check_webhook_scope
 from jira_port.jira import JiraCredentials
 from tests.support.jira_emulator import running_jira
 

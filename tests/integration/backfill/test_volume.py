@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from emulators.jira import JiraFaults
-from emulators.port import PortFaults
 from jira_port.backfill.service import BackfillRequest
+from jira_port_emulators.jira import JiraFaults
+from jira_port_emulators.port import PortFaults
 
 from .conftest import comparable, mapped_jira_state, port_state, sites
 

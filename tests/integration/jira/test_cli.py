@@ -17,8 +17,8 @@ import pytest
 import requests
 from moto import mock_aws
 
-from emulators.jira import Account
-from jira_port.cli import main
+from jira_port_emulators.jira import Account
+from jira_port_tools.cli import main
 from tests.support.jira_emulator import RunningJira, running_jira
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -47,6 +47,18 @@ def test_register_webhook_creates_then_updates(
     assert "updated existing" in out and "signed" in out and "whsec" not in out
     (reg,) = jira_cloud.emulator.registry.all()
     assert (reg.jql, reg.name, reg.secret) == ("labels = sync", "prod", "whsec")
+
+
+def test_register_webhook_json(
+    jira_cloud: RunningJira, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _env(monkeypatch, {**jira_cloud.env, "WEBHOOK_SECRET": "whsec"})
+    assert main(["register-webhook", "--url", HOOK, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    (reg,) = jira_cloud.emulator.registry.all()
+    assert report["created"] is True and report["signed"] is True
+    assert report["url"] == HOOK and str(report["id"]) == str(reg.id)
+    assert "whsec" not in json.dumps(report)
 
 
 def test_register_webhook_without_secret_warns(
@@ -80,7 +92,7 @@ def test_register_webhook_with_bad_credentials_is_a_usage_error(
 
 
 def test_jira_emulator_command_serves_until_interrupted() -> None:
-    launcher = "import sys; from jira_port.cli import main; sys.exit(main(sys.argv[1:]))"
+    launcher = "import sys; from jira_port_tools.cli import main; sys.exit(main(sys.argv[1:]))"
     command = [sys.executable, "-c", launcher, "jira-emulator", "--flavour", "server", "--issues", "30",
                "--projects", "2", "--seed", "4"]  # fmt: skip
     env = {**os.environ, "POWERTOOLS_LOG_LEVEL": "WARNING"}

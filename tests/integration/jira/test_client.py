@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from emulators.jira import Account
 from jira_port.jira import (
     JiraAPIError,
     JiraAuthError,
@@ -18,6 +17,7 @@ from jira_port.jira import (
 )
 from jira_port.jira.auth import CredentialsProvider
 from jira_port.transport import RetryPolicy
+from jira_port_emulators.jira import Account
 from tests.support.jira_emulator import FAST_RETRIES, RunningJira, running_jira
 
 

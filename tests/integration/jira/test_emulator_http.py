@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from emulators.jira import JiraFaults
+from jira_port_emulators.jira import JiraFaults
 from tests.support.jira_emulator import CLOUD_LOGIN, SERVER_PAT, RunningJira, running_jira
 from tests.support.openapi import check_request, check_response
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from emulators.jira import MutationError, WebhookSender
+from jira_port_emulators.jira import MutationError, WebhookSender
 from tests.support.jira_emulator import CLOUD_LOGIN, SERVER_PAT, RunningJira, WebhookReceiver, running_jira
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from emulators.jira import JiraFaults
+from jira_port_emulators.jira import JiraFaults
 from tests.support.jira_emulator import RunningJira, running_jira
 
 ISSUES = 25_000

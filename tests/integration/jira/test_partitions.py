@@ -6,8 +6,8 @@ from collections import defaultdict
 
 import pytest
 
-from emulators.jira import Account, JiraFaults
 from jira_port.jira import JiraCredentials, Partition, PartitionPage, PartitionSkipped
+from jira_port_emulators.jira import Account, JiraFaults
 from tests.support.jira_emulator import running_jira
 
 

@@ -7,8 +7,8 @@ import hmac
 
 import pytest
 
-from emulators.jira import Account
 from jira_port.jira import JiraCredentials, JiraPermissionError, webhook_events
+from jira_port_emulators.jira import Account
 from tests.support.jira_emulator import RunningJira, WebhookReceiver, running_jira
 
 HOOK = "https://abc.execute-api.us-east-1.amazonaws.com/jira/webhook"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from emulators.jira import WebhookSender, sign
+from jira_port_emulators.jira import WebhookSender, sign
 from tests.support.jira_emulator import WebhookReceiver
 
 EVENT = {

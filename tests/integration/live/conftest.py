@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from emulators.port import PortEmulator, PortFaults
 from jira_port.live.factory import Lazy, build_processor
-from jira_port.live.sqs_poller import SqsPoller
-from jira_port.sync.apply import apply_actions
+from jira_port.port.apply import apply_actions
 from jira_port.transport import RetryPolicy
+from jira_port_emulators.port import PortEmulator, PortFaults
+from jira_port_tools.serve.sqs_poller import SqsPoller
 from tests.integration.live.resources import LiveResources, create_live_resources
 from tests.support.aws import collect_logs, use_fake_aws
 from tests.support.lambda_env import FakeLambdaContext, reload_handler

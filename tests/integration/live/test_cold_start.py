@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from emulators.port import PortEmulator
+from jira_port_emulators.port import PortEmulator
 from tests.integration.live.conftest import Deliver
 from tests.integration.live.resources import LiveResources
 from tests.integration.live.webhooks import webhook_event
@@ -45,7 +45,7 @@ ENV = {
     "PORT_CLIENT_SECRET": "secret",
 }
 # Modules only the other function needs.
-SYNC_ONLY = {"jira_port.live.process", "jira_port.live.guard", "jira_port.port", "jira_port.sync.apply"}
+SYNC_ONLY = {"jira_port.live.process", "jira_port.live.guard", "jira_port.port", "jira_port.port.apply"}
 WEBHOOK_ONLY = {"jira_port.live.receive", "jira_port.live.auth", "jira_port.live.enqueue"}
 
 

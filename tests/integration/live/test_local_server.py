@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 import yaml
 
-from emulators.jira import WebhookSender
-from emulators.port import PortEmulator
-from jira_port.live.local_server import LocalServer
 from jira_port.mapping import bundled_mapping_text
+from jira_port_emulators.jira import WebhookSender
+from jira_port_emulators.port import PortEmulator
+from jira_port_tools.serve.local_server import LocalServer
 from tests.integration.live.streams import POISON_RULE, issue_deleted, issue_update
 from tests.integration.live.webhooks import TEST_SECRET, raw_of
 from tests.support.fixtures import load_fixture
@@ -146,7 +146,7 @@ def test_stop_releases_everything_start_created(serve_env: dict[str, str], port:
     local = LocalServer(port=0, retry_delay_seconds=0)
     body = raw_of(load_fixture("jira-webhooks/webhook-issue-created.json"))
     with local.running():
-        from emulators.jira import sign
+        from jira_port_emulators.jira import sign
 
         assert post(local.webhook_url, body, {"X-Hub-Signature": sign(TEST_SECRET, body)})[0] == 202
         local.drain()
@@ -166,7 +166,7 @@ def test_poison_event_is_dead_lettered(serve_env: dict[str, str], monkeypatch: p
     body = raw_of(load_fixture("jira-webhooks/webhook-issue-updated-assigned.json"))
     local = LocalServer(port=0, max_receive_count=2, retry_delay_seconds=0)
     with local.running():
-        from emulators.jira import sign
+        from jira_port_emulators.jira import sign
 
         assert post(local.webhook_url, body, {"X-Hub-Signature": sign(TEST_SECRET, body)})[0] == 202
         local.drain()
@@ -179,7 +179,7 @@ def test_poison_event_is_dead_lettered(serve_env: dict[str, str], monkeypatch: p
 def test_cli_serve_once(serve_env: dict[str, str], port: PortEmulator) -> None:
     # Given `jira-port serve --once` on a free port
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    entry = "import sys; from jira_port.cli import main; sys.exit(main(sys.argv[1:]))"
+    entry = "import sys; from jira_port_tools.cli import main; sys.exit(main(sys.argv[1:]))"
     command = [sys.executable, "-c", entry, "serve", "--port", "0", "--once"]
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
@@ -196,7 +196,7 @@ def test_cli_serve_once(serve_env: dict[str, str], port: PortEmulator) -> None:
         # When one signed delivery arrives
         body = copy.deepcopy(load_fixture("jira-webhooks/webhook-issue-created.json"))
         raw = raw_of(body)
-        from emulators.jira import sign
+        from jira_port_emulators.jira import sign
 
         assert post(url, raw, {"X-Hub-Signature": sign(TEST_SECRET, raw)})[0] == 202
         # Then it is synced and the command exits cleanly
@@ -209,7 +209,7 @@ def test_cli_serve_once(serve_env: dict[str, str], port: PortEmulator) -> None:
 
 
 def test_cli_config_errors_exit_2(serve_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from jira_port.cli import main
+    from jira_port_tools.cli import main
 
     monkeypatch.delenv("PORT_CLIENT_ID")
     assert main(["serve", "--port", "0", "--once"]) == 2

@@ -11,9 +11,9 @@ from types import ModuleType
 import pytest
 import yaml
 
-from emulators.port import PortEmulator, PortFaults
-from jira_port.live.sqs_poller import SqsPoller
 from jira_port.mapping import bundled_mapping_text
+from jira_port_emulators.port import PortEmulator, PortFaults
+from jira_port_tools.serve.sqs_poller import SqsPoller
 from tests.integration.live.conftest import Deliver
 from tests.integration.live.resources import LiveResources
 from tests.integration.live.streams import BASE_MS, POISON_RULE, build_stream, issue_deleted, issue_update

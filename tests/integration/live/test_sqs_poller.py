@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from jira_port.live.sqs_poller import SqsPoller
+from jira_port_tools.serve.sqs_poller import SqsPoller
 from tests.integration.live.resources import LiveResources
 
 

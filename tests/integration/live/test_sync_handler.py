@@ -6,8 +6,8 @@ import json
 from types import ModuleType
 from typing import Any
 
-from emulators.port import PortEmulator
-from jira_port.live.sqs_poller import SqsPoller
+from jira_port_emulators.port import PortEmulator
+from jira_port_tools.serve.sqs_poller import SqsPoller
 from tests.integration.live.conftest import Deliver
 from tests.integration.live.resources import LiveResources
 from tests.support.events import load_event

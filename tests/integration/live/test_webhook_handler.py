@@ -139,7 +139,7 @@ def test_url_token_route_and_query_token(aws: LiveResources, monkeypatch: pytest
 def test_large_bodies_go_to_s3_and_the_sync_side_reads_them(
     aws: LiveResources, monkeypatch: pytest.MonkeyPatch, sync: ModuleType, port: Any
 ) -> None:
-    from jira_port.live.sqs_poller import SqsPoller
+    from jira_port_tools.serve.sqs_poller import SqsPoller
 
     # Given a message limit below the size of a real 18 KB capture
     monkeypatch.setenv("MAX_MESSAGE_BYTES", "4096")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -11,10 +12,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from emulators.port import PortEmulator, PortFaults
 from jira_port.actions import Action
-from jira_port.cli import main
-from jira_port.sync.apply import apply_actions
+from jira_port.port.apply import apply_actions
+from jira_port_emulators.port import PortEmulator, PortFaults
+from jira_port_tools.cli import main
 from tests.support.port_emulator import client_for, new_emulator
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -79,6 +80,18 @@ def test_blueprints_apply_command(
 ) -> None:
     assert main(["blueprints", "apply", "--dry-run"]) == 0
     assert "dry run: 0 created, 0 updated, 2 unchanged" in capsys.readouterr().out
+    assert main(["blueprints", "apply", "--dry-run", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report == {
+        "dryRun": True,
+        "blueprints": [
+            {"identifier": "jiraIssue", "outcome": "unchanged"},
+            {"identifier": "jiraProject", "outcome": "unchanged"},
+        ],
+        "created": 0,
+        "updated": 0,
+        "unchanged": 2,
+    }
 
 
 def test_blueprints_apply_command_creates_then_reports_unchanged(
@@ -97,8 +110,8 @@ def test_blueprints_apply_command_creates_then_reports_unchanged(
         assert "0 created, 0 updated, 2 unchanged" in capsys.readouterr().out
         monkeypatch.setenv("PORT_CLIENT_SECRET", "wrong")
         assert main(["blueprints", "apply"]) == 1
-        out = capsys.readouterr().out
-        assert "401" in out and "wrong" not in out
+        err = capsys.readouterr().err
+        assert "401" in err and "wrong" not in err
         monkeypatch.delenv("PORT_CLIENT_SECRET")
         assert main(["blueprints", "apply"]) == 2
 
@@ -110,7 +123,7 @@ def test_blueprints_show_prints_the_bundle(capsys: pytest.CaptureFixture[str]) -
 
 def test_port_emulator_command_serves_until_interrupted() -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "jira_port"), str(ROOT)])}
-    program = "import sys; from jira_port.cli import main; sys.exit(main())"
+    program = "import sys; from jira_port_tools.cli import main; sys.exit(main())"
     command = [sys.executable, "-c", program, "port-emulator", "--with-blueprints", "--seed", "1"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     try:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from emulators.port import PortFaults
+from jira_port_emulators.port import PortFaults
 from tests.support.port_emulator import client_for, new_emulator
 
 COUNT = 2000

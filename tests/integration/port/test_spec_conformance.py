@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from emulators.port import PortEmulator, PortFaults
 from jira_port.port import PortAPIError
-from jira_port.port.blueprints import bundled_blueprints
+from jira_port_emulators.port import PortEmulator, PortFaults
+from jira_port_tools.blueprints import apply_blueprints, bundled_blueprints
 from tests.support.openapi import check_request, check_response
 from tests.support.port_emulator import CLIENT_ID, CLIENT_SECRET, client_for
 
@@ -32,7 +32,7 @@ def issue(i: int, description_size: int = 0) -> dict[str, Any]:
 def varied_run(emu: PortEmulator) -> None:
     """Exercise every client call, including 207, 413 split, 401 refresh, fallbacks and faults."""
     with client_for(emu, max_concurrency=4) as client:
-        client.apply_blueprints([*bundled_blueprints(), VERSION])
+        apply_blueprints(client, [*bundled_blueprints(), VERSION])
         client.upsert_entity("jiraProject", {"identifier": "PROJ", "title": "Project", "properties": {}})
         client.upsert_entity("jiraProject", {"identifier": "OTHER", "properties": {"url": None}}, merge=False)
         client.upsert_entities("jiraVersion", [{"identifier": "v1", "relations": {"project": "PROJ"}}])

@@ -9,7 +9,7 @@ import pytest
 from jira_port.backfill.reconcile import SeenIndex, reconcile
 from jira_port.backfill.tables import MemoryTable, StateError
 from jira_port.ownership import OwnershipLedger
-from jira_port.port.errors import PortAPIError
+from jira_port.port.types import PortAPIError
 
 from .fakes import FakeGuard, FakePort
 

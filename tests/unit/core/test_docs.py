@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 import jira_port.settings as settings_pkg
-from jira_port.cli import build_parser
 from jira_port.settings.common import EnvModel
+from jira_port_tools.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[3]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from emulators.jira import generate_dataset
-from emulators.jira.catalog import EPIC, SUBTASK, TYPE_BY_ID
-from emulators.jira.events import issue_body, project_body
-from emulators.jira.render import IssueRenderer, select_fields
-from emulators.jira.shapes import Shapes, format_ts
+from jira_port_emulators.jira import generate_dataset
+from jira_port_emulators.jira.catalog import EPIC, SUBTASK, TYPE_BY_ID
+from jira_port_emulators.jira.events import issue_body, project_body
+from jira_port_emulators.jira.render import IssueRenderer, select_fields
+from jira_port_emulators.jira.shapes import Shapes, format_ts
 from tests.support.fixtures import load_fixture
 
 BASE = "http://127.0.0.1:8080"

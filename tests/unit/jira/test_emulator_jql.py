@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from emulators.jira import generate_dataset
-from emulators.jira.catalog import STATUS_BY_ID
-from emulators.jira.jql_eval import compile_jql
-from emulators.jira.jql_fields import Context
-from emulators.jira.jql_parse import BoolOp, Clause, JQLError, Not, parse, tokenize
-from emulators.jira.model import Dataset, Issue
-from emulators.jira.search import run
+from jira_port_emulators.jira import generate_dataset
+from jira_port_emulators.jira.catalog import STATUS_BY_ID
+from jira_port_emulators.jira.jql_eval import compile_jql
+from jira_port_emulators.jira.jql_fields import Context
+from jira_port_emulators.jira.jql_parse import BoolOp, Clause, JQLError, Not, parse, tokenize
+from jira_port_emulators.jira.model import Dataset, Issue
+from jira_port_emulators.jira.search import run
 
 DS = generate_dataset(projects=3, issues=300, flavour="cloud", seed=4)
 NOW = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp() * 1000)

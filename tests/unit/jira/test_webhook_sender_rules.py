@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from emulators.jira.sender import MAX_RETRIES, WebhookSender, should_retry, sign
+from jira_port_emulators.jira.sender import MAX_RETRIES, WebhookSender, should_retry, sign
 
 
 def test_signature_matches_atlassians_test_vector() -> None:

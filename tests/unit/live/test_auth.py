@@ -10,11 +10,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from jira_port.cli import main
 from jira_port.errors import ConfigError
 from jira_port.live.auth import WebhookAuthenticator, parse_webhook_secret
 from jira_port.live.signature import compute_signature
 from jira_port.settings.live import LiveSettings
+from jira_port_tools.cli import main
 
 BODY = b'{"webhookEvent":"jira:issue_updated"}'
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:webhook-AbCdEf"

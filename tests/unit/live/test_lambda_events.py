@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from jira_port.live.lambda_events import LocalLambdaContext, http_api_event, sqs_event
+from jira_port_tools.serve.lambda_events import LocalLambdaContext, http_api_event, sqs_event
 
 
 def test_http_api_event_shape() -> None:

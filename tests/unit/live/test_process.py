@@ -19,7 +19,7 @@ from jira_port.live.guard import GuardState, VersionGuard
 from jira_port.live.payloads import PayloadStore
 from jira_port.live.process import LiveProcessor, PermanentSyncError, TransientSyncError
 from jira_port.ownership import OwnershipLedger
-from jira_port.port.errors import EntityFailure
+from jira_port.port.types import EntityFailure
 from tests.integration.live.resources import BUCKET, TABLE
 from tests.support.aws import create_state_table
 

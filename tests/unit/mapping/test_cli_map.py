@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from jira_port.cli import main
+from jira_port_tools.cli import main
 from tests.support.fixtures import FIXTURES
 
 CREATED = FIXTURES / "jira-webhooks" / "webhook-issue-created.json"
@@ -34,7 +34,8 @@ def test_one_line_per_file(capsys: pytest.CaptureFixture[str]) -> None:
         capsys, str(CREATED), str(DELETED), str(COMMENT), "--jira-base-url", "https://a.example"
     )
     assert code == 0
-    assert err == ""
+    note = "no mapping rule matched (comment_created): nothing would be written"
+    assert err == f"jira-port: warning: {COMMENT}: {note}\n"
     created, deleted, comment = lines
     assert created[0]["operation"] == "upsert"
     assert created[0]["blueprint"] == "jiraIssue"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from emulators.port import PortEmulator, PortFaults
+from jira_port_emulators.port import PortEmulator, PortFaults
 from tests.unit.port.emulator_support import SERVICE, TEAM, Api, Clock
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import requests
 
-from emulators.port import PortEmulator
+from jira_port_emulators.port import PortEmulator
 
 TEAM: dict[str, Any] = {"identifier": "team", "title": "Team", "schema": {"properties": {}, "required": []}}
 SERVICE: dict[str, Any] = {

@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from jira_port.actions import Action
 from jira_port.port import BulkResult, EntityFailure, PortClient
-from jira_port.sync.apply import DeleteGroup, UpsertGroup, apply_actions, combine, plan
+from jira_port.port.apply import DeleteGroup, UpsertGroup, apply_actions, combine, plan
 
 
 def up(bp: str, ident: str, **fields: Any) -> Action:
@@ -157,3 +157,27 @@ def test_no_actions_means_no_calls() -> None:
     port = FakePort()
     result = run([], port)
     assert port.calls == [] and result.ok and result.upserted == 0
+
+
+def test_every_action_gets_its_own_outcome_in_input_order() -> None:
+    port = FakePort(fail={"A": (422, "invalid_entity", False), "C": (503, "unavailable", True)}, gone={"D"})
+    actions = [
+        up("jiraIssue", "A"),
+        up("jiraProject", "P"),
+        up("jiraIssue", "B", title="one"),
+        up("jiraIssue", "B", title="two"),  # combined with the first B: both share its outcome
+        rm("jiraIssue", "C"),
+        rm("jiraIssue", "D"),
+        up("jiraIssue", "C"),  # a later run of the same identifier has its own outcome (it fails again)
+    ]
+    result = run(actions, port)
+    assert [o.action for o in result.outcomes] == actions
+    assert [(o.applied, o.already_gone, o.failure.error if o.failure else None) for o in result.outcomes] == [
+        (False, False, "invalid_entity"),
+        (True, False, None),
+        (True, False, None),
+        (True, False, None),
+        (False, False, "unavailable"),
+        (True, True, None),
+        (False, False, "unavailable"),
+    ]

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from emulators.port import PortEmulator
 from jira_port.errors import ConfigError
-from jira_port.port.blueprints import (
+from jira_port_emulators.port import PortEmulator
+from jira_port_tools.blueprints import (
+    apply_blueprints,
     bundled_blueprints,
     covers,
     dependency_order,
@@ -105,7 +106,7 @@ def test_covers_ignores_additions_and_compares_values() -> None:
 def test_apply_creates_in_dependency_order_then_is_idempotent() -> None:
     emu = new_emulator(with_blueprints=False)
     with emu.running(), client_for(emu) as client:
-        first = client.apply_blueprints(bundled_blueprints())
+        first = apply_blueprints(client, bundled_blueprints())
         assert {c.identifier: c.outcome for c in first} == {"jiraIssue": "created", "jiraProject": "created"}
         assert writes(emu) == [
             ("POST", "/v1/blueprints"),
@@ -116,7 +117,7 @@ def test_apply_creates_in_dependency_order_then_is_idempotent() -> None:
         for definition in bundled_blueprints():
             assert covers(stored[definition["identifier"]], definition)
         emu.clear_requests()
-        second = client.apply_blueprints(bundled_blueprints())
+        second = apply_blueprints(client, bundled_blueprints())
         assert {c.outcome for c in second} == {"unchanged"}
         assert writes(emu) == []
 
@@ -131,23 +132,23 @@ def test_apply_updates_a_changed_blueprint_and_keeps_user_additions() -> None:
         with client_for(emu) as other:
             other.update_blueprint({k: v for k, v in changed.items() if not k.endswith(("At", "By"))})
         emu.clear_requests()
-        dry = client.apply_blueprints(bundled_blueprints(), dry_run=True)
+        dry = apply_blueprints(client, bundled_blueprints(), dry_run=True)
         assert {c.identifier: c.outcome for c in dry}["jiraIssue"] == "updated" and writes(emu) == []
-        result = client.apply_blueprints(bundled_blueprints())
+        result = apply_blueprints(client, bundled_blueprints())
         assert {c.identifier: c.outcome for c in result} == {
             "jiraIssue": "updated",
             "jiraProject": "unchanged",
         }
         stored = emu.blueprints()["jiraIssue"]
         assert stored["title"] == "Jira Issue" and "team" in stored["schema"]["properties"]
-        assert {c.outcome for c in client.apply_blueprints(bundled_blueprints())} == {"unchanged"}
+        assert {c.outcome for c in apply_blueprints(client, bundled_blueprints())} == {"unchanged"}
 
 
 def test_apply_handles_mutual_relations() -> None:
     emu = new_emulator(with_blueprints=False)
     with emu.running(), client_for(emu) as client:
-        outcomes = client.apply_blueprints([bp("a", "b"), bp("b", "a")])
+        outcomes = apply_blueprints(client, [bp("a", "b"), bp("b", "a")])
         assert [c.outcome for c in outcomes] == ["created", "created"]
         stored = emu.blueprints()
         assert set(stored["a"]["relations"]) == {"to_b"} and set(stored["b"]["relations"]) == {"to_a"}
-        assert client.apply_blueprint(bp("a", "b")).outcome == "unchanged"
+        assert apply_blueprints(client, [bp("a", "b")])[0].outcome == "unchanged"

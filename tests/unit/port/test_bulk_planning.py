@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from jira_port.port.bulk import MAX_BODY_BYTES, bulk_body_size, chunks, encode_json, plan_batches
+from jira_port.port.batches import MAX_BODY_BYTES, bulk_body_size, chunks, plan_batches
+from jira_port.port.session import encode_json
 
 
 def _entity(i: int, size: int = 10) -> dict[str, object]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from emulators.port import PortEmulator, PortFaults
+from jira_port_emulators.port import PortEmulator, PortFaults
 from tests.unit.port.emulator_support import TEAM, Api
 
 TOKEN = "/v1/auth/access_token"

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from emulators.port import PortEmulator, PortFaults
 from jira_port.observability import logger
 from jira_port.port import PortAPIError, PortClient
-from jira_port.port.blueprints import bundled_blueprints, dependency_order
 from jira_port.settings.port import PortSettings
 from jira_port.transport import RetryPolicy
+from jira_port_emulators.port import PortEmulator, PortFaults
+from jira_port_tools.blueprints import bundled_blueprints, dependency_order
 
 SECRET = "S3CRET-do-not-log-7f9a2c"
 POLICY = RetryPolicy(max_attempts=6, base_delay=0.001, max_delay=0.01, max_server_delay=0.05)

@@ -42,10 +42,15 @@ def test_defaults() -> None:
 
 
 def test_credentials_are_required_from_one_source() -> None:
-    with pytest.raises(
-        ConfigError, match="PORT_CLIENT_ID and PORT_CLIENT_SECRET, or PORT_CREDENTIALS_SECRET_ARN"
-    ):
+    with pytest.raises(ConfigError) as caught:
         PortSettings.from_env({"PORT_CLIENT_ID": "only-the-id"})
+    # The missing variable is blamed, not the alternative source.
+    assert "configuration: PORT_CLIENT_SECRET not set: set PORT_CLIENT_ID and PORT_CLIENT_SECRET" in str(
+        caught.value
+    )
+    assert str(caught.value).endswith("or PORT_CREDENTIALS_SECRET_ARN")
+    with pytest.raises(ConfigError, match="configuration: PORT_CLIENT_ID and PORT_CLIENT_SECRET not set"):
+        PortSettings.from_env({})
     assert (
         PortSettings.from_env({"PORT_CREDENTIALS_SECRET_ARN": "arn:aws:secretsmanager:x"}).client_id is None
     )

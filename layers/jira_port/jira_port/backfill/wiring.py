@@ -117,7 +117,7 @@ def assemble(
 ) -> BackfillService:
     """Wire already-built clients into a service (``port=None`` = dry run: actions are printed)."""
     from jira_port.ownership import OwnershipLedger  # noqa: PLC0415
-    from jira_port.sync.apply import apply_actions  # noqa: PLC0415
+    from jira_port.port.apply import apply_actions  # noqa: PLC0415
 
     local = local or LocalOptions()
     ledger = None if port is None else OwnershipLedger(table)

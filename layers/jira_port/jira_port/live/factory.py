@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from jira_port.live.process import LiveProcessor
     from jira_port.live.receive import WebhookReceiver
     from jira_port.port import PortClient
-    from jira_port.sync.apply import ApplyResult
+    from jira_port.port.apply import ApplyResult
 
 WEBHOOK_AWS_CONFIG = Config(
     connect_timeout=2, read_timeout=4, retries={"mode": "standard", "total_max_attempts": 3}
@@ -125,7 +125,7 @@ class PortWriter:
     """``apply_actions`` bound to a Port client it owns (``close`` releases the client's connections)."""
 
     def __init__(self, port: PortClient) -> None:
-        from jira_port.sync.apply import apply_actions  # noqa: PLC0415 - only the sync function writes
+        from jira_port.port.apply import apply_actions  # noqa: PLC0415 - only the sync function writes
 
         self.port = port
         self._apply = apply_actions

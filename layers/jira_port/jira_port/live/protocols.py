@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from jira_port.actions import Action
 
 if TYPE_CHECKING:
-    from jira_port.port.errors import EntityFailure
+    from jira_port.port.types import EntityFailure
 
 
 class EventMapping(Protocol):
@@ -38,7 +38,7 @@ class EventMapping(Protocol):
 
 
 class ApplyOutcome(Protocol):
-    """What ``jira_port.sync.apply.ApplyResult`` offers: the per-entity failures."""
+    """What ``jira_port.port.apply.ApplyResult`` offers: the per-entity failures."""
 
     @property
     def failures(self) -> Sequence[EntityFailure]:

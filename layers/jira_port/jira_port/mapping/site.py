@@ -72,7 +72,7 @@ class SiteMapping(CompiledMapping):
     """A compiled mapping whose actions carry this site's identifier affix."""
 
     def __init__(self, base: CompiledMapping, prefix: str = "", suffix: str = "") -> None:
-        from jira_port.port.blueprints import bundled_blueprints  # noqa: PLC0415 - only when affixing
+        from jira_port.blueprints import bundled_blueprints  # noqa: PLC0415 - only when affixing
 
         super().__init__(base.rules, base.source)
         self.affix = IdentifierAffix(prefix, suffix, own_relations(self.blueprints, bundled_blueprints()))

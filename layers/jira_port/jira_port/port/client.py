@@ -2,7 +2,8 @@
 
 Bulk writes are cut into requests of ≤ 20 entities and ≤ 1 MiB and sent concurrently (at most
 ``PORT_MAX_CONCURRENCY`` at a time) on one pooled session. Per-entity failures are returned in a
-``BulkResult``; only single-entity calls raise ``PortAPIError``.
+``BulkResult``; only single-entity calls raise ``PortAPIError``. Port's write rules live in
+``jira_port.port.writes``, the authenticated call in ``jira_port.port.session``.
 """
 
 from __future__ import annotations
@@ -15,21 +16,11 @@ from typing import Any, Self
 
 import requests
 
-from jira_port.port import blueprints as blueprint_ops
-from jira_port.port.auth import CredentialSource, credential_source
-from jira_port.port.bulk import (
-    MAX_BODY_BYTES,
-    MAX_DELETE_IDS,
-    chunks,
-    encode_json,
-    entity_label,
-    identifier_problem,
-    plan_batches,
-)
-from jira_port.port.bulk_writes import BulkWriter
-from jira_port.port.errors import EntityFailure, PortAPIError
-from jira_port.port.models import BlueprintChange, BulkResult, PortStats
-from jira_port.port.requester import PortRequester, flag, segment
+from jira_port.port import writes
+from jira_port.port.batches import MAX_DELETE_IDS, chunks, entity_label, identifier_problem, plan_batches
+from jira_port.port.session import PortSession, flag, segment
+from jira_port.port.tokens import CredentialSource, credential_source
+from jira_port.port.types import BulkResult, EntityFailure, PortStats
 from jira_port.settings.port import PortSettings
 from jira_port.transport import RetryPolicy, new_session
 
@@ -50,25 +41,15 @@ class PortClient:
         self.settings = settings
         self.stats = PortStats()
         self.policy = policy if policy is not None else RetryPolicy()
-        self._session = session if session is not None else new_session(settings.max_concurrency + 2)
-        self.api = PortRequester(
+        self._http = session if session is not None else new_session(settings.max_concurrency + 2)
+        self.api = PortSession(
             settings,
             credentials if credentials is not None else credential_source(settings),
-            session=self._session,
+            session=self._http,
             policy=self.policy,
             stats=self.stats,
             sleep=sleep,
             clock=clock,
-        )
-        self._writer = BulkWriter(
-            self.api,
-            stats=self.stats,
-            policy=self.policy,
-            upsert_one=lambda bp, entity, merge: self.upsert_entity(bp, entity, merge=merge),
-            delete_one=lambda bp, ident, dependents: self.delete_entity(
-                bp, ident, delete_dependents=dependents
-            ),
-            sleep=sleep,
         )
         self._executor: ThreadPoolExecutor | None = None
         self._executor_lock = threading.Lock()
@@ -93,7 +74,7 @@ class PortClient:
             if self._executor is not None:
                 self._executor.shutdown(wait=True)
                 self._executor = None
-        self._session.close()
+        self._http.close()
 
     # ---- entities: writes -------------------------------------------------------------
 
@@ -106,26 +87,7 @@ class PortClient:
 
     def upsert_entity(self, blueprint: str, entity: dict[str, Any], *, merge: bool = True) -> dict[str, Any]:
         """Create or update one entity; returns the stored entity. Raises ``PortAPIError``."""
-        ident = entity_label(entity)
-        problem = identifier_problem(entity)
-        if problem is not None:
-            raise PortAPIError(422, "invalid_identifier", problem, ident, blueprint)
-        body = encode_json(entity)
-        if len(body) > MAX_BODY_BYTES:
-            message = f"the entity is {len(body)} bytes; Port's limit is 1 MiB"
-            raise PortAPIError(413, "request_too_large", message, ident, blueprint)
-        response = self.api.call(
-            "POST",
-            f"/v1/blueprints/{segment(blueprint)}/entities",
-            params=self._write_params(merge),
-            body=body,
-            blueprint=blueprint,
-            identifier=ident,
-        )
-        if not response.ok:
-            raise response.error(blueprint, ident)
-        stored = response.body.get("entity") if isinstance(response.body, dict) else None
-        return stored if isinstance(stored, dict) else dict(entity)
+        return writes.upsert_one(self.api, blueprint, entity, self._write_params(merge))
 
     def upsert_entities(
         self, blueprint: str, entities: Sequence[dict[str, Any]], *, merge: bool = True
@@ -148,25 +110,15 @@ class PortClient:
         for index, (status, code, message) in sorted(refused.items()):
             label = entity_label(entities[index])
             result.failures.append(EntityFailure(blueprint, label, "upsert", status, code, message, False))
-        send = self._writer.upsert_batch
-        for part in self._map(lambda batch: send(blueprint, entities, batch, params), batches):
+        for part in self._map(
+            lambda batch: writes.upsert_batch(self.api, blueprint, entities, batch, params), batches
+        ):
             result.extend(part)
         return result
 
     def delete_entity(self, blueprint: str, identifier: str, *, delete_dependents: bool = False) -> bool:
         """Delete one entity; False when it was already gone. Raises ``PortAPIError``."""
-        response = self.api.call(
-            "DELETE",
-            f"/v1/blueprints/{segment(blueprint)}/entities/{segment(identifier)}",
-            params={"delete_dependents": flag(delete_dependents)},
-            blueprint=blueprint,
-            identifier=identifier,
-        )
-        if response.status == 404:
-            return False
-        if not response.ok:
-            raise response.error(blueprint, identifier)
-        return True
+        return writes.delete_one(self.api, blueprint, identifier, delete_dependents)
 
     def delete_entities(
         self, blueprint: str, identifiers: Iterable[str], *, delete_dependents: bool = False
@@ -175,7 +127,9 @@ class PortClient:
         unique = list(dict.fromkeys(identifiers))
         result = BulkResult(blueprint, "delete")
         work = list(chunks(unique, MAX_DELETE_IDS))
-        for part in self._map(lambda ids: self._writer.delete_chunk(blueprint, ids, delete_dependents), work):
+        for part in self._map(
+            lambda ids: writes.delete_chunk(self.api, blueprint, ids, delete_dependents), work
+        ):
             result.extend(part)
         return result
 
@@ -185,7 +139,7 @@ class PortClient:
         """The stored entity, or None when it does not exist."""
         response = self.api.call(
             "GET",
-            f"/v1/blueprints/{segment(blueprint)}/entities/{segment(identifier)}",
+            writes.entities_path(blueprint, f"/{segment(identifier)}"),
             blueprint=blueprint,
             identifier=identifier,
         )
@@ -211,7 +165,7 @@ class PortClient:
                 body["from"] = cursor
             response = self.api.call(
                 "POST",
-                f"/v1/blueprints/{segment(blueprint)}/entities/search",
+                writes.entities_path(blueprint, "/search"),
                 body=body,
                 blueprint=blueprint,
             )
@@ -252,16 +206,6 @@ class PortClient:
         if not response.ok:
             raise response.error(ident)
         return dict(response.body.get("blueprint") or {}) if isinstance(response.body, dict) else {}
-
-    def apply_blueprints(
-        self, definitions: Sequence[dict[str, Any]], *, dry_run: bool = False
-    ) -> list[BlueprintChange]:
-        """Create or update blueprints in dependency order; see ``jira_port.port.blueprints``."""
-        return blueprint_ops.apply_blueprints(self, definitions, dry_run=dry_run)
-
-    def apply_blueprint(self, definition: dict[str, Any], *, dry_run: bool = False) -> BlueprintChange:
-        """Create or update a single blueprint."""
-        return self.apply_blueprints([definition], dry_run=dry_run)[0]
 
     # ---- concurrency ------------------------------------------------------------------
 

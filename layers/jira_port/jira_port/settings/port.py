@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from jira_port.settings.common import EnvModel
 
@@ -22,10 +23,7 @@ class PortSettings(EnvModel):
     api_url: str = Field(DEFAULT_API_URL, alias="PORT_API_URL")
     client_id: str | None = Field(None, alias="PORT_CLIENT_ID")
     client_secret: SecretStr | None = Field(None, alias="PORT_CLIENT_SECRET")
-    # Validated last (and even when unset) so the credentials check can see both other sources.
-    credentials_secret_arn: str | None = Field(
-        None, alias="PORT_CREDENTIALS_SECRET_ARN", validate_default=True
-    )
+    credentials_secret_arn: str | None = Field(None, alias="PORT_CREDENTIALS_SECRET_ARN")
     create_missing_related_entities: bool = Field(True, alias="PORT_CREATE_MISSING_RELATED_ENTITIES")
     max_concurrency: int = Field(8, ge=1, le=64, alias="PORT_MAX_CONCURRENCY")
     timeout_seconds: float = Field(30.0, gt=0, le=300, alias="PORT_TIMEOUT_SECONDS")
@@ -43,15 +41,23 @@ class PortSettings(EnvModel):
             raise ValueError("must not carry a query string or fragment")
         return url
 
-    @field_validator("credentials_secret_arn")
-    @classmethod
-    def _credentials_present(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value:
-            return value
-        client_id, secret = info.data.get("client_id"), info.data.get("client_secret")
-        if not client_id or secret is None or not secret.get_secret_value():
-            raise ValueError("set PORT_CLIENT_ID and PORT_CLIENT_SECRET, or PORT_CREDENTIALS_SECRET_ARN")
-        return value
+    @model_validator(mode="after")
+    def _credentials_present(self) -> Self:
+        """Name the variable that is missing (a model-level message names the variables itself)."""
+        if self.credentials_secret_arn:
+            return self
+        secret = self.client_secret.get_secret_value() if self.client_secret is not None else ""
+        missing = [
+            name
+            for name, value in (("PORT_CLIENT_ID", self.client_id), ("PORT_CLIENT_SECRET", secret))
+            if not value
+        ]
+        if missing:
+            raise ValueError(
+                f"{' and '.join(missing)} not set: set PORT_CLIENT_ID and PORT_CLIENT_SECRET, "
+                "or PORT_CREDENTIALS_SECRET_ARN"
+            )
+        return self
 
     def url(self, path: str) -> str:
         """The absolute URL of an API ``path`` such as ``/v1/blueprints``."""

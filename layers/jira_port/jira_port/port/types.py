@@ -1,0 +1,151 @@
+"""What the Port client raises and returns: API errors, per-entity failures, bulk results, counters.
+
+Messages carry Port's machine code, its human message, the blueprint and the entity identifier:
+never a token, a client secret or an Authorization header.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
+
+from jira_port.errors import NO_RESPONSE, JiraPortError, is_transient_status
+
+EntityOperation = Literal["upsert", "delete"]
+
+
+class PortAPIError(JiraPortError):
+    """Port answered a request with an error (after any retries), or did not answer at all."""
+
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        message: str,
+        identifier: str | None = None,
+        blueprint: str | None = None,
+        *,
+        trace_id: str | None = None,
+    ) -> None:
+        self.status = status
+        self.error = error
+        self.message = message
+        self.identifier = identifier
+        self.blueprint = blueprint
+        self.trace_id = trace_id
+        super().__init__(self._describe())
+
+    @property
+    def transient(self) -> bool:  # type: ignore[override]
+        """Whether trying again later may succeed."""
+        return is_transient_status(self.status)
+
+    def _describe(self) -> str:
+        where = ""
+        if self.blueprint is not None:
+            where = (
+                f" [{self.blueprint}" + (f"/{self.identifier}" if self.identifier is not None else "") + "]"
+            )
+        status = "no response" if self.status == NO_RESPONSE else f"HTTP {self.status}"
+        trace = f" (trace {self.trace_id})" if self.trace_id else ""
+        return f"Port {status} {self.error}: {self.message}{where}{trace}"
+
+
+class PortAuthError(PortAPIError):
+    """Port rejected the credentials or every token it issued."""
+
+
+@dataclass(frozen=True, slots=True)
+class EntityFailure:
+    """One entity that could not be written; ``transient`` failures may succeed on a later try."""
+
+    blueprint: str
+    identifier: str
+    operation: EntityOperation
+    status: int
+    error: str
+    message: str
+    transient: bool
+
+    @classmethod
+    def from_error(
+        cls, exc: PortAPIError, blueprint: str, identifier: str, operation: EntityOperation
+    ) -> EntityFailure:
+        """The per-entity record of an API error."""
+        return cls(blueprint, identifier, operation, exc.status, exc.error, exc.message, exc.transient)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe representation for logs and reports."""
+        return {
+            "blueprint": self.blueprint,
+            "identifier": self.identifier,
+            "operation": self.operation,
+            "status": self.status,
+            "error": self.error,
+            "message": self.message,
+            "transient": self.transient,
+        }
+
+
+@dataclass(slots=True)
+class BulkResult:
+    """What a bulk upsert or delete achieved, entity by entity.
+
+    ``succeeded`` lists the identifiers written (upsert) or deleted (delete) in request order;
+    ``absent`` the identifiers a delete found already gone; ``failures`` the rest.
+    ``retried`` counts the HTTP retries this call needed.
+    """
+
+    blueprint: str
+    operation: EntityOperation
+    succeeded: list[str] = field(default_factory=list)
+    created: int = 0
+    absent: list[str] = field(default_factory=list)
+    failures: list[EntityFailure] = field(default_factory=list)
+    retried: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when no entity failed."""
+        return not self.failures
+
+    def extend(self, other: BulkResult) -> None:
+        """Add ``other``'s outcome (same blueprint and operation) to this result."""
+        self.succeeded.extend(other.succeeded)
+        self.created += other.created
+        self.absent.extend(other.absent)
+        self.failures.extend(other.failures)
+        self.retried += other.retried
+
+
+@dataclass(slots=True)
+class PortStats:
+    """Counters of what the client did, safe to update from many threads."""
+
+    requests: int = 0
+    token_requests: int = 0
+    token_refreshes: int = 0
+    secret_reloads: int = 0
+    retries_throttled: int = 0
+    retries_server_error: int = 0
+    retries_connection: int = 0
+    batch_splits: int = 0
+    single_fallbacks: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, **counts: int) -> None:
+        """Increase the named counters."""
+        with self._lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+
+    @property
+    def retries(self) -> int:
+        """Retries of every kind."""
+        return self.retries_throttled + self.retries_server_error + self.retries_connection
+
+    def snapshot(self) -> dict[str, int]:
+        """A consistent copy of every counter (for reports and metrics)."""
+        with self._lock:
+            return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}

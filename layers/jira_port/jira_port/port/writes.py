@@ -1,0 +1,224 @@
+"""Entity writes with Port's rules: single upserts and deletes, bulk batches and their partial failures.
+
+- Bulk upsert answers 200/207 with per-index ``entities`` and ``errors``: entities that failed
+  transiently are sent again (``ENTITY_RETRY_ROUNDS``), the rest are reported.
+- 413 splits the batch in halves; 422 for the whole body falls back to one-by-one upserts so the
+  culprit is named. Any other error fails every entity of the batch.
+- Bulk delete is all-or-nothing: a refused chunk is retried one entity at a time.
+
+Every function takes the ``PortSession`` it sends on; nothing here calls back into ``PortClient``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from jira_port.port.batches import MAX_BODY_BYTES, Batch, entity_label, identifier_problem
+from jira_port.port.session import PortResponse, PortSession, encode_json, flag, segment
+from jira_port.port.types import BulkResult, EntityFailure, PortAPIError
+
+# Entities a 207 reported as transiently failed are sent again this many times.
+ENTITY_RETRY_ROUNDS = 2
+
+
+def entities_path(blueprint: str, suffix: str = "") -> str:
+    """``/v1/blueprints/{blueprint}/entities`` with an optional suffix (``/bulk``, ``/{id}``...)."""
+    return f"/v1/blueprints/{segment(blueprint)}/entities{suffix}"
+
+
+def upsert_one(
+    session: PortSession, blueprint: str, entity: dict[str, Any], params: dict[str, str]
+) -> dict[str, Any]:
+    """Create or update one entity; returns the stored entity. Raises ``PortAPIError``."""
+    ident = entity_label(entity)
+    problem = identifier_problem(entity)
+    if problem is not None:
+        raise PortAPIError(422, "invalid_identifier", problem, ident, blueprint)
+    body = encode_json(entity)
+    if len(body) > MAX_BODY_BYTES:
+        message = f"the entity is {len(body)} bytes; Port's limit is 1 MiB"
+        raise PortAPIError(413, "request_too_large", message, ident, blueprint)
+    response = session.call(
+        "POST", entities_path(blueprint), params=params, body=body, blueprint=blueprint, identifier=ident
+    )
+    if not response.ok:
+        raise response.error(blueprint, ident)
+    stored = response.body.get("entity") if isinstance(response.body, dict) else None
+    return stored if isinstance(stored, dict) else dict(entity)
+
+
+def delete_one(session: PortSession, blueprint: str, identifier: str, delete_dependents: bool) -> bool:
+    """Delete one entity; False when it was already gone. Raises ``PortAPIError``."""
+    response = session.call(
+        "DELETE",
+        entities_path(blueprint, f"/{segment(identifier)}"),
+        params={"delete_dependents": flag(delete_dependents)},
+        blueprint=blueprint,
+        identifier=identifier,
+    )
+    if response.status == 404:
+        return False
+    if not response.ok:
+        raise response.error(blueprint, identifier)
+    return True
+
+
+def upsert_batch(
+    session: PortSession,
+    blueprint: str,
+    entities: Sequence[dict[str, Any]],
+    batch: Batch,
+    params: dict[str, str],
+) -> BulkResult:
+    """Upsert the entities of ``batch`` (positions into ``entities``) in one bulk request."""
+    result = BulkResult(blueprint, "upsert")
+    pending = batch
+    for round_ in range(ENTITY_RETRY_ROUNDS + 1):
+        try:
+            response = session.call(
+                "POST",
+                entities_path(blueprint, "/bulk"),
+                params=params,
+                body=pending.body(),
+                blueprint=blueprint,
+            )
+        except PortAPIError as exc:  # no answer at all, or no token
+            result.failures.extend(_fail_all(blueprint, entities, pending, exc))
+            return result
+        result.retried += response.retried
+        if response.status == 413 and len(pending) > 1:
+            session.stats.add(batch_splits=1)
+            for half in pending.halves():
+                result.extend(upsert_batch(session, blueprint, entities, half, params))
+            return result
+        if response.status == 422 and len(pending) > 1:
+            # The whole body was refused: find the culprit(s) one entity at a time.
+            session.stats.add(single_fallbacks=1)
+            result.extend(_upsert_singly(session, blueprint, entities, pending, params))
+            return result
+        if not response.ok:
+            result.failures.extend(_fail_all(blueprint, entities, pending, response.error(blueprint)))
+            return result
+        retry = _read_bulk_answer(
+            blueprint, entities, pending, response, result, last_round=round_ == ENTITY_RETRY_ROUNDS
+        )
+        if retry is None:
+            return result
+        result.retried += 1
+        session.sleep(session.policy.backoff(round_ + 1))
+        pending = retry
+    return result  # pragma: no cover - the last round never asks for a retry
+
+
+def _upsert_singly(
+    session: PortSession,
+    blueprint: str,
+    entities: Sequence[dict[str, Any]],
+    batch: Batch,
+    params: dict[str, str],
+) -> BulkResult:
+    result = BulkResult(blueprint, "upsert")
+    for original in batch.indexes:
+        entity = entities[original]
+        try:
+            upsert_one(session, blueprint, entity, params)
+        except PortAPIError as exc:
+            result.failures.append(EntityFailure.from_error(exc, blueprint, entity_label(entity), "upsert"))
+        else:
+            result.succeeded.append(entity_label(entity))
+    return result
+
+
+def delete_chunk(session: PortSession, blueprint: str, ids: list[str], delete_dependents: bool) -> BulkResult:
+    """Delete ``ids`` (≤ 100) in one bulk request, falling back to single deletes if refused."""
+    result = BulkResult(blueprint, "delete")
+    try:
+        response = session.call(
+            "POST",
+            f"/v1/blueprints/{segment(blueprint)}/bulk/entities/delete",
+            params={"delete_dependents": flag(delete_dependents)},
+            body={"entities": ids},
+            blueprint=blueprint,
+        )
+    except PortAPIError as exc:
+        result.failures.extend(EntityFailure.from_error(exc, blueprint, i, "delete") for i in ids)
+        return result
+    result.retried += response.retried
+    if response.ok:
+        body = response.body if isinstance(response.body, dict) else {}
+        deleted = set(body.get("deletedEntities") or [])
+        result.succeeded.extend(i for i in ids if i in deleted)
+        result.absent.extend(i for i in ids if i not in deleted)
+        return result
+    error = response.error(blueprint)
+    if error.transient:
+        result.failures.extend(EntityFailure.from_error(error, blueprint, i, "delete") for i in ids)
+        return result
+    # All-or-nothing batch refused (e.g. one entity has required dependents): isolate the culprit.
+    session.stats.add(single_fallbacks=1)
+    for ident in ids:
+        try:
+            gone = delete_one(session, blueprint, ident, delete_dependents)
+        except PortAPIError as exc:
+            result.failures.append(EntityFailure.from_error(exc, blueprint, ident, "delete"))
+        else:
+            (result.succeeded if gone else result.absent).append(ident)
+    return result
+
+
+def _read_bulk_answer(
+    blueprint: str,
+    entities: Sequence[dict[str, Any]],
+    batch: Batch,
+    response: PortResponse,
+    result: BulkResult,
+    *,
+    last_round: bool,
+) -> Batch | None:
+    """Record per-index outcomes in ``result``; return the transiently failed entities to resend."""
+    body = response.body if isinstance(response.body, dict) else {}
+    done: dict[int, bool] = {}
+    for item in body.get("entities") or []:
+        if isinstance(item, dict) and isinstance(item.get("index"), int | float):
+            done[int(item["index"])] = bool(item.get("created"))
+    errors = {
+        int(e["index"]): e
+        for e in body.get("errors") or []
+        if isinstance(e, dict) and isinstance(e.get("index"), int | float)
+    }
+    retry = Batch()
+    for position, original in enumerate(batch.indexes):
+        ident = entity_label(entities[original])
+        if position in done and position not in errors:
+            result.succeeded.append(ident)
+            result.created += done[position]
+            continue
+        err = errors.get(position)
+        failure = (
+            PortAPIError(
+                int(err.get("statusCode") or 500),
+                str(err.get("error") or "unknown"),
+                str(err.get("message") or ""),
+                ident,
+                blueprint,
+            )
+            if err is not None
+            else PortAPIError(
+                500, "missing_result", "Port's bulk answer did not mention this entity", ident, blueprint
+            )
+        )
+        if failure.transient and not last_round:
+            retry.indexes.append(original)
+            retry.parts.append(batch.parts[position])
+        else:
+            result.failures.append(EntityFailure.from_error(failure, blueprint, ident, "upsert"))
+    return retry if retry.indexes else None
+
+
+def _fail_all(
+    blueprint: str, entities: Sequence[dict[str, Any]], batch: Batch, exc: PortAPIError
+) -> list[EntityFailure]:
+    return [
+        EntityFailure.from_error(exc, blueprint, entity_label(entities[i]), "upsert") for i in batch.indexes
+    ]

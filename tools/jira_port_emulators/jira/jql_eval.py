@@ -1,0 +1,131 @@
+"""Compile parsed JQL against a dataset: a predicate per clause plus a plan (project set, id range) the
+search uses to visit only candidate issues. Unknown fields, values and operators raise ``JQLError`` with
+Jira's wording."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from jira_port_emulators.jira.jql_fields import Context, FieldBuilders, Predicate
+from jira_port_emulators.jira.jql_parse import BoolOp, Clause, JQLError, Node, Not, parse
+
+FIELDS = {
+    "project": "project", "key": "key", "issuekey": "key", "issue": "key", "id": "key",
+    "created": "created", "createddate": "created", "updated": "updated", "updateddate": "updated",
+    "status": "status", "statuscategory": "statuscategory", "issuetype": "issuetype", "type": "issuetype",
+    "priority": "priority", "labels": "labels", "assignee": "assignee", "reporter": "reporter",
+    "parent": "parent", "summary": "summary", "description": "description", "text": "text",
+}  # fmt: skip
+ORDERABLE = {"id": "id", "key": "key", "issuekey": "key", "created": "created", "updated": "updated"}
+_EQUALITY = ("=", "!=", "in", "not in", "is", "is not")
+_RANGE = ("=", "!=", ">", ">=", "<", "<=", "in", "not in", "is", "is not")
+OPERATORS = {
+    "project": _EQUALITY, "key": ("=", "!=", ">", ">=", "<", "<=", "in", "not in"), "created": _RANGE,
+    "updated": _RANGE, "status": _EQUALITY, "statuscategory": _EQUALITY, "issuetype": _EQUALITY,
+    "priority": _EQUALITY, "labels": _EQUALITY, "assignee": _EQUALITY, "reporter": _EQUALITY,
+    "parent": _EQUALITY, "summary": ("~", "!~", "is", "is not"), "description": ("~", "!~", "is", "is not"),
+    "text": ("~",),
+}  # fmt: skip
+
+
+@dataclass
+class Plan:
+    """Candidate restriction: only these projects, only ids in ``[lo, hi]``; ``residual`` is what is
+    left to check per issue (None = nothing)."""
+
+    projects: set[int] | None = None
+    lo: int | None = None
+    hi: int | None = None
+    residual: Predicate | None = None
+
+
+@dataclass
+class CompiledQuery:
+    bounded: bool
+    predicate: Predicate
+    plan: Plan
+    order: list[tuple[str, bool]] = field(default_factory=list)
+
+
+def compile_jql(text: str, ctx: Context) -> CompiledQuery:
+    """Parse and compile ``text``; raises ``JQLError``."""
+    query = parse(text)
+    order = []
+    for name, desc in query.order:
+        canonical = ORDERABLE.get(name.lower())
+        if canonical is None:
+            if name.lower() not in FIELDS:
+                raise JQLError(f"Field '{name}' does not exist or you do not have permission to view it.")
+            raise JQLError(f"Not able to sort using field '{name}'.")
+        order.append((canonical, desc))
+    if query.where is None:
+        return CompiledQuery(False, lambda _i: True, Plan(), order)
+    compiler = _Compiler(ctx)
+    predicate = compiler.node(query.where)
+    plan = compiler.plan(query.where)
+    return CompiledQuery(True, predicate, plan, order)
+
+
+class _Compiler(FieldBuilders):
+    """Turns a parse tree into predicates and a candidate plan."""
+
+    def node(self, node: Node) -> Predicate:
+        if isinstance(node, Clause):
+            return self.clause(node)
+        if isinstance(node, Not):
+            inner = self.node(node.item)
+            return lambda i: not inner(i)
+        parts = [self.node(item) for item in node.items]
+        if node.op == "and":
+            return lambda i: all(p(i) for p in parts)
+        return lambda i: any(p(i) for p in parts)
+
+    def plan(self, where: Node) -> Plan:
+        """Fold the top-level AND's project and id clauses into the plan; the rest stays residual."""
+        conjuncts = list(where.items) if isinstance(where, BoolOp) and where.op == "and" else [where]
+        plan, residual = Plan(), []
+        for item in conjuncts:
+            if not (isinstance(item, Clause) and self._fold(item, plan)):
+                residual.append(self.node(item))
+        if residual:
+            plan.residual = residual[0] if len(residual) == 1 else (lambda i: all(p(i) for p in residual))
+        return plan
+
+    def _fold(self, clause: Clause, plan: Plan) -> bool:
+        name = self.field(clause)
+        if name == "project" and clause.op == "is not":
+            return True  # every issue has a project
+        if name == "project" and clause.op in ("=", "in"):
+            ids = self.project_ids(clause)
+            plan.projects = ids if plan.projects is None else plan.projects & ids
+            return True
+        if name == "key" and clause.op in ("=", ">", ">=", "<", "<=") and clause.values[0].text.isdigit():
+            n = int(clause.values[0].text)
+            lo, hi = {"=": (n, n), ">": (n + 1, None), ">=": (n, None), "<": (None, n - 1), "<=": (None, n)}[
+                clause.op
+            ]
+            if lo is not None:
+                plan.lo = lo if plan.lo is None else max(plan.lo, lo)
+            if hi is not None:
+                plan.hi = hi if plan.hi is None else min(plan.hi, hi)
+            return True
+        return False
+
+    def field(self, clause: Clause) -> str:
+        name = FIELDS.get(clause.field.lower())
+        if name is None:
+            raise JQLError(f"Field '{clause.field}' does not exist or you do not have permission to view it.")
+        if clause.op not in OPERATORS[name]:
+            raise JQLError(
+                f"The operator '{clause.op.upper()}' is not supported by the '{clause.field}' field."
+            )
+        return name
+
+    def clause(self, clause: Clause) -> Predicate:
+        name = self.field(clause)
+        if clause.op in ("is", "is not"):
+            return self._emptiness(name, clause.op == "is")
+        build: Callable[[Clause], Predicate] = getattr(self, f"_{name}")
+        predicate: Predicate = build(clause)
+        return predicate

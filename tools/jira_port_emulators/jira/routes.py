@@ -1,0 +1,26 @@
+"""The emulator's route table for one flavour."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from jira_port_emulators.jira.routes_admin import admin_routes
+from jira_port_emulators.jira.routes_jql import jql_routes
+from jira_port_emulators.jira.routes_search import search_routes
+from jira_port_emulators.jira.routes_site import site_routes
+from jira_port_emulators.jira.routes_write import write_routes
+from jira_port_emulators.jira.server import Route
+
+if TYPE_CHECKING:
+    from jira_port_emulators.jira.emulator import JiraEmulator
+
+
+def all_routes(emu: JiraEmulator) -> list[Route]:
+    """Every endpoint ``emu`` serves (Cloud- or Server-specific ones per its flavour)."""
+    return [
+        *search_routes(emu.flavour),
+        *site_routes(emu.flavour),
+        *write_routes(emu),
+        *admin_routes(emu),
+        *jql_routes(emu.flavour),
+    ]

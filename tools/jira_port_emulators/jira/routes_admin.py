@@ -1,0 +1,104 @@
+"""Admin webhook registrations (legacy ``/rest/webhooks/1.0`` and DC 10 ``/rest/jira-webhook/1.0``) and
+the emulator's own ``/_emulator`` controls (no auth, no injected faults)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from jira_port_emulators.jira.registry import DC10, LEGACY, RegistrationError, render
+from jira_port_emulators.jira.server import ApiError, Request, Route, route
+
+if TYPE_CHECKING:
+    from jira_port_emulators.jira.emulator import JiraEmulator
+
+
+def _admin(req: Request) -> str:
+    if req.account is None or not req.account.admin:
+        raise ApiError(
+            403, "You do not have the permission to manage webhooks: 'Administer Jira' is required."
+        )
+    return req.account.login
+
+
+def _api_of(req: Request) -> str:
+    return DC10 if req.path.startswith("/rest/jira-webhook/") else LEGACY
+
+
+def webhooks_list(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
+    _admin(req)
+    return 200, [render(r, emu.url, _api_of(req)) for r in emu.registry.all()]
+
+
+def webhook_create(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
+    user = _admin(req)
+    try:
+        reg = emu.registry.create(req.json(), user=user, now=emu.now_ms())
+    except RegistrationError as exc:
+        raise ApiError(400, str(exc)) from None
+    return 201, render(reg, emu.url, _api_of(req))
+
+
+def _reg_id(req: Request) -> int:
+    return int(req.match["id"])
+
+
+def webhook_get(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
+    _admin(req)
+    reg = emu.registry.get(_reg_id(req))
+    if reg is None:
+        raise ApiError(404, "Webhook not found.")
+    return 200, render(reg, emu.url, _api_of(req))
+
+
+def webhook_update(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
+    user = _admin(req)
+    try:
+        reg = emu.registry.update(_reg_id(req), req.json(), user=user, now=emu.now_ms())
+    except RegistrationError as exc:
+        raise ApiError(400, str(exc)) from None
+    if reg is None:
+        raise ApiError(404, "Webhook not found.")
+    return 200, render(reg, emu.url, _api_of(req))
+
+
+def webhook_delete(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
+    _admin(req)
+    if not emu.registry.delete(_reg_id(req)):
+        raise ApiError(404, "Webhook not found.")
+    return 204, None
+
+
+def faults_get(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
+    return 200, {**emu.faults.as_dict(), "throttled": emu.faults.throttled, "requests": emu.requests}
+
+
+def faults_put(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
+    body = req.json()
+    if not isinstance(body, dict):
+        raise ApiError(400, "Expected a JSON object.")
+    try:
+        emu.faults.update(**{k: float(v) for k, v in body.items()})
+    except (TypeError, ValueError) as exc:
+        raise ApiError(400, str(exc)) from None
+    return 200, emu.faults.as_dict()
+
+
+def admin_routes(emu: JiraEmulator) -> list[Route]:
+    routes = [
+        route("GET", r"/_emulator/faults", faults_get, anonymous=True, faults=False),
+        route("PUT", r"/_emulator/faults", faults_put, anonymous=True, faults=False),
+    ]
+    bases = []
+    if emu.legacy_webhook_api:
+        bases.append(r"/rest/webhooks/1\.0/webhook")
+    if emu.flavour == "server":
+        bases.append(r"/rest/jira-webhook/1\.0/webhooks")
+    for base in bases:
+        routes += [
+            route("GET", base, webhooks_list),
+            route("POST", base, webhook_create),
+            route("GET", base + r"/(?P<id>\d+)", webhook_get),
+            route("PUT", base + r"/(?P<id>\d+)", webhook_update),
+            route("DELETE", base + r"/(?P<id>\d+)", webhook_delete),
+        ]
+    return routes

@@ -1,0 +1,51 @@
+"""Helpers shared by CLI commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
+else:
+    SubParsers = argparse._SubParsersAction
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Wraps descriptions as usual but keeps text with its own line breaks (the exit-code table) as is."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def probability(text: str) -> float:
+    """argparse type: a number between 0 and 1."""
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return value
+
+
+def non_negative(text: str) -> float:
+    """argparse type: a number >= 0."""
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be >= 0")
+    return value
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    """``--json``: the command's report as one JSON document on stdout (messages stay on stderr)."""
+    parser.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+
+
+def print_json(document: Any) -> None:
+    """Print ``document`` as indented JSON on stdout."""
+    print(json.dumps(document, indent=2, ensure_ascii=False, default=str), file=sys.stdout, flush=True)
+
+
+__all__ = ["HelpFormatter", "SubParsers", "add_json_flag", "non_negative", "print_json", "probability"]
