@@ -1,7 +1,9 @@
 """Webhook function: API Gateway HTTP API (payload v2) -> verify -> enqueue to SQS FIFO -> 202.
 
 Routes: ``POST /webhook`` (signed deliveries) and ``POST /webhook/{token}`` (Data Center before 10,
-which cannot sign). All logic lives in ``jira_port.live.receive``; this module only wires it.
+which cannot sign). All logic lives in ``jira_port.live.receive``; this module only wires it. The two
+routes are told apart by the event's ``routeKey``: an HTTP API resolver would cost more cold start
+(its import pulls in pydantic and the OpenAPI models) than it gives two fixed routes.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ import base64
 import json
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from jira_port.errors import ConfigError
@@ -18,7 +19,7 @@ from jira_port.live.factory import Lazy, build_receiver
 from jira_port.live.receive import WebhookReceiver, WebhookResponse, correlation_id
 from jira_port.observability import MetricUnit, logger, metrics, tracer
 
-app = APIGatewayHttpResolver()
+ROUTES = {"POST /webhook": False, "POST /webhook/{token}": True}  # route key -> authenticated by URL token
 receiver: Lazy[WebhookReceiver] = Lazy(build_receiver)
 
 
@@ -28,53 +29,42 @@ def raw_body(event: dict[str, Any]) -> bytes:
     return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8")
 
 
-def _json(answer: WebhookResponse) -> Response[str]:
-    return Response(status_code=answer.status, content_type="application/json", body=json.dumps(answer.body))
+def _http(answer: WebhookResponse) -> dict[str, Any]:
+    return {
+        "statusCode": answer.status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(answer.body),
+        "isBase64Encoded": False,
+    }
 
 
-def _deliver(path_token: str | None) -> Response[str]:
-    event = app.current_event
-    answer = receiver().receive(
-        raw_body(event.raw_event),
-        event.headers,
-        event.query_string_parameters or {},
-        path_token=path_token,
-        request_id=event.request_context.request_id,
+def _deliver(event: dict[str, Any], with_token: bool) -> WebhookResponse:
+    token = (event.get("pathParameters") or {}).get("token") if with_token else None
+    return receiver().receive(
+        raw_body(event),
+        event.get("headers") or {},
+        event.get("queryStringParameters") or {},
+        path_token=token,
+        request_id=_request_id(event),
     )
-    return _json(answer)
 
 
-@app.post("/webhook")
-def webhook() -> Response[str]:
-    """A signed (or unauthenticated, when no secret is configured) delivery."""
-    return _deliver(None)
-
-
-@app.post("/webhook/<token>")
-def webhook_with_token(token: str) -> Response[str]:
-    """A delivery authenticated by the URL token (API Gateway's decoded path parameter)."""
-    return _deliver((app.current_event.path_parameters or {}).get("token", token))
-
-
-@app.not_found
-def _not_found(exc: Exception) -> Response[str]:
-    metrics.add_metric(name="WebhookNotFound", unit=MetricUnit.Count, value=1)
-    return _json(WebhookResponse(404, {"message": "Not Found"}))
-
-
-@app.exception_handler(ConfigError)  # type: ignore[untyped-decorator]
-def _config_error(exc: ConfigError) -> Response[str]:
-    # 5xx: Jira retries, so deliveries survive until the configuration is fixed.
-    metrics.add_metric(name="WebhookConfigErrors", unit=MetricUnit.Count, value=1)
-    logger.error("configuration error", extra={"error": str(exc)})
-    return _json(WebhookResponse(500, {"message": "webhook receiver is misconfigured"}))
-
-
-@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
-def _unexpected(exc: Exception) -> Response[str]:
-    metrics.add_metric(name="WebhookErrors", unit=MetricUnit.Count, value=1)
-    logger.exception("unexpected error")
-    return _json(WebhookResponse(500, {"message": "internal error"}))
+def _answer(event: dict[str, Any]) -> WebhookResponse:
+    route = event.get("routeKey")
+    if route not in ROUTES:
+        metrics.add_metric(name="WebhookNotFound", unit=MetricUnit.Count, value=1)
+        return WebhookResponse(404, {"message": "Not Found"})
+    try:
+        return _deliver(event, ROUTES[route])
+    except ConfigError as exc:
+        # 5xx: Jira retries, so deliveries survive until the configuration is fixed.
+        metrics.add_metric(name="WebhookConfigErrors", unit=MetricUnit.Count, value=1)
+        logger.error("configuration error", extra={"error": str(exc)})
+        return WebhookResponse(500, {"message": "webhook receiver is misconfigured"})
+    except Exception:
+        metrics.add_metric(name="WebhookErrors", unit=MetricUnit.Count, value=1)
+        logger.exception("unexpected error")
+        return WebhookResponse(500, {"message": "internal error"})
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -83,8 +73,7 @@ def _unexpected(exc: Exception) -> Response[str]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point for API Gateway HTTP API events."""
     logger.set_correlation_id(correlation_id(event.get("headers") or {}, _request_id(event)))
-    result: dict[str, Any] = app.resolve(event, context)
-    return result
+    return _http(_answer(event))
 
 
 def _request_id(event: dict[str, Any]) -> str:

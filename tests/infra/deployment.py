@@ -18,7 +18,7 @@ from tests.infra.moto_stack import deploy
 from tests.infra.stack import REGION, ROOT, Stack
 
 PORT_CLIENT = ("infra-test-client", "infra-test-secret")
-BLUEPRINTS = ROOT / "layers/jira_port/jira_port/data/blueprints"
+BLUEPRINTS = ROOT / "tools/jira_port_tools/data/blueprints"
 # Statements that serve the event source mapping (Lambda's poller), not the function's code.
 POLLER_ACTIONS = {"sqs:ReceiveMessage", "sqs:GetQueueAttributes"}
 

@@ -218,6 +218,7 @@ def test_correlation_id_is_the_webhook_identifier(
 def test_unknown_routes_are_404(deliver: Deliver) -> None:
     event = load_event("webhook-issue-updated")
     event["rawPath"] = event["requestContext"]["http"]["path"] = "/other"
+    event["routeKey"] = "POST /other"  # API Gateway names the route it matched
     assert deliver(event)[0] == 404
 
 

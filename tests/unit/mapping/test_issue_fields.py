@@ -1,0 +1,113 @@
+"""Deriving the Jira fields a mapping reads: named paths, expands, the *all fallback, equal actions."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jira_port.mapping import BUNDLED_MAPPINGS, load_mapping, load_mapping_text
+from jira_port.mapping.issue_fields import ALL_FIELDS, derive_issue_fields
+from tests.support.fixtures import fixture_paths, load_fixture
+
+BACKFILL = {"x-jira-port-source": "backfill"}
+BASE_URL = "https://example.atlassian.net"
+
+
+def _rule(**properties: str) -> str:
+    lines = ["- blueprint: jiraIssue", "  filter: 'true'", "  entity:", "    identifier: .body.issue.key"]
+    lines += ["    properties:"] + [f"      {name}: {expr!r}" for name, expr in properties.items()]
+    return "\n".join(lines)
+
+
+def _derive(**properties: str) -> Any:
+    return derive_issue_fields(load_mapping_text(_rule(**properties), "yaml").rules)
+
+
+def test_the_default_mapping_reads_sixteen_named_fields() -> None:
+    derived = derive_issue_fields(load_mapping(None).rules)
+    assert derived.derived and derived.expand == ()
+    assert derived.fields == (
+        "assignee", "components", "created", "creator", "description", "issuetype", "labels", "parent",
+        "priority", "project", "reporter", "resolutiondate", "status", "subtasks", "summary", "updated",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("expression", "field"),
+    [
+        (".body.issue.fields.customfield_10016", "customfield_10016"),
+        ('.body.issue.fields["customfield_10020"] | last | .name', "customfield_10020"),
+        ('.body.issue.fields."story points"', "story points"),
+        ('.body.issue.fields.["team"]?.name', "team"),
+        (".body.issue | .fields.summary", "summary"),
+        ("(.body.issue.fields.timetracking // {}).originalEstimate", "timetracking"),
+    ],
+)
+def test_named_field_paths_are_found(expression: str, field: str) -> None:
+    derived = _derive(value=expression)
+    assert derived.derived, derived.reason
+    assert field in derived.fields
+
+
+def test_rendered_fields_and_changelog_need_expand() -> None:
+    derived = _derive(html=".body.issue.renderedFields.description", moves=".body.issue.changelog.total")
+    assert derived.expand == ("changelog", "renderedFields")
+    assert "description" in derived.fields
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        ".body.issue.fields | keys",
+        ".body.issue.fields | to_entries | map(.key)",
+        ".body.issue.fields[$jira_base_url]",
+        ".body.issue.fields | .summary",  # `.fields | .a, .b` would hide .b: the whole object flows on
+        ".body.issue.fields",
+        ".body.issue",
+        ".body | tojson",
+        "[.. | .name? // empty]",
+        ". as $event | $event.body.issue.key",
+        ".body.issue as $i | $i.fields.summary",
+        ".body.issue.fields[]",
+    ],
+)
+def test_dynamic_reads_fall_back_to_all_fields_with_the_reason(expression: str) -> None:
+    derived = _derive(value=expression)
+    assert derived.fields == (ALL_FIELDS,)
+    assert derived.reason is not None and "rule 0 (jiraIssue) entity.properties.value" in derived.reason
+
+
+def test_comments_and_strings_do_not_count() -> None:
+    derived = _derive(value='.body.issue.fields.summary # not .body.issue.fields | keys\n + " keys .."')
+    assert derived.derived and derived.fields == ("summary",)
+
+
+def _issues() -> list[dict[str, Any]]:
+    found = []
+    for path in fixture_paths("jira-webhooks") + fixture_paths("jira-api"):
+        body = load_fixture(str(Path(path.parent.name) / path.name))
+        issue = body.get("issue") if "issue" in body else body if "fields" in body else None
+        if isinstance(issue, dict) and isinstance(issue.get("fields"), dict):
+            found.append(issue)
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(BUNDLED_MAPPINGS))
+def test_derived_fields_give_the_same_actions_as_all_fields_on_every_capture(name: str) -> None:
+    mapping = load_mapping(name)
+    derived = derive_issue_fields(mapping.rules)
+    assert derived.derived, derived.reason
+    issues = _issues()
+    assert len(issues) >= 15
+    for issue in issues:
+        narrowed = copy.deepcopy(issue)
+        narrowed["fields"] = {k: v for k, v in issue["fields"].items() if k in derived.fields}
+        for headers in (BACKFILL, {}):
+            event = {"webhookEvent": "jira:issue_updated", "timestamp": 1, "issue": issue}
+            full = mapping.evaluate(event, headers, jira_base_url=BASE_URL)
+            less = mapping.evaluate({**event, "issue": narrowed}, headers, jira_base_url=BASE_URL)
+            assert less == full, issue.get("key")
+            assert full, f"{name} mapped nothing for {issue.get('key')}"
