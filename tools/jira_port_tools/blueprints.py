@@ -11,13 +11,11 @@ by a user) are kept; the bundled definition wins where both define something.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from jira_port.blueprints import bundled_blueprints, validate_definition
-from jira_port.errors import ConfigError
 from jira_port.port import PortClient
 
 __all__ = [

@@ -17,7 +17,11 @@ if TYPE_CHECKING:
 def is_ours(hook: dict[str, object]) -> bool:
     """A webhook jira-port registered: its default name, or the stack's ``/webhook`` route."""
     path = urlsplit(str(hook.get("url") or "")).path.rstrip("/")
-    return str(hook.get("name") or "").startswith("jira-port") or path.endswith("/webhook") or "/webhook/" in path
+    return (
+        str(hook.get("name") or "").startswith("jira-port")
+        or path.endswith("/webhook")
+        or "/webhook/" in path
+    )
 
 
 def _same_jql(left: str, right: str) -> bool:

@@ -34,9 +34,7 @@ def create_blueprint_schema() -> dict[str, Any]:
 
 
 def bundled(name: str) -> dict[str, Any]:
-    text = (
-        resources.files("jira_port").joinpath("data", "blueprints", f"{name}.json").read_text("utf-8")
-    )
+    text = resources.files("jira_port").joinpath("data", "blueprints", f"{name}.json").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 

@@ -41,9 +41,7 @@ EXPECTED: dict[str, tuple[str, str, int] | None] = {
 
 
 def blueprint(name: str) -> dict[str, Any]:
-    text = (
-        resources.files("jira_port").joinpath("data", "blueprints", f"{name}.json").read_text("utf-8")
-    )
+    text = resources.files("jira_port").joinpath("data", "blueprints", f"{name}.json").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 
