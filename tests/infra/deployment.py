@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,14 +10,15 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from jira_port.blueprints import bundled_blueprints
 from jira_port_emulators.port import PortEmulator
+from jira_port_tools.blueprints import dependency_order
 from tests.infra.iam import is_allowed
 from tests.infra.lambda_run import Invocation
 from tests.infra.moto_stack import deploy
-from tests.infra.stack import REGION, ROOT, Stack
+from tests.infra.stack import REGION, Stack
 
 PORT_CLIENT = ("infra-test-client", "infra-test-secret")
-BLUEPRINTS = ROOT / "tools/jira_port_tools/data/blueprints"
 # Statements that serve the event source mapping (Lambda's poller), not the function's code.
 POLLER_ACTIONS = {"sqs:ReceiveMessage", "sqs:GetQueueAttributes"}
 
@@ -67,9 +67,7 @@ def webhook_secret(stack: Stack) -> str:
 
 def port_emulator() -> PortEmulator:
     """A local Port with the bundled blueprints and the test credentials."""
-    blueprints = [json.loads(p.read_text(encoding="utf-8")) for p in BLUEPRINTS.glob("*.json")]
-    blueprints.sort(key=lambda b: len(b.get("relations", {})))  # relation targets first
-    return PortEmulator(*PORT_CLIENT, blueprints=blueprints)
+    return PortEmulator(*PORT_CLIENT, blueprints=dependency_order(bundled_blueprints()))
 
 
 def denied(stack: Stack, run: Invocation) -> list[str]:
