@@ -1,0 +1,197 @@
+"""Bounded jq runs: every mapping evaluation runs in a worker process with a deadline and a memory cap.
+
+The jq binding holds the GIL while it runs, so nothing in the same process (a watchdog thread, a
+signal handler) can stop a runaway expression such as ``def f: f; f`` or ``[range(1e12)]``. A worker
+process can be stopped: the caller waits for its answer with ``poll`` (the GIL is released, so every
+other thread keeps running), and past the deadline kills it and starts a fresh one. ``RLIMIT_AS``
+caps the worker's memory, so a memory bomb kills the worker, not the function.
+
+Plain ``subprocess`` pipes, no ``multiprocessing`` (Lambda has no ``/dev/shm``); the worker is a
+standalone script (``jq_worker.py``) importing only ``jq``. Idle workers are pooled per memory limit
+and shared by every mapping of the process; a thread takes one for a run and gives it back.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jira_port.errors import JiraPortError
+from jira_port.mapping.jq_worker import ANSWER, REQUEST
+
+WORKER_SCRIPT = Path(__file__).with_name("jq_worker.py")
+DEFAULT_TIMEOUT_SECONDS = 2.0
+DEFAULT_MEMORY_MB = 256
+_MIB = 1024 * 1024
+_IDLE_WORKERS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationLimits:
+    """Time (seconds per event) and memory (MiB of address space of the jq worker) of one evaluation."""
+
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    memory_mb: int = DEFAULT_MEMORY_MB
+
+
+class LimitExceededError(JiraPortError):
+    """A jq run passed its deadline (``reason="time"``) or its memory cap (``reason="memory"``)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+class _Worker:
+    """One worker process and the programs it has compiled."""
+
+    def __init__(self, memory_mb: int) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(WORKER_SCRIPT), str(memory_mb * _MIB)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            bufsize=0,
+            close_fds=True,
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self._in = self.process.stdin.fileno()
+        self._out = self.process.stdout.fileno()
+        self.known: set[int] = set()
+
+    def run(self, program_id: int, spec: bytes, data: bytes, deadline: float) -> tuple[bytes, bytes]:
+        """Send the program (first time only) and the input; wait for the answer until ``deadline``."""
+        frames = b""
+        if program_id not in self.known:
+            frames = REQUEST.pack(b"P", program_id, len(spec)) + spec
+            self.known.add(program_id)
+        self._write(frames + REQUEST.pack(b"R", program_id, len(data)) + data)
+        head = self._read(ANSWER.size, deadline)
+        kind, length = ANSWER.unpack(head)
+        return kind, self._read(length, deadline) if length else b""
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(self._in, view) :]
+        except BrokenPipeError:
+            raise self._died() from None
+
+    def _read(self, size: int, deadline: float) -> bytes:
+        chunks: list[bytes] = []
+        left = size
+        poller = select.poll()
+        poller.register(self._out, select.POLLIN)
+        while left:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not poller.poll(wait * 1000):
+                raise LimitExceededError("time", "did not finish in time")
+            chunk = os.read(self._out, left)
+            if not chunk:
+                raise self._died()
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def _died(self) -> LimitExceededError:
+        code = self.process.wait()
+        return LimitExceededError("memory", f"the jq worker died (exit status {code}): out of memory")
+
+    def close(self) -> None:
+        """Stop the process (killed: it may be stuck in jq) and reap it."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                stream.close()
+
+
+class BoundedJq:
+    """Runs jq programs in pooled worker processes under a memory cap; thread-safe."""
+
+    def __init__(self, memory_mb: int) -> None:
+        self.memory_mb = memory_mb
+        self._lock = threading.Lock()
+        self._idle: list[_Worker] = []
+        self._ids: dict[tuple[str, str | None], tuple[int, bytes]] = {}
+
+    def first(self, text: str, base: str | None, data: str, deadline: float) -> Any:
+        """The first output of program ``text`` on input ``data``, like ``jq.compile(...).first()``.
+
+        Raises ``StopIteration`` (no output), ``ValueError`` (jq error) or ``LimitExceededError``.
+        """
+        program_id, spec = self._program(text, base)
+        worker = self._take()
+        try:
+            kind, payload = worker.run(program_id, spec, data.encode("utf-8"), deadline)
+        except BaseException:
+            worker.close()  # stuck or dead: never reused
+            raise
+        self._give_back(worker)
+        if kind == b"O":
+            return json.loads(payload)
+        if kind == b"S":
+            raise StopIteration
+        raise ValueError(payload.decode("utf-8", "replace"))
+
+    def close(self) -> None:
+        """Stop the idle workers (workers in use stop when their run ends)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.close()
+
+    def _program(self, text: str, base: str | None) -> tuple[int, bytes]:
+        key = (text, base)
+        with self._lock:
+            known = self._ids.get(key)
+            if known is None:
+                spec = json.dumps({"text": text, "base": base}).encode("utf-8")
+                known = self._ids[key] = (len(self._ids) + 1, spec)
+        return known
+
+    def _take(self) -> _Worker:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return _Worker(self.memory_mb)
+
+    def _give_back(self, worker: _Worker) -> None:
+        with self._lock:
+            if len(self._idle) < _IDLE_WORKERS:
+                self._idle.append(worker)
+                return
+        worker.close()
+
+
+_pools: dict[int, BoundedJq] = {}
+_pools_lock = threading.Lock()
+
+
+def shared_runner(memory_mb: int) -> BoundedJq:
+    """The process-wide runner for ``memory_mb`` (workers are generic: any mapping can use them)."""
+    with _pools_lock:
+        runner = _pools.get(memory_mb)
+        if runner is None:
+            runner = _pools[memory_mb] = BoundedJq(memory_mb)
+        return runner
+
+
+@atexit.register
+def _close_all() -> None:
+    with _pools_lock:
+        runners = list(_pools.values())
+    for runner in runners:
+        runner.close()
