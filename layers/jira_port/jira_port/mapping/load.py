@@ -27,16 +27,17 @@ DEFAULT_MAPPING = "default"
 SAMPLE_EVENTS = "sample-events.json"
 _SAMPLE_HEADERS = {"x-jira-port-source": "webhook"}
 
-_cache: dict[tuple[str, Format | None, EvaluationLimits], CompiledMapping] = {}
+_cache: dict[tuple[str, Format | None, EvaluationLimits | None], CompiledMapping] = {}
 _cache_lock = threading.Lock()
 _CACHE_SIZE = 16
 
 
 def load_mapping(
     source: str | Path | None = None,
-    limits: EvaluationLimits = EvaluationLimits(),  # noqa: B008 - frozen dataclass
+    limits: EvaluationLimits | None = EvaluationLimits(),  # noqa: B008 - frozen dataclass
 ) -> CompiledMapping:
-    """Load, validate and compile a mapping, evaluated under ``limits`` (time and memory per event).
+    """Load, validate and compile a mapping, evaluated under ``limits`` (time and memory per event;
+    ``None``: in this process, unbounded, for trusted mappings only).
 
     ``source``: ``None`` (the bundled default), a bundled name (``default``, ``cloud-guide``,
     ``server-guide``) or a path to a ``.json``, ``.yaml`` or ``.yml`` file. Raises ``MappingError``,
@@ -62,7 +63,7 @@ def load_mapping_text(
     text: str,
     fmt: Format | None = None,
     source: str = "mapping",
-    limits: EvaluationLimits = EvaluationLimits(),  # noqa: B008 - frozen dataclass
+    limits: EvaluationLimits | None = EvaluationLimits(),  # noqa: B008 - frozen dataclass
 ) -> CompiledMapping:
     """Parse (JSON or YAML; ``fmt=None`` detects), validate and compile a mapping given as text, and
     check that it maps the bundled sample events within ``limits``."""
