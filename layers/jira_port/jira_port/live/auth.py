@@ -7,8 +7,8 @@ Data Center before 10. Without a configured token, the URL token is derived from
 (``url_token``) and never equals it: a URL ends up in access logs and in Jira's admin screens, and
 must not give away the signing key. When a signature fails against the cached secret, the secret is
 re-read once (at most every ``WEBHOOK_SECRET_REFRESH_SECONDS``) before the delivery is rejected, so
-a rotation needs no redeploy. ``parse_webhook_secret`` reads that value; ``jira-port register-webhook`` uses it too,
-so Jira signs with exactly the key the webhook function verifies.
+a rotation needs no redeploy. ``parse_webhook_secret`` reads that value; ``jira-port
+register-webhook`` uses it too, so Jira signs with exactly the key the webhook function verifies.
 """
 
 from __future__ import annotations
