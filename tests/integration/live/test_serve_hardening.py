@@ -354,3 +354,42 @@ def test_a_body_shorter_than_its_length_times_out_with_408(
     assert _status(_raw_request(server, request)) == 408
     # and the server still answers others
     assert server.status()["queued"] == 0
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"WEBHOOK_REQUIRE_SIGNATURE": "true"}, "WEBHOOK_REQUIRE_SIGNATURE is true but neither"),
+        (
+            {
+                "WEBHOOK_REQUIRE_SIGNATURE": "true",
+                "WEBHOOK_SECRET": SIGNING_SECRET,
+                "WEBHOOK_TOKEN": URL_TOKEN,
+            },
+            "WEBHOOK_TOKEN is set but WEBHOOK_REQUIRE_SIGNATURE is true",
+        ),
+        ({"MAPPING_TIMEOUT_SECONDS": "0"}, "MAPPING_TIMEOUT_SECONDS"),
+        (
+            {
+                "MAPPING_CONFIG": json.dumps(RUNAWAY_MAPPING).replace("RUN-1", "KT-22"),
+                "MAPPING_TIMEOUT_SECONDS": "0.2",
+            },
+            "rule 0, entity.properties.status: did not finish within the bound of 0.2 s",
+        ),
+    ],
+)
+def test_contradictory_or_unbounded_settings_exit_2_naming_the_variable(
+    port: PortEmulator, env: dict[str, str], variable: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", ENTRY, "serve", "--port", "0", "--once"],
+        cwd=ROOT,
+        env={**_base_env(port), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert variable in done.stderr
+    assert SIGNING_SECRET not in done.stderr and URL_TOKEN not in done.stderr

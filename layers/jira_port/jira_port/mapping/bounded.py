@@ -67,6 +67,8 @@ class _Worker:
         assert self.process.stdin is not None and self.process.stdout is not None
         self._in = self.process.stdin.fileno()
         self._out = self.process.stdout.fileno()
+        self._poller = select.poll()
+        self._poller.register(self._out, select.POLLIN)
         self.known: set[int] = set()
 
     def run(self, program_id: int, spec: bytes, data: bytes, deadline: float) -> tuple[bytes, bytes]:
@@ -76,9 +78,11 @@ class _Worker:
             frames = REQUEST.pack(b"P", program_id, len(spec)) + spec
             self.known.add(program_id)
         self._write(frames + REQUEST.pack(b"R", program_id, len(data)) + data)
-        head = self._read(ANSWER.size, deadline)
-        kind, length = ANSWER.unpack(head)
-        return kind, self._read(length, deadline) if length else b""
+        answer = self._read_at_least(ANSWER.size, deadline)
+        kind, length = ANSWER.unpack_from(answer)
+        if len(answer) < ANSWER.size + length:
+            answer += self._read_at_least(ANSWER.size + length - len(answer), deadline)
+        return kind, bytes(answer[ANSWER.size :])
 
     def _write(self, data: bytes) -> None:
         view = memoryview(data)
@@ -88,21 +92,18 @@ class _Worker:
         except BrokenPipeError:
             raise self._died() from None
 
-    def _read(self, size: int, deadline: float) -> bytes:
-        chunks: list[bytes] = []
-        left = size
-        poller = select.poll()
-        poller.register(self._out, select.POLLIN)
-        while left:
+    def _read_at_least(self, size: int, deadline: float) -> bytearray:
+        """At least ``size`` bytes (the worker answers one request at a time: never more than one answer)."""
+        data = bytearray()
+        while len(data) < size:
             wait = deadline - time.monotonic()
-            if wait <= 0 or not poller.poll(wait * 1000):
+            if wait <= 0 or not self._poller.poll(wait * 1000):
                 raise LimitExceededError("time", "did not finish in time")
-            chunk = os.read(self._out, left)
+            chunk = os.read(self._out, max(size - len(data), 1 << 16))
             if not chunk:
                 raise self._died()
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
+            data += chunk
+        return data
 
     def _died(self) -> LimitExceededError:
         code = self.process.wait()
