@@ -14,6 +14,7 @@ import pytest
 from jira_port.mapping import MappingError, load_mapping, load_mapping_text
 from jira_port.mapping.bounded import EvaluationLimits, LimitExceededError, shared_runner
 from jira_port.mapping.evaluate import MappingLimitError
+from tests.support.fixtures import FIXTURES
 
 FAST = EvaluationLimits(timeout_seconds=0.3, memory_mb=128)
 FOREVER = "def f: f; f"
@@ -121,3 +122,18 @@ def test_runner_semantics_match_jq() -> None:
         runner.first('error("boom")', None, "{}", deadline)
     with pytest.raises(LimitExceededError):
         runner.first(FOREVER, None, "{}", time.monotonic() + 0.1)
+
+
+@pytest.mark.parametrize("name", ["default", "cloud-guide", "server-guide"])
+def test_the_raw_body_text_maps_exactly_like_the_parsed_body(name: str) -> None:
+    mapping = load_mapping(name)
+    for path in sorted((FIXTURES / "jira-webhooks").glob("*.json")):
+        raw = path.read_text(encoding="utf-8")
+        body = json.loads(raw)
+        headers = {"x-jira-port-source": "webhook"}
+        expected = mapping.evaluate_detailed(body, headers, {"q": "1"}, jira_base_url="https://x")
+        spliced = mapping.evaluate_detailed(
+            body, headers, {"q": "1"}, jira_base_url="https://x", raw_body=raw
+        )
+        assert spliced == expected, path.name
+        assert mapping.relevant(body, headers, raw_body=raw) == mapping.relevant(body, headers)

@@ -45,6 +45,14 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     return body
 
 
+def body_text(raw: bytes) -> str | None:
+    """``raw`` as text for the mapping (``raw_body``), or ``None`` when it is not UTF-8."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def depth_exceeds(value: Any, limit: int) -> bool:
     """Whether ``value`` nests containers deeper than ``limit`` (iterative: no recursion limit)."""
     stack: list[tuple[Any, int]] = [(value, 1)]

@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 
 from jira_port.actions import Action
 from jira_port.errors import JiraPortError
+from jira_port.live.body import body_text
 from jira_port.live.envelope import Envelope, EnvelopeError, mapping_headers
 from jira_port.live.guard import VersionGuard
 from jira_port.live.payloads import PayloadCorruptError, PayloadMissingError, PayloadStore
@@ -132,7 +133,11 @@ class LiveProcessor:
 
         try:
             actions = self._mapping.evaluate(
-                body, mapping_headers(envelope.headers), envelope.query, jira_base_url=self._jira_base_url
+                body,
+                mapping_headers(envelope.headers),
+                envelope.query,
+                jira_base_url=self._jira_base_url,
+                raw_body=body_text(raw),
             )
         except MappingLimitError as exc:
             metrics.add_metric(name="MappingLimitExceeded", unit=MetricUnit.Count, value=1)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jira_port.live.auth import WebhookAuthenticator
-from jira_port.live.body import BodyError, parse_body
+from jira_port.live.body import BodyError, body_text, parse_body
 from jira_port.live.enqueue import EnqueueError, Enqueuer
 from jira_port.live.envelope import LIVE_SOURCE, SOURCE_HEADER, TOKEN_PARAM, Envelope, mapping_headers
 from jira_port.live.grouping import IDENTIFIER_HEADER, deduplication_id, message_group_id
@@ -97,7 +97,11 @@ class WebhookReceiver:
         event = body.get("webhookEvent")
         mapped_headers = mapping_headers(headers)
         if not self._mapping.relevant(
-            body, mapped_headers, dict(query), jira_base_url=self._settings.jira_base_url
+            body,
+            mapped_headers,
+            dict(query),
+            jira_base_url=self._settings.jira_base_url,
+            raw_body=body_text(raw),
         ):
             metrics.add_metric(name="WebhookDroppedIrrelevant", unit=MetricUnit.Count, value=1)
             logger.info("delivery ignored: no mapping rule selects it", extra={"webhook_event": event})

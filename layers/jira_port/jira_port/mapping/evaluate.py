@@ -109,10 +109,13 @@ class CompiledMapping:
         query_params: Mapping[str, str] | None = None,
         *,
         jira_base_url: str | None = None,
+        raw_body: str | None = None,
     ) -> list[Action]:
         """The Port actions for one event; problems are logged as warnings, never raised, except an
         event that makes the mapping pass its bound: ``MappingLimitError`` (naming rule and field)."""
-        result = self.evaluate_detailed(body, headers, query_params, jira_base_url=jira_base_url)
+        result = self.evaluate_detailed(
+            body, headers, query_params, jira_base_url=jira_base_url, raw_body=raw_body
+        )
         for warning in result.warnings:
             logger.warning(f"mapping: {warning}", extra={"mapping_warning": warning.to_log()})
         return result.actions
@@ -124,11 +127,16 @@ class CompiledMapping:
         query_params: Mapping[str, str] | None = None,
         *,
         jira_base_url: str | None = None,
+        raw_body: str | None = None,
     ) -> MappingResult:
-        """Like ``evaluate`` but returns the warnings instead of logging them."""
+        """Like ``evaluate`` but returns the warnings instead of logging them.
+
+        ``raw_body``: the JSON text ``body`` was parsed from, when the caller has it (a webhook delivery):
+        jq then reads it as sent instead of a re-serialisation of ``body``.
+        """
         base = _base_url(jira_base_url)
         document = build_document(body, headers, query_params)
-        text = document_text(document)
+        text = document_text(document, raw_body)
         deadline = self._deadline()
         try:
             raws = self._run_all(text, base, deadline)
@@ -149,11 +157,12 @@ class CompiledMapping:
         query_params: Mapping[str, str] | None = None,
         *,
         jira_base_url: str | None = None,
+        raw_body: str | None = None,
     ) -> bool:
         """True iff some rule's filter is true for this event (one jq run, bounded like ``evaluate``).
 
         Fails open (True): on a jq error or past the bound the full evaluation decides (and reports)."""
-        text = document_text(build_document(body, headers, query_params))
+        text = document_text(build_document(body, headers, query_params), raw_body)
         try:
             result = self._first(self.relevance_text, _base_url(jira_base_url), text, self._deadline())
         except (ValueError, StopIteration):
@@ -257,9 +266,13 @@ def build_document(
     return {"body": body, "headers": clean, "queryParams": dict(query_params or {})}
 
 
-def document_text(document: dict[str, Any]) -> str:
-    """Compact JSON for jq (serialised once per event and shared by every rule)."""
-    return json.dumps(document, separators=(",", ":"), default=str)
+def document_text(document: dict[str, Any], raw_body: str | None = None) -> str:
+    """Compact JSON for jq (serialised once per event and shared by every rule); with ``raw_body`` (the
+    text ``document["body"]`` was parsed from) that text is spliced in instead of serialising the body."""
+    if raw_body is None:
+        return json.dumps(document, separators=(",", ":"), default=str)
+    rest = json.dumps({k: v for k, v in document.items() if k != "body"}, separators=(",", ":"), default=str)
+    return '{"body":' + raw_body + "," + rest[1:]
 
 
 _PAST_BOUND = object()
