@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -137,3 +140,23 @@ def test_the_raw_body_text_maps_exactly_like_the_parsed_body(name: str) -> None:
         )
         assert spliced == expected, path.name
         assert mapping.relevant(body, headers, raw_body=raw) == mapping.relevant(body, headers)
+
+
+def test_exiting_kills_a_worker_stuck_in_a_runaway_expression() -> None:
+    script = """
+import threading, time
+from jira_port.mapping.bounded import shared_runner, _workers
+runner = shared_runner(128)
+args = ("def f: f; f", None, "{}", time.monotonic() + 60)
+threading.Thread(target=runner.first, args=args, daemon=True).start()
+while not _workers:
+    time.sleep(0.01)
+time.sleep(0.3)
+print(next(iter(_workers)).process.pid, flush=True)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    pid = int(done.stdout.strip())
+    time.sleep(0.2)
+    assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()

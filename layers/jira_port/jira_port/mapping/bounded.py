@@ -70,6 +70,8 @@ class _Worker:
         self._poller = select.poll()
         self._poller.register(self._out, select.POLLIN)
         self.known: set[int] = set()
+        with _pools_lock:
+            _workers.add(self)
 
     def run(self, program_id: int, spec: bytes, data: bytes, deadline: float) -> tuple[bytes, bytes]:
         """Send the program (first time only) and the input; wait for the answer until ``deadline``."""
@@ -111,6 +113,8 @@ class _Worker:
 
     def close(self) -> None:
         """Stop the process (killed: it may be stuck in jq) and reap it."""
+        with _pools_lock:
+            _workers.discard(self)
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
         self.process.wait()
@@ -179,6 +183,9 @@ class BoundedJq:
 
 _pools: dict[int, BoundedJq] = {}
 _pools_lock = threading.Lock()
+# Every live worker, idle or running: a worker stuck in a runaway expression never reads the end of its
+# input, so the exit of this process kills them all rather than leave one spinning.
+_workers: set[_Worker] = set()
 
 
 def shared_runner(memory_mb: int) -> BoundedJq:
@@ -193,6 +200,6 @@ def shared_runner(memory_mb: int) -> BoundedJq:
 @atexit.register
 def _close_all() -> None:
     with _pools_lock:
-        runners = list(_pools.values())
-    for runner in runners:
-        runner.close()
+        workers = list(_workers)
+    for worker in workers:
+        worker.close()
