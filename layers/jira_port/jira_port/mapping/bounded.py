@@ -34,6 +34,7 @@ DEFAULT_TIMEOUT_SECONDS = 2.0
 DEFAULT_MEMORY_MB = 256
 _MIB = 1024 * 1024
 _IDLE_WORKERS = 4
+COMPILE_TIMEOUT_SECONDS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +74,16 @@ class _Worker:
         with _pools_lock:
             _workers.add(self)
 
-    def run(self, program_id: int, spec: bytes, data: bytes, deadline: float) -> tuple[bytes, bytes]:
-        """Send the program (first time only) and the input; wait for the answer until ``deadline``."""
-        frames = b""
+    def compile(self, program_id: int, spec: bytes) -> None:
+        """Have the worker compile a program (first use only; not part of any event's time)."""
         if program_id not in self.known:
-            frames = REQUEST.pack(b"P", program_id, len(spec)) + spec
+            self._write(REQUEST.pack(b"P", program_id, len(spec)) + spec)
+            self._read_at_least(ANSWER.size, time.monotonic() + COMPILE_TIMEOUT_SECONDS)
             self.known.add(program_id)
-        self._write(frames + REQUEST.pack(b"R", program_id, len(data)) + data)
+
+    def run(self, program_id: int, data: bytes, deadline: float) -> tuple[bytes, bytes]:
+        """Send the input to a compiled program; wait for the answer until ``deadline``."""
+        self._write(REQUEST.pack(b"R", program_id, len(data)) + data)
         answer = self._read_at_least(ANSWER.size, deadline)
         kind, length = ANSWER.unpack_from(answer)
         if len(answer) < ANSWER.size + length:
@@ -138,9 +142,13 @@ class BoundedJq:
         Raises ``StopIteration`` (no output), ``ValueError`` (jq error) or ``LimitExceededError``.
         """
         program_id, spec = self._program(text, base)
+        started = time.monotonic()
         worker = self._take()
         try:
-            kind, payload = worker.run(program_id, spec, data.encode("utf-8"), deadline)
+            worker.compile(program_id, spec)
+            # Starting a worker and compiling a program do not count against the event's bound.
+            deadline += time.monotonic() - started
+            kind, payload = worker.run(program_id, data.encode("utf-8"), deadline)
         except BaseException:
             worker.close()  # stuck or dead: never reused
             raise

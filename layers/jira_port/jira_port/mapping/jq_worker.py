@@ -7,7 +7,8 @@ run passes its deadline; ``RLIMIT_AS`` caps its memory, so a memory bomb ends in
 
 Frames on stdin: ``kind (1 byte) | program id (u32) | length (u32) | payload``.
 
-- ``P``: payload is JSON ``{"text": program, "base": $jira_base_url}``; compiles it under that id.
+- ``P``: payload is JSON ``{"text": program, "base": $jira_base_url}``; compiles it under that id and
+  answers ``K`` (a compile error is answered when the program runs).
 - ``R``: payload is the input JSON text; runs the program and answers on stdout with
   ``kind (1 byte) | length (u32) | payload``: ``O`` + the first output as JSON, ``S`` (no output, or
   ``halt``), or ``E`` + jq's error message.
@@ -79,6 +80,7 @@ def serve(memory_bytes: int) -> None:
                 programs[program_id] = jq.compile(spec["text"], args={"jira_base_url": spec["base"]})
             except ValueError as exc:
                 errors[program_id] = str(exc)
+            _answer(stdout, b"K", b"")
             continue
         program = programs.get(program_id)
         if program is None:
