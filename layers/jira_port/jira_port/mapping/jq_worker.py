@@ -27,15 +27,32 @@ REQUEST = struct.Struct(">cII")
 ANSWER = struct.Struct(">cI")
 
 
-def _read_exact(fd: int, size: int) -> bytes | None:
-    chunks, left = [], size
-    while left:
-        chunk = os.read(fd, min(left, 1 << 20))
-        if not chunk:
+class _Frames:
+    """Requests from stdin, read in large chunks (usually one ``read`` per request)."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._buffer = bytearray()
+
+    def _fill(self, size: int) -> bool:
+        while len(self._buffer) < size:
+            chunk = os.read(self._fd, max(size - len(self._buffer), 1 << 16))
+            if not chunk:
+                return False
+            self._buffer += chunk
+        return True
+
+    def next(self) -> tuple[bytes, int, bytes] | None:
+        """``(kind, program id, payload)``, or ``None`` at the end of the input."""
+        if not self._fill(REQUEST.size):
             return None
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
+        kind, program_id, length = REQUEST.unpack_from(self._buffer)
+        end = REQUEST.size + length
+        if not self._fill(end):
+            return None
+        payload = bytes(self._buffer[REQUEST.size : end])
+        del self._buffer[:end]
+        return kind, program_id, payload
 
 
 def _answer(fd: int, kind: bytes, payload: bytes) -> None:
@@ -65,15 +82,9 @@ def serve(memory_bytes: int) -> None:
 
     programs: dict[int, Any] = {}
     errors: dict[int, str] = {}
-    stdin, stdout = sys.stdin.fileno(), sys.stdout.fileno()
-    while True:
-        head = _read_exact(stdin, REQUEST.size)
-        if head is None:
-            return
-        kind, program_id, length = REQUEST.unpack(head)
-        payload = _read_exact(stdin, length) if length else b""
-        if payload is None:
-            return
+    frames, stdout = _Frames(sys.stdin.fileno()), sys.stdout.fileno()
+    while (frame := frames.next()) is not None:
+        kind, program_id, payload = frame
         if kind == b"P":
             spec = json.loads(payload)
             try:
