@@ -80,10 +80,52 @@ def test_base64_body_is_verified_over_the_decoded_bytes(deliver: Deliver, aws: L
     assert queued["body"].encode() == base64.b64decode(event["body"])
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b'"text"', b"\xff\xfe{}"])
+@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b'"text"'])
 def test_malformed_bodies_are_400(raw: bytes, deliver: Deliver, aws: LiveResources) -> None:
     assert deliver(webhook_event(raw)) == (400, {"message": "body must be a JSON object"})
     assert aws.depth() == 0
+
+
+DEEP = 10_000
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b'{"a":' * DEEP + b"1" + b"}" * DEEP, "body nests deeper than 512 levels"),
+        (b'{"a":' + b"[" * DEEP + b"]" * DEEP + b"}", "body nests deeper than 512 levels"),
+        (b'{"a":' * 600 + b"1" + b"}" * 600, "body nests deeper than 512 levels"),
+        (b'{"webhookEvent":"jira:issue_deleted","timestamp":1e400}', "body holds a number out of range"),
+        (b'{"timestamp":-1e400}', "body holds a number out of range"),
+        (b'{"timestamp":NaN}', "body holds NaN, which is not JSON"),
+        (b'{"timestamp":Infinity}', "body holds Infinity, which is not JSON"),
+        (b'{"timestamp":' + b"9" * 5000 + b"}", "body must be a JSON object"),
+        (b"\xff\xfe{}", "body must be UTF-8 encoded JSON"),
+        ('{"a":"é"}'.encode("utf-16"), "body must be UTF-8 encoded JSON"),
+        ('{"a":"é"}'.encode("utf-32"), "body must be UTF-8 encoded JSON"),
+        (b"\xef\xbb\xbf{}", "body must be a JSON object"),  # a byte order mark
+        (b'{"a":"\xc3"}', "body must be UTF-8 encoded JSON"),  # truncated sequence
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_hostile_bodies_are_400_with_the_reason(
+    raw: bytes, reason: str, deliver: Deliver, aws: LiveResources
+) -> None:
+    status, answer = deliver(webhook_event(raw))
+    assert status == 400
+    assert answer["message"].startswith(reason)
+    assert aws.depth() == 0
+
+
+def test_huge_strings_and_odd_but_valid_text_are_accepted(deliver: Deliver, aws: LiveResources) -> None:
+    body = {
+        "webhookEvent": "jira:issue_updated",
+        "timestamp": 1_700_000_000_000,
+        "issue": {"id": "1", "key": "A-1", "fields": {"summary": "x" * 3_000_000 + "\u0000\ud800 😀"}},
+    }
+    raw = json.dumps(body).encode()  # ASCII escapes, a lone surrogate among them
+    assert deliver(webhook_event(raw))[0] == 202
+    assert aws.depth() == 1
 
 
 def test_oversize_bodies_are_413_before_anything_else(

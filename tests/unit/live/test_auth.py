@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 from typing import Any
@@ -11,7 +13,7 @@ import pytest
 from moto import mock_aws
 
 from jira_port.errors import ConfigError
-from jira_port.live.auth import WebhookAuthenticator, parse_webhook_secret
+from jira_port.live.auth import WebhookAuthenticator, parse_webhook_secret, url_token
 from jira_port.live.signature import compute_signature
 from jira_port.settings.live import LiveSettings
 from jira_port_tools.cli import main
@@ -97,11 +99,16 @@ def test_bad_json_secrets_are_config_errors_without_the_value(value: str) -> Non
     assert value not in str(info.value)
 
 
-def test_plain_secret_doubles_as_url_token_unless_signatures_are_required() -> None:
+def test_default_url_token_is_derived_from_the_secret_never_the_secret_itself() -> None:
     loose = WebhookAuthenticator(settings(WEBHOOK_SECRET="s3cret"))
-    assert loose.authenticate(BODY, None, "s3cret").method == "token"
+    derived = url_token(b"s3cret")
+    # printf jira-port-url-token | openssl dgst -sha256 -hmac s3cret
+    assert derived == hmac.new(b"s3cret", b"jira-port-url-token", hashlib.sha256).hexdigest()
+    assert loose.authenticate(BODY, None, derived).method == "token"
+    verdict = loose.authenticate(BODY, None, "s3cret")
+    assert (verdict.accepted, verdict.reason) == (False, "invalid token")
     strict = WebhookAuthenticator(settings(WEBHOOK_SECRET="s3cret", WEBHOOK_REQUIRE_SIGNATURE="true"))
-    verdict = strict.authenticate(BODY, None, "s3cret")
+    verdict = strict.authenticate(BODY, None, derived)
     assert (verdict.accepted, verdict.reason) == (False, "missing signature")
 
 
@@ -113,12 +120,20 @@ def test_explicit_token_without_secret() -> None:
     assert not auth.authenticate(BODY, compute_signature("tok", BODY), None).accepted
 
 
-def test_token_ignored_when_signatures_are_required(log_records: list[logging.LogRecord]) -> None:
-    auth = WebhookAuthenticator(
-        settings(WEBHOOK_SECRET="s", WEBHOOK_TOKEN="tok", WEBHOOK_REQUIRE_SIGNATURE="true")
-    )
-    assert not auth.authenticate(BODY, None, "tok").accepted
-    assert any("WEBHOOK_TOKEN is ignored" in r.getMessage() for r in log_records)
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"WEBHOOK_REQUIRE_SIGNATURE": "true"}, "WEBHOOK_REQUIRE_SIGNATURE is true but neither"),
+        ({"WEBHOOK_REQUIRE_SIGNATURE": "true", "WEBHOOK_SECRET": " "}, "WEBHOOK_REQUIRE_SIGNATURE is true"),
+        (
+            {"WEBHOOK_SECRET": "s", "WEBHOOK_TOKEN": "tok", "WEBHOOK_REQUIRE_SIGNATURE": "true"},
+            "WEBHOOK_TOKEN is set but WEBHOOK_REQUIRE_SIGNATURE is true",
+        ),
+    ],
+)
+def test_contradictory_security_settings_are_refused(env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError, match=named):
+        settings(**env)
 
 
 def test_no_secret_accepts_with_one_warning_per_cold_start(log_records: list[logging.LogRecord]) -> None:
@@ -128,11 +143,6 @@ def test_no_secret_accepts_with_one_warning_per_cold_start(log_records: list[log
         assert (verdict.accepted, verdict.method) == (True, "none")
     warnings = [r for r in log_records if "no webhook secret configured" in r.getMessage()]
     assert len(warnings) == 1
-
-
-def test_required_signature_without_secret_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="WEBHOOK_REQUIRE_SIGNATURE"):
-        WebhookAuthenticator(settings(WEBHOOK_REQUIRE_SIGNATURE="true"))
 
 
 def test_secret_values_never_reach_logs(log_records: list[logging.LogRecord]) -> None:

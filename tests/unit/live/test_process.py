@@ -37,7 +37,9 @@ class FakeMapping:
         query_params: Mapping[str, str] | None = None,
         *,
         jira_base_url: str | None = None,
+        raw_body: str | None = None,
     ) -> list[Action]:
+        assert raw_body is None or json.loads(raw_body) == body  # the text the body was parsed from
         self.seen.append((body, dict(headers or {}), jira_base_url))
         if "key" not in body:
             return []

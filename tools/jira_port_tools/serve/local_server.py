@@ -15,32 +15,29 @@ as the sync function's pooled connection to Port), the AWS clients, the threads 
 
 from __future__ import annotations
 
-import base64
 import importlib.util
 import json
 import os
-import re
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from functools import partial
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import boto3
 
 from jira_port.errors import ConfigError
 from jira_port.live.lazy import Lazy
 from jira_port.observability import logger
-from jira_port_tools.serve.lambda_events import LocalLambdaContext, http_api_event
+from jira_port_tools.serve.lambda_events import LocalLambdaContext
 from jira_port_tools.serve.local_aws import LocalAws
+from jira_port_tools.serve.local_http import LocalHandler
+from jira_port_tools.serve.local_logs import per_thread_log_context
 from jira_port_tools.serve.sqs_poller import SqsPoller
-
-API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
-_TOKEN_ROUTE = re.compile(r"^/webhook/([^/]+)$")
 
 
 def functions_dir() -> Path:
@@ -73,6 +70,14 @@ def unload_function(module: ModuleType) -> None:
         del sys.modules[module.__name__]
 
 
+def _invocation(handler: Callable[[dict[str, Any], Any], Any], event: dict[str, Any], context: Any) -> Any:
+    """Run one invocation; afterwards this thread's log lines carry no function context any more."""
+    try:
+        return handler(event, context)
+    finally:
+        logger.clear_state()
+
+
 class LocalServer:
     """Both functions, a local queue and a local HTTP front door."""
 
@@ -97,6 +102,7 @@ class LocalServer:
         self._sync: ModuleType | None = None
         self._webhook_lock = threading.Lock()
         self._saved_env: dict[str, str | None] = {}
+        self._restore_logs: Callable[[], None] | None = None
 
     @property
     def url(self) -> str:
@@ -112,6 +118,7 @@ class LocalServer:
         """Start moto, the poller and the HTTP server; returns the base URL."""
         self.aws.start()
         try:
+            self._restore_logs = per_thread_log_context()
             self._set_env(self.aws.env())
             directory = functions_dir()
             self._webhook = load_function("webhook", directory)
@@ -121,11 +128,11 @@ class LocalServer:
             self._poller = SqsPoller(
                 self._sqs,
                 self.aws.queue_url,
-                sync.lambda_handler,
+                partial(_invocation, sync.lambda_handler),
                 visibility_timeout=self.aws.visibility_timeout,
                 retry_delay=lambda count: min(60, delay * 2 ** max(0, count - 1)) if delay else 0,
             )
-            self._http = ThreadingHTTPServer((self.host, self.port), _Handler)
+            self._http = ThreadingHTTPServer((self.host, self.port), LocalHandler)
             self._http.daemon_threads = True
             self._http.owner = self  # type: ignore[attr-defined]
             self.port = self._http.server_address[1]
@@ -157,6 +164,9 @@ class LocalServer:
     def _release(self) -> None:
         # Every step runs even when one fails (ExitStack: last registered runs first).
         with ExitStack() as cleanup:
+            if self._restore_logs is not None:
+                cleanup.callback(self._restore_logs)
+                self._restore_logs = None
             cleanup.callback(self._restore_env)
             cleanup.callback(self.aws.stop)
             if self._sqs is not None:
@@ -231,8 +241,8 @@ class LocalServer:
         if self._webhook is None:
             raise RuntimeError("the server is not running")
         with self._webhook_lock:
-            result: dict[str, Any] = self._webhook.lambda_handler(
-                event, LocalLambdaContext("jira-port-webhook", 10)
+            result: dict[str, Any] = _invocation(
+                self._webhook.lambda_handler, event, LocalLambdaContext("jira-port-webhook", 10)
             )
         return result
 
@@ -255,60 +265,3 @@ class LocalServer:
             else:
                 os.environ[key] = value
         self._saved_env.clear()
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "jira-port-serve"
-
-    def do_POST(self) -> None:
-        self._route()
-
-    do_GET = do_PUT = do_PATCH = do_DELETE = do_POST
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("http", extra={"request": format % args})
-
-    def _route(self) -> None:
-        owner: LocalServer = self.server.owner  # type: ignore[attr-defined]
-        parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > API_GATEWAY_MAX_BODY:
-            self._send(413, {"message": "Request Entity Too Large"})
-            self.close_connection = True
-            return
-        body = self.rfile.read(length) if length else b""
-        if self.command == "GET" and parts.path == "/_local/status":
-            self._send(200, owner.status())
-            return
-        match = _TOKEN_ROUTE.match(parts.path)
-        if self.command != "POST" or (parts.path != "/webhook" and match is None):
-            self._send(404, {"message": "Not Found"})
-            return
-        event = http_api_event(
-            method="POST",
-            path=parts.path,
-            query_string=parts.query,
-            headers=list(self.headers.items()),
-            body=body,
-            route_key="POST /webhook/{token}" if match else "POST /webhook",
-            path_parameters={"token": unquote(match.group(1))} if match else None,
-            source_ip=self.client_address[0],
-        )
-        result = owner.invoke_webhook(event)
-        payload = result.get("body") or ""
-        raw = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode("utf-8")
-        self.send_response(int(result.get("statusCode", 200)))
-        for name, value in (result.get("headers") or {}).items():
-            self.send_header(name, str(value))
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def _send(self, status: int, body: dict[str, Any]) -> None:
-        raw = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)

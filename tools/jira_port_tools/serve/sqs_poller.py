@@ -7,6 +7,12 @@ messages the handler did not report, and makes the reported ones visible again a
 queue's redrive policy moves a message to the DLQ once it was received ``maxReceiveCount`` times. A
 handler that raises fails the whole batch, like a function error.
 
+Order within a message group is kept by the poller itself too: a message that failed holds its group
+back, and a later message of that group received before the failed one was retried (a queue that does
+not block the group, as SQS FIFO does) goes back to the queue for a visibility timeout without reaching
+the handler. A failed message that has used up its receives no longer holds the group back: the queue
+dead-letters it and the group moves on.
+
 The background thread long-polls (``WaitTimeSeconds``), so a delivery is picked up as soon as it is
 queued. One moto quirk shapes the loop: a long poll on a queue whose visible messages all belong to a
 message group still in flight or backing off spins in moto until the wait ends, so while such blocked
@@ -15,6 +21,7 @@ messages exist the thread waits briefly between short polls instead.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -70,8 +77,14 @@ class SqsPoller:
         self._visibility_timeout = visibility_timeout
         self._retry_delay = retry_delay
         self._function_name = function_name
-        attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
+        attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn", "RedrivePolicy"])[
+            "Attributes"
+        ]
         self._queue_arn = attrs["QueueArn"]
+        redrive = json.loads(attrs.get("RedrivePolicy") or "{}")
+        self._max_receives = int(redrive.get("maxReceiveCount", 0)) or None
+        # message group -> sequence number of its oldest message that failed and awaits its retry
+        self._held: dict[str, int] = {}
         self._region = self._queue_arn.split(":")[3]
         self.stats = PollStats()
         self._invoke_lock = threading.Lock()
@@ -184,7 +197,16 @@ class SqsPoller:
                 logger.exception("local SQS poller failed; retrying")
                 self._stop.wait(1.0)
 
-    def _invoke(self, messages: list[Any]) -> None:
+    def _invoke(self, received: list[Any]) -> None:
+        messages, early = self._in_group_order(received)
+        for message in early:  # back after a visibility timeout (a retry's delay is never longer)
+            self._sqs.change_message_visibility(
+                QueueUrl=self._queue_url,
+                ReceiptHandle=message["ReceiptHandle"],
+                VisibilityTimeout=self._visibility_timeout,
+            )
+        if not messages:
+            return
         event = sqs_event(messages, queue_arn=self._queue_arn, region=self._region)
         ids = {m["MessageId"] for m in messages}
         failed: set[str]
@@ -205,6 +227,7 @@ class SqsPoller:
                 QueueUrl=self._queue_url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
             )
+        self._track_failures(messages, failed)
         for message in messages:
             if message["MessageId"] in failed:
                 count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
@@ -216,3 +239,38 @@ class SqsPoller:
         with self._invoke_lock:
             self.stats.deleted += len(done)
             self.stats.failed += len(failed & ids)
+
+    def _in_group_order(self, messages: list[Any]) -> tuple[list[Any], list[Any]]:
+        """The messages the handler may see now, and those that came before their group's failed one."""
+        present = {(_group(m), _sequence(m)) for m in messages}
+        ready, early = [], []
+        for message in messages:
+            held = self._held.get(_group(message))
+            if held is not None and _sequence(message) > held and (_group(message), held) not in present:
+                early.append(message)
+            else:
+                ready.append(message)
+        if early:
+            logger.warning(
+                "messages received before their group's failed message; returned to the queue",
+                extra={"count": len(early)},
+            )
+        return ready, early
+
+    def _track_failures(self, messages: list[Any], failed: set[str]) -> None:
+        for message in messages:
+            group, sequence = _group(message), _sequence(message)
+            if self._held.get(group) == sequence:
+                del self._held[group]
+            count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+            going_to_dlq = self._max_receives is not None and count >= self._max_receives
+            if message["MessageId"] in failed and not going_to_dlq and group:
+                self._held[group] = min(self._held.get(group, sequence), sequence)
+
+
+def _group(message: Any) -> str:
+    return str(message.get("Attributes", {}).get("MessageGroupId", ""))
+
+
+def _sequence(message: Any) -> int:
+    return int(message.get("Attributes", {}).get("SequenceNumber", "0"))

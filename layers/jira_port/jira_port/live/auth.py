@@ -3,14 +3,18 @@
 The secret behind ``WEBHOOK_SECRET_ARN`` is either the plain signing key, or a JSON object
 ``{"secret": "...", "previousSecret": "...", "token": "..."}``: ``previousSecret`` keeps deliveries
 signed with the old key valid while Jira's webhook is switched over, ``token`` is the URL token for
-Data Center before 10. When a signature fails against the cached secret, the secret is re-read once
-(at most every ``WEBHOOK_SECRET_REFRESH_SECONDS``) before the delivery is rejected, so a rotation
-needs no redeploy. ``parse_webhook_secret`` reads that value; ``jira-port register-webhook`` uses it too,
-so Jira signs with exactly the key the webhook function verifies.
+Data Center before 10. Without a configured token, the URL token is derived from the secret
+(``url_token``) and never equals it: a URL ends up in access logs and in Jira's admin screens, and
+must not give away the signing key. When a signature fails against the cached secret, the secret is
+re-read once (at most every ``WEBHOOK_SECRET_REFRESH_SECONDS``) before the delivery is rejected, so
+a rotation needs no redeploy. ``parse_webhook_secret`` reads that value; ``jira-port
+register-webhook`` uses it too, so Jira signs with exactly the key the webhook function verifies.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import threading
 import time
@@ -24,6 +28,8 @@ from jira_port.secrets import get_secret_string
 from jira_port.settings.live import LiveSettings
 
 SecretReader = Callable[..., str]
+#: The message the default URL token is the HMAC-SHA256 (hex) of, keyed with the webhook secret.
+URL_TOKEN_LABEL = b"jira-port-url-token"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +71,6 @@ class WebhookAuthenticator:
         read_secret: SecretReader = get_secret_string,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if settings.require_signature and not settings.has_secret:
-            raise ConfigError(
-                "WEBHOOK_REQUIRE_SIGNATURE is true but neither WEBHOOK_SECRET nor WEBHOOK_SECRET_ARN is set"
-            )
         self._settings = settings
         self._read_secret = read_secret
         self._clock = clock
@@ -77,10 +79,6 @@ class WebhookAuthenticator:
         self._raw: str | None = None
         self._last_refresh: float | None = None
         self._warned_unauthenticated = False
-        if settings.require_signature and settings.webhook_token is not None:
-            logger.warning(
-                "WEBHOOK_TOKEN is ignored: WEBHOOK_REQUIRE_SIGNATURE accepts signed deliveries only"
-            )
 
     def authenticate(self, body: bytes, signature: str | None, token: str | None) -> AuthResult:
         """Accept a delivery with a valid signature or token; without any configured key, accept all."""
@@ -124,7 +122,7 @@ class WebhookAuthenticator:
         if self._settings.webhook_token is not None:
             value = self._settings.webhook_token.get_secret_value().encode()
             return value or None
-        return from_secret or secret or None
+        return from_secret or (url_token(secret).encode() if secret else None)
 
     def _may_refresh(self) -> bool:
         if not self._settings.webhook_secret_arn:
@@ -146,6 +144,12 @@ class WebhookAuthenticator:
                 "no webhook secret configured: deliveries are accepted without authentication "
                 "(set WEBHOOK_SECRET_ARN or WEBHOOK_SECRET, and WEBHOOK_REQUIRE_SIGNATURE=true)"
             )
+
+
+def url_token(secret: bytes) -> str:
+    """The default URL token for ``secret``: ``HMAC-SHA256(secret, "jira-port-url-token")`` in hex
+    (``printf jira-port-url-token | openssl dgst -sha256 -hmac "$WEBHOOK_SECRET"``)."""
+    return hmac.new(secret, URL_TOKEN_LABEL, hashlib.sha256).hexdigest()
 
 
 def _check(credentials: Credentials, body: bytes, signature: str | None, token: str | None) -> AuthResult:

@@ -29,11 +29,13 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from jira_port.actions import Action
 from jira_port.errors import JiraPortError
+from jira_port.live.body import body_text
 from jira_port.live.envelope import Envelope, EnvelopeError, mapping_headers
 from jira_port.live.guard import VersionGuard
 from jira_port.live.payloads import PayloadCorruptError, PayloadMissingError, PayloadStore
 from jira_port.live.protocols import ApplyActions, EventMapping
 from jira_port.live.versions import action_version
+from jira_port.mapping.evaluate import MappingLimitError
 from jira_port.observability import MetricUnit, logger, metrics, tracer
 
 if TYPE_CHECKING:
@@ -139,9 +141,19 @@ class LiveProcessor:
             self._permanent("queued body is not a JSON object", context)
         context["webhook_event"] = body.get("webhookEvent")
 
-        actions = self._mapping.evaluate(
-            body, mapping_headers(envelope.headers), envelope.query, jira_base_url=self._jira_base_url
-        )
+        try:
+            actions = self._mapping.evaluate(
+                body,
+                mapping_headers(envelope.headers),
+                envelope.query,
+                jira_base_url=self._jira_base_url,
+                raw_body=body_text(raw),
+            )
+        except MappingLimitError as exc:
+            metrics.add_metric(name="MappingLimitExceeded", unit=MetricUnit.Count, value=1)
+            self._permanent(
+                f"mapping bound exceeded: {exc}", {**context, "rule": exc.rule, "field": exc.field}
+            )
         admitted: list[tuple[Action, int]] = []
         for action in actions:
             version = action_version(body, action, envelope.received_at_ms)

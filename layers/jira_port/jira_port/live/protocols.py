@@ -21,6 +21,7 @@ class EventMapping(Protocol):
         query_params: Mapping[str, str] | None = None,
         *,
         jira_base_url: str | None = None,
+        raw_body: str | None = None,
     ) -> list[Action]:
         """The Port actions for one event (pure; never raises on event content)."""
         ...
@@ -32,6 +33,7 @@ class EventMapping(Protocol):
         query_params: Mapping[str, str] | None = None,
         *,
         jira_base_url: str | None = None,
+        raw_body: str | None = None,
     ) -> bool:
         """Whether any rule's filter selects the event."""
         ...

@@ -8,13 +8,13 @@ deliberately dropped".
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from jira_port.live.auth import WebhookAuthenticator
+from jira_port.live.body import BodyError, body_text, parse_body
 from jira_port.live.enqueue import EnqueueError, Enqueuer
 from jira_port.live.envelope import LIVE_SOURCE, SOURCE_HEADER, TOKEN_PARAM, Envelope, mapping_headers
 from jira_port.live.grouping import IDENTIFIER_HEADER, deduplication_id, message_group_id
@@ -87,16 +87,21 @@ class WebhookReceiver:
             logger.warning("delivery rejected", extra={"reason": verdict.reason, "method": verdict.method})
             return WebhookResponse(401, {"message": verdict.reason or "unauthorized"})
 
-        body = _parse(raw)
-        if body is None:
+        try:
+            body = parse_body(raw)
+        except BodyError as exc:
             metrics.add_metric(name="WebhookRejectedMalformed", unit=MetricUnit.Count, value=1)
-            logger.warning("delivery rejected: body is not a JSON object", extra={"bytes": len(raw)})
-            return WebhookResponse(400, {"message": "body must be a JSON object"})
+            logger.warning("delivery rejected: malformed body", extra={"bytes": len(raw), "reason": str(exc)})
+            return WebhookResponse(400, {"message": str(exc)})
 
         event = body.get("webhookEvent")
         mapped_headers = mapping_headers(headers)
         if not self._mapping.relevant(
-            body, mapped_headers, dict(query), jira_base_url=self._settings.jira_base_url
+            body,
+            mapped_headers,
+            dict(query),
+            jira_base_url=self._settings.jira_base_url,
+            raw_body=body_text(raw),
         ):
             metrics.add_metric(name="WebhookDroppedIrrelevant", unit=MetricUnit.Count, value=1)
             logger.info("delivery ignored: no mapping rule selects it", extra={"webhook_event": event})
@@ -138,14 +143,6 @@ def correlation_id(headers: Mapping[str, str], request_id: str) -> str:
     """Jira's delivery identifier when present (stable across retries), else the request id."""
     value = header(headers, IDENTIFIER_HEADER)
     return value.strip() if value and value.strip() else request_id
-
-
-def _parse(raw: bytes) -> dict[str, Any] | None:
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return body if isinstance(body, dict) else None
 
 
 __all__ = [

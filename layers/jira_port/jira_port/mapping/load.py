@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import threading
+from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
+from jira_port.mapping.bounded import EvaluationLimits
 from jira_port.mapping.config import Format, parse_text, rules_from_document
-from jira_port.mapping.evaluate import CompiledMapping
+from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError
 from jira_port.mapping.model import MappingError, MappingProblem
 
 #: Mappings shipped in ``jira_port/data``: name -> file.
@@ -18,21 +22,31 @@ BUNDLED_MAPPINGS = {
 }
 DEFAULT_MAPPING = "default"
 
-_cache: dict[tuple[str, Format | None], CompiledMapping] = {}
+#: Real Jira deliveries (issue created/updated/deleted, comment, project) every mapping must map
+#: within its bound at load time (``data/sample-events.json``, from tests/fixtures/jira-webhooks).
+SAMPLE_EVENTS = "sample-events.json"
+_SAMPLE_HEADERS = {"x-jira-port-source": "webhook"}
+
+_cache: dict[tuple[str, Format | None, EvaluationLimits | None], CompiledMapping] = {}
 _cache_lock = threading.Lock()
 _CACHE_SIZE = 16
 
 
-def load_mapping(source: str | Path | None = None) -> CompiledMapping:
-    """Load, validate and compile a mapping.
+def load_mapping(
+    source: str | Path | None = None,
+    limits: EvaluationLimits | None = EvaluationLimits(),  # noqa: B008 - frozen dataclass
+) -> CompiledMapping:
+    """Load, validate and compile a mapping, evaluated under ``limits`` (time and memory per event;
+    ``None``: in this process, unbounded, for trusted mappings only).
 
     ``source``: ``None`` (the bundled default), a bundled name (``default``, ``cloud-guide``,
-    ``server-guide``) or a path to a ``.json``, ``.yaml`` or ``.yml`` file. Raises ``MappingError``.
+    ``server-guide``) or a path to a ``.json``, ``.yaml`` or ``.yml`` file. Raises ``MappingError``,
+    also when the mapping does not map the bundled sample events within ``limits``.
     """
     if source is None or (isinstance(source, str) and source in BUNDLED_MAPPINGS):
         name = DEFAULT_MAPPING if source is None else str(source)
         return load_mapping_text(
-            bundled_mapping_text(name), _format_of(BUNDLED_MAPPINGS[name]), f"mapping {name!r}"
+            bundled_mapping_text(name), _format_of(BUNDLED_MAPPINGS[name]), f"mapping {name!r}", limits
         )
     path = Path(source)
     label = f"mapping file {str(path)!r}"
@@ -42,22 +56,47 @@ def load_mapping(source: str | Path | None = None) -> CompiledMapping:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
         hint = f" (bundled names: {', '.join(BUNDLED_MAPPINGS)})" if not path.exists() else ""
         raise MappingError([MappingProblem(None, "", f"cannot read it: {reason}{hint}")], label) from None
-    return load_mapping_text(text, _format_of(path.name), label)
+    return load_mapping_text(text, _format_of(path.name), label, limits)
 
 
-def load_mapping_text(text: str, fmt: Format | None = None, source: str = "mapping") -> CompiledMapping:
-    """Parse (JSON or YAML; ``fmt=None`` detects), validate and compile a mapping given as text."""
-    key = (text, fmt)
+def load_mapping_text(
+    text: str,
+    fmt: Format | None = None,
+    source: str = "mapping",
+    limits: EvaluationLimits | None = EvaluationLimits(),  # noqa: B008 - frozen dataclass
+) -> CompiledMapping:
+    """Parse (JSON or YAML; ``fmt=None`` detects), validate and compile a mapping given as text, and
+    check that it maps the bundled sample events within ``limits``."""
+    key = (text, fmt, limits)
     with _cache_lock:
         cached = _cache.get(key)
     if cached is not None:
         return cached
-    compiled = CompiledMapping(rules_from_document(parse_text(text, fmt, source), source), source)
+    compiled = CompiledMapping(rules_from_document(parse_text(text, fmt, source), source), source, limits)
+    check_sample_events(compiled)
     with _cache_lock:
         if len(_cache) >= _CACHE_SIZE:
             _cache.pop(next(iter(_cache)))
         _cache[key] = compiled
     return compiled
+
+
+def check_sample_events(mapping: CompiledMapping) -> None:
+    """Raise ``MappingError`` when the mapping passes its bound on one of the bundled sample events."""
+    for index, event in enumerate(sample_events()):
+        label = f"{event.get('webhookEvent', 'event')} (sample event {index})"
+        try:
+            mapping.evaluate_detailed(event, _SAMPLE_HEADERS)
+        except MappingLimitError as exc:
+            problem = MappingProblem(exc.rule, exc.field or "", f"{exc.problem}, on the sample {label}")
+            raise MappingError([problem], mapping.source) from None
+
+
+@cache
+def sample_events() -> tuple[dict[str, Any], ...]:
+    """The bundled sample deliveries (see ``SAMPLE_EVENTS``)."""
+    text = resources.files("jira_port").joinpath("data", SAMPLE_EVENTS).read_text(encoding="utf-8")
+    return tuple(json.loads(text))
 
 
 def bundled_mapping_text(name: str) -> str:

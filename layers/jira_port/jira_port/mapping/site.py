@@ -74,7 +74,7 @@ class SiteMapping(CompiledMapping):
     def __init__(self, base: CompiledMapping, prefix: str = "", suffix: str = "") -> None:
         from jira_port.blueprints import bundled_blueprints  # noqa: PLC0415 - only when affixing
 
-        super().__init__(base.rules, base.source)
+        super().__init__(base.rules, base.source, limits=base.limits)
         self.affix = IdentifierAffix(prefix, suffix, own_relations(self.blueprints, bundled_blueprints()))
 
     def evaluate_detailed(
@@ -84,7 +84,10 @@ class SiteMapping(CompiledMapping):
         query_params: Mapping[str, str] | None = None,
         *,
         jira_base_url: str | None = None,
+        raw_body: str | None = None,
     ) -> MappingResult:
         """The base mapping's result with every action affixed."""
-        result = super().evaluate_detailed(body, headers, query_params, jira_base_url=jira_base_url)
+        result = super().evaluate_detailed(
+            body, headers, query_params, jira_base_url=jira_base_url, raw_body=raw_body
+        )
         return MappingResult([self.affix.apply(a) for a in result.actions], result.warnings)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from jira_port.settings.common import EnvModel
 
@@ -22,8 +23,9 @@ class LiveSettings(EnvModel):
     Webhook authentication: ``WEBHOOK_SECRET`` (local) or ``WEBHOOK_SECRET_ARN`` (Lambda) is the
     X-Hub-Signature key. ``WEBHOOK_TOKEN`` is the URL token alternative for Jira Data Center before 10;
     without it, the token is the secret's ``token`` key or, when ``WEBHOOK_REQUIRE_SIGNATURE`` is false,
-    the secret itself. ``WEBHOOK_REQUIRE_SIGNATURE=true`` accepts signed deliveries only and makes a
-    missing secret a configuration error.
+    a token derived from the secret (``live.auth.url_token``), never the secret itself.
+    ``WEBHOOK_REQUIRE_SIGNATURE=true`` accepts signed deliveries only: with no secret, or with a
+    ``WEBHOOK_TOKEN`` (which it would ignore), the settings are contradictory and refused at start.
     """
 
     webhook_secret: SecretStr | None = Field(None, alias="WEBHOOK_SECRET")
@@ -59,6 +61,20 @@ class LiveSettings(EnvModel):
         if value is not None and not value.endswith(".fifo"):
             raise ValueError("must be the URL of an SQS FIFO queue (name ending in .fifo)")
         return value
+
+    @model_validator(mode="after")
+    def _consistent_security(self) -> Self:
+        if self.require_signature and not self.has_secret:
+            raise ValueError(
+                "WEBHOOK_REQUIRE_SIGNATURE is true but neither WEBHOOK_SECRET nor WEBHOOK_SECRET_ARN is set "
+                "(every delivery would be refused)"
+            )
+        if self.require_signature and self.webhook_token is not None:
+            raise ValueError(
+                "WEBHOOK_TOKEN is set but WEBHOOK_REQUIRE_SIGNATURE is true (token deliveries would be "
+                "refused); unset one of them"
+            )
+        return self
 
     @property
     def has_secret(self) -> bool:

@@ -7,6 +7,7 @@ from functools import lru_cache
 from pydantic import Field, field_validator
 
 from jira_port.mapping import CompiledMapping, load_mapping, load_mapping_text
+from jira_port.mapping.bounded import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS, EvaluationLimits
 from jira_port.settings.common import EnvModel
 
 
@@ -15,12 +16,18 @@ class MappingSettings(EnvModel):
     ``default``, ``cloud-guide``, ``server-guide``). Neither set: the bundled default mapping.
 
     ``MAPPING_IDENTIFIER_PREFIX`` / ``_SUFFIX`` affix every identifier the mapping writes (one value per
-    Jira site when several sites share one Port; see ``jira_port.mapping.site``)."""
+    Jira site when several sites share one Port; see ``jira_port.mapping.site``).
+
+    ``MAPPING_TIMEOUT_SECONDS`` and ``MAPPING_MEMORY_MB`` bound the evaluation of one event (the jq
+    worker's time and address space); an event past them fails alone (retried, then dead-lettered).
+    """
 
     mapping_file: str | None = Field(default=None, alias="MAPPING_FILE")
     mapping_config: str | None = Field(default=None, alias="MAPPING_CONFIG")
     identifier_prefix: str = Field(default="", alias="MAPPING_IDENTIFIER_PREFIX", max_length=100)
     identifier_suffix: str = Field(default="", alias="MAPPING_IDENTIFIER_SUFFIX", max_length=100)
+    timeout_seconds: float = Field(DEFAULT_TIMEOUT_SECONDS, ge=0.05, le=60, alias="MAPPING_TIMEOUT_SECONDS")
+    memory_mb: int = Field(DEFAULT_MEMORY_MB, ge=64, le=10_240, alias="MAPPING_MEMORY_MB")
 
     @field_validator("identifier_prefix", "identifier_suffix")
     @classmethod
@@ -29,6 +36,11 @@ class MappingSettings(EnvModel):
         if any(not (c.isalpha() or c in "0123456789@_.+:\\/=-") for c in value):
             raise ValueError("may only hold letters, digits and @ _ . + : \\ / = - (Port's identifier rule)")
         return value
+
+    @property
+    def limits(self) -> EvaluationLimits:
+        """The evaluation bound per event."""
+        return EvaluationLimits(self.timeout_seconds, self.memory_mb)
 
     @property
     def description(self) -> str:
@@ -42,16 +54,22 @@ def load_configured_mapping(settings: MappingSettings | None = None) -> Compiled
     """The configured mapping, compiled once per process (raises ``MappingError`` when invalid)."""
     settings = settings if settings is not None else MappingSettings.from_env()
     return _load(
-        settings.mapping_file, settings.mapping_config, settings.identifier_prefix, settings.identifier_suffix
+        settings.mapping_file,
+        settings.mapping_config,
+        settings.identifier_prefix,
+        settings.identifier_suffix,
+        settings.limits,
     )
 
 
 @lru_cache(maxsize=8)
-def _load(mapping_file: str | None, mapping_config: str | None, prefix: str, suffix: str) -> CompiledMapping:
+def _load(
+    mapping_file: str | None, mapping_config: str | None, prefix: str, suffix: str, limits: EvaluationLimits
+) -> CompiledMapping:
     if mapping_config:
-        mapping = load_mapping_text(mapping_config, source="MAPPING_CONFIG")
+        mapping = load_mapping_text(mapping_config, source="MAPPING_CONFIG", limits=limits)
     else:
-        mapping = load_mapping(mapping_file)
+        mapping = load_mapping(mapping_file, limits)
     if prefix or suffix:
         from jira_port.mapping.site import SiteMapping  # noqa: PLC0415
 
