@@ -17,7 +17,10 @@ FIELDS = {
     "priority": "priority", "labels": "labels", "assignee": "assignee", "reporter": "reporter",
     "parent": "parent", "summary": "summary", "description": "description", "text": "text",
 }  # fmt: skip
-ORDERABLE = {"id": "id", "key": "key", "issuekey": "key", "created": "created", "updated": "updated"}
+# ORDER BY id is ORDER BY key: (project key, key number), never numeric id order.
+ORDERABLE = {
+    "id": "key", "key": "key", "issuekey": "key", "issue": "key", "created": "created", "updated": "updated",
+}  # fmt: skip
 _EQUALITY = ("=", "!=", "in", "not in", "is", "is not")
 _RANGE = ("=", "!=", ">", ">=", "<", "<=", "in", "not in", "is", "is not")
 OPERATORS = {
@@ -31,8 +34,8 @@ OPERATORS = {
 
 @dataclass
 class Plan:
-    """Candidate restriction: only these projects, only ids in ``[lo, hi]``; ``residual`` is what is
-    left to check per issue (None = nothing)."""
+    """Candidate restriction: only these projects, only key numbers in ``[lo, hi]``; ``residual`` is
+    what is left to check per issue (None = nothing)."""
 
     projects: set[int] | None = None
     lo: int | None = None
@@ -100,11 +103,14 @@ class _Compiler(FieldBuilders):
             ids = self.project_ids(clause)
             plan.projects = ids if plan.projects is None else plan.projects & ids
             return True
-        if name == "key" and clause.op in ("=", ">", ">=", "<", "<=") and clause.values[0].text.isdigit():
-            n = int(clause.values[0].text)
+        if name == "key" and clause.op in ("=", ">", ">=", "<", "<="):
+            anchor = self.resolve_issue(clause, clause.values[0])
+            n = anchor.number
             lo, hi = {"=": (n, n), ">": (n + 1, None), ">=": (n, None), "<": (None, n - 1), "<=": (None, n)}[
                 clause.op
             ]
+            home = {anchor.project_id}
+            plan.projects = home if plan.projects is None else plan.projects & home
             if lo is not None:
                 plan.lo = lo if plan.lo is None else max(plan.lo, lo)
             if hi is not None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from emulators.jira.jql_parse import JQLError
 from emulators.jira.render import FieldSelection, field_meta, select_fields
-from emulators.jira.search import id_ordered, run
+from emulators.jira.search import key_ordered, position, run
 from emulators.jira.server import ApiError, Request, Route, route
 
 if TYPE_CHECKING:
@@ -132,18 +132,24 @@ def search_jql(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
             query = emu.compile(jql, req.account)
             if not query.bounded:
                 raise ApiError(400, UNBOUNDED)
-            after_id, offset = emu.tokens.read(token, jql, now) if token else (None, 0)
+            after, offset = emu.tokens.read(token, jql, now) if token else (None, 0)
         except JQLError as exc:
             raise ApiError(400, str(exc)) from None
-        start = 0 if id_ordered(query) else offset
+        by_key = key_ordered(query)
         visible = emu.visible_projects(req.account)
-        matches = run(emu.ds, query, visible, start=start, limit=limit, after_id=after_id)
+        start, after = (0, after) if by_key else (offset, None)
+        matches = run(emu.ds, query, visible, start=start, limit=limit, after=after)
+        cut = emu.faults.short_page(len(matches.issues)) if matches.issues else None
+        if cut is not None:  # a short (even empty) page that still continues
+            matches.offset -= len(matches.issues) - cut
+            matches.issues, matches.more = matches.issues[:cut], True
         renderer = emu.renderer(_api(req))
         issues = [renderer.issue(i, selection) for i in matches.issues]
     result: dict[str, Any] = {"issues": issues}
-    if matches.more and matches.issues:
-        result["nextPageToken"] = emu.tokens.issue(jql, matches.issues[-1].id, matches.offset, now)
-    result["isLast"] = not (matches.more and matches.issues)
+    if matches.more:
+        last = position(emu.ds, matches.issues[-1]) if by_key and matches.issues else after
+        result["nextPageToken"] = emu.tokens.issue(jql, last if by_key else None, matches.offset, now)
+    result["isLast"] = not matches.more
     _decorate(result, str(params.get("expand") or ""), selection, emu.flavour)
     return 200, result
 
