@@ -103,6 +103,7 @@ def test_id_and_key_ranges_and_order() -> None:
     desc = _select(f"issue <= {key}-4 ORDER BY issuekey DESC")
     assert [i.number for i in desc] == [4, 3, 2, 1]
 
+
 def test_dates_absolute_relative_and_functions() -> None:
     # Absolute dates are read in the searching user's time zone, as Jira does (user 0 searches here).
     tz = ZoneInfo(DS.users[0].time_zone)

@@ -31,9 +31,10 @@ from jira_port.backfill.model import MODES, Mode, RunState, Tally
 from jira_port.backfill.partitions import (
     PROJECTS_KEY,
     account_timezone,
-    incremental_partition,
+    incremental_partitions,
     jql_since,
     project_partitions,
+    split_large,
 )
 from jira_port.backfill.reconcile import SeenIndex, reconcile
 from jira_port.backfill.runner import Deadline, IssuePipeline, PipelineOptions, ProgressListener, now_ms
@@ -226,9 +227,14 @@ class BackfillService:
         if run.reconcile:
             self.store.save_seen(run, PROJECTS_KEY, 0, mapped.seen)
         if run.mode == "incremental" and run.since is not None:
-            partitions = [incremental_partition(run.scope, run.since)]
+            partitions = incremental_partitions(self.deps.jira, projects, run.scope, run.since)
         else:
-            partitions = project_partitions(projects, run.scope)
+            partitions = split_large(
+                self.deps.jira,
+                project_partitions(projects, run.scope),
+                split_issues=self.settings.split_issues,
+                workers=self.settings.partition_concurrency,
+            )
         for partition in partitions:
             self.store.save_partition(run, partition)
         run.projects = tally
