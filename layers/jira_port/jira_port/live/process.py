@@ -26,6 +26,7 @@ from jira_port.actions import Action
 from jira_port.errors import JiraPortError
 from jira_port.live.envelope import Envelope, EnvelopeError, mapping_headers
 from jira_port.live.guard import VersionGuard
+from jira_port.live.moves import moved_away_deletions
 from jira_port.live.payloads import PayloadCorruptError, PayloadMissingError, PayloadStore
 from jira_port.live.protocols import ApplyActions, EventMapping
 from jira_port.live.versions import action_version
@@ -129,8 +130,10 @@ class LiveProcessor:
             self._permanent("queued body is not a JSON object", context)
         context["webhook_event"] = body.get("webhookEvent")
 
-        actions = self._mapping.evaluate(
-            body, mapping_headers(envelope.headers), envelope.query, jira_base_url=self._jira_base_url
+        headers = mapping_headers(envelope.headers)
+        actions = self._mapping.evaluate(body, headers, envelope.query, jira_base_url=self._jira_base_url)
+        actions += moved_away_deletions(
+            self._mapping, body, actions, headers, envelope.query, jira_base_url=self._jira_base_url
         )
         admitted: list[tuple[Action, int]] = []
         for action in actions:
