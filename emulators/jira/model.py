@@ -78,6 +78,17 @@ class Issue:
     overrides: dict[str, Any] | None = None  # summary, description, duedate, customfield_* set by mutations
 
 
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One move of an issue (what ``expand=changelog`` shows as a history)."""
+
+    at_ms: int
+    old_key: str
+    new_key: str
+    from_project: int
+    to_project: int
+
+
 @dataclass
 class Dataset:
     """All state of the emulated site. Not thread-safe by itself: ``JiraEmulator`` holds the lock."""
@@ -91,6 +102,7 @@ class Dataset:
     order: list[int] = field(default_factory=list)  # every issue id, ascending
     by_project: dict[int, list[int]] = field(default_factory=dict)  # issue ids by ascending key number
     moved_keys: dict[str, int] = field(default_factory=dict)  # old key of a moved issue -> its id
+    moves: dict[int, list[Move]] = field(default_factory=dict)  # issue id -> its moves, oldest first
     subtasks: dict[int, list[int]] = field(default_factory=dict)
     next_issue_id: int = 10000
     next_project_id: int = 10000
@@ -153,19 +165,23 @@ class Dataset:
         self.version += 1
         return issue
 
-    def move_issue(self, issue: Issue, project: Project) -> Issue:
+    def move_issue(self, issue: Issue, project: Project, at_ms: int) -> Issue:
         """Move ``issue`` to ``project``: same id, the project's next key number, old key kept as alias."""
         old_key = self.issue_key(issue)
         self._unlist(issue)
-        moved = dataclasses.replace(issue, project_id=project.id, number=project.next_number)
+        moved = dataclasses.replace(issue, project_id=project.id, number=project.next_number, updated=at_ms)
         project.next_number += 1
         self.issues[issue.id] = moved
         self.by_project.setdefault(project.id, []).append(issue.id)
         self.moved_keys[old_key] = issue.id
+        move = Move(at_ms, old_key, self.issue_key(moved), issue.project_id, project.id)
+        self.moves.setdefault(issue.id, []).append(move)
         self.version += 1
         return moved
 
     def _forget_aliases(self, issue_ids: set[int]) -> None:
+        for issue_id in issue_ids:
+            self.moves.pop(issue_id, None)
         for old_key in [k for k, v in self.moved_keys.items() if v in issue_ids]:
             del self.moved_keys[old_key]
 

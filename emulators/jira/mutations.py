@@ -181,9 +181,7 @@ class Mutations(ProjectMutations):
         renderer = emu.renderer()
         old_key, old_project = emu.ds.issue_key(issue), emu.ds.projects[issue.project_id]
         now = self._stamp(issue.updated)
-        moved = emu.ds.move_issue(issue, target)
-        moved = dataclasses.replace(moved, updated=now)
-        emu.ds.replace_issue(moved)
+        moved = emu.ds.move_issue(issue, target, now)
         log = move_changelog(renderer, old_key, old_project, moved, emu.next_changelog_id())
         body = issue_event(
             renderer,

@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from emulators.jira.jql_parse import JQLError
-from emulators.jira.render import FieldSelection, field_meta, select_fields
+from emulators.jira.render import FieldSelection, field_meta, move_histories, select_fields
 from emulators.jira.search import key_ordered, position, run
 from emulators.jira.server import ApiError, Request, Route, route
 
 if TYPE_CHECKING:
     from emulators.jira.emulator import JiraEmulator
+    from emulators.jira.model import Issue
+    from emulators.jira.render import IssueRenderer
 
 UNBOUNDED = "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
 REMOVED = (
@@ -106,6 +108,15 @@ def _decorate(result: dict[str, Any], expand: str, selection: FieldSelection, fl
         result["schema"] = schema
 
 
+def _changelogs(
+    renderer: IssueRenderer, expand: str, found: list[Issue], beans: list[dict[str, Any]]
+) -> None:
+    """``expand=changelog``: each issue bean gets its (move) histories."""
+    if "changelog" in {e.strip() for e in expand.split(",")}:
+        for issue, bean in zip(found, beans, strict=True):
+            bean["changelog"] = move_histories(renderer, issue)
+
+
 def cloud_page_cap(emu: JiraEmulator, selection: FieldSelection) -> int:
     """Cloud returns fewer issues per page the more fields are requested (5000 for ids only)."""
     if selection.minimal:
@@ -145,6 +156,7 @@ def search_jql(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
             matches.issues, matches.more = matches.issues[:cut], True
         renderer = emu.renderer(_api(req))
         issues = [renderer.issue(i, selection) for i in matches.issues]
+        _changelogs(renderer, str(params.get("expand") or ""), matches.issues, issues)
     result: dict[str, Any] = {"issues": issues}
     if matches.more:
         last = position(emu.ds, matches.issues[-1]) if by_key and matches.issues else after
@@ -202,6 +214,7 @@ def search_server(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
         )
         renderer = emu.renderer(2)
         issues = [renderer.issue(i, selection) for i in matches.issues]
+        _changelogs(renderer, str(params.get("expand") or ""), matches.issues, issues)
     result: dict[str, Any] = {
         "expand": "schema,names",
         "startAt": start,

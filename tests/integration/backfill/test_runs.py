@@ -33,8 +33,8 @@ class CountingJira:
     def myself(self) -> dict[str, Any]:
         return self.client.myself()  # type: ignore[no-any-return]
 
-    def changed_projects(self, jql: str) -> set[str] | None:
-        return self.client.changed_projects(jql)  # type: ignore[no-any-return]
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)  # planning queries (probe, counts, windows) pass through
 
     def iter_issue_pages(self, jql: str, **options: Any) -> Iterator[Any]:
         for page in self.client.iter_issue_pages(jql, **options):

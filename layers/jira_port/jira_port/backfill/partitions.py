@@ -23,14 +23,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jira_port.backfill.model import PartitionState
+from jira_port.backfill.model import PartitionState, RunState
+from jira_port.backfill.runner import PipelineOptions
 from jira_port.errors import ConfigError, JiraPortError
 from jira_port.jira import jql as jqlmod
 from jira_port.observability import logger
+from jira_port.settings.backfill import BackfillSettings
 
 PROJECTS_KEY = "~projects"
 
@@ -69,6 +72,29 @@ def incremental_partitions(
     wanted = _ask(probe, f"({scope}) AND {window}") if callable(probe) else None
     chosen = projects if wanted is None else [p for p in projects if str(p.get("id")) in wanted]
     return project_partitions(chosen, scope, window)
+
+
+def plan_partitions(
+    jira: object, projects: list[dict[str, Any]], run: RunState, settings: BackfillSettings
+) -> list[PartitionState]:
+    """The partitions of ``run``'s issue pass (see the module docstring)."""
+    if run.mode == "incremental" and run.since is not None:
+        return incremental_partitions(jira, projects, run.scope, run.since)
+    whole = project_partitions(projects, run.scope)
+    return split_large(
+        jira, whole, split_issues=settings.split_issues, workers=settings.partition_concurrency
+    )
+
+
+def pass_options(options: PipelineOptions, run: RunState) -> PipelineOptions:
+    """The paging options of ``run``'s issue pass: seen identifiers only when it reconciles, and an
+    incremental pass also expands ``changelog``, whose ``Key`` items name the old keys of issues moved
+    since, so their entities go without waiting for a full run."""
+    expand = options.expand
+    parts = [p.strip() for p in (expand or "").split(",") if p.strip()]
+    if run.since is not None and "changelog" not in parts:
+        expand = ",".join([*parts, "changelog"])
+    return replace(options, record_seen=run.reconcile, expand=expand)
 
 
 def split_large(

@@ -10,11 +10,10 @@ version guard keeps a tombstone: a late event about the old key (older ``updated
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from jira_port.actions import Action
-from jira_port.live.protocols import EventMapping
 
 
 def old_keys(body: Mapping[str, Any]) -> list[str]:
@@ -35,15 +34,10 @@ def old_keys(body: Mapping[str, Any]) -> list[str]:
 
 
 def moved_away_deletions(
-    mapping: EventMapping,
-    body: Mapping[str, Any],
-    actions: list[Action],
-    headers: Mapping[str, str],
-    query: Mapping[str, str],
-    *,
-    jira_base_url: str | None,
+    evaluate: Callable[[dict[str, Any]], list[Action]], body: Mapping[str, Any], actions: list[Action]
 ) -> list[Action]:
-    """Deletes of the entities the mapping writes for the issue's old key(s), unless still written."""
+    """Deletes of the entities ``evaluate`` (the mapping, bound to the event's headers) writes for the
+    issue's old key(s), unless ``actions`` still write them. Used by the live path and the backfill."""
     keys = old_keys(body)
     issue = body.get("issue")
     if not keys or not isinstance(issue, Mapping):
@@ -53,7 +47,7 @@ def moved_away_deletions(
     for key in keys:
         before = copy.deepcopy(dict(body))
         before["issue"]["key"] = key
-        for action in mapping.evaluate(before, headers, query, jira_base_url=jira_base_url):
+        for action in evaluate(before):
             ident = (action.blueprint, action.identifier)
             if action.operation == "upsert" and ident not in kept:
                 deletions[ident] = Action(

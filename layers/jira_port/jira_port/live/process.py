@@ -133,7 +133,9 @@ class LiveProcessor:
         headers = mapping_headers(envelope.headers)
         actions = self._mapping.evaluate(body, headers, envelope.query, jira_base_url=self._jira_base_url)
         actions += moved_away_deletions(
-            self._mapping, body, actions, headers, envelope.query, jira_base_url=self._jira_base_url
+            lambda b: self._mapping.evaluate(b, headers, envelope.query, jira_base_url=self._jira_base_url),
+            body,
+            actions,
         )
         admitted: list[tuple[Action, int]] = []
         for action in actions:
