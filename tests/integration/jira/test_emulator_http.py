@@ -245,3 +245,26 @@ def test_server_window_limit_counts_start_at_plus_max_results(server: RunningJir
     refused = _call(server, "GET", "/rest/api/2/search?jql=order%20by%20key&startAt=31&maxResults=20")
     assert ok.status_code == 200 and refused.status_code == 500
     assert "Search limit exceeded" in refused.json()["errorMessages"][0]
+
+
+def test_move_route_and_changelog_expansion() -> None:
+    with running_jira("server", projects=2, issues=40) as server:
+        _move_and_expand(server)
+
+
+def _move_and_expand(server: RunningJira) -> None:
+    ds = server.emulator.ds
+    a, b = sorted(p.key for p in ds.projects.values())[:2]
+    leaf = next(i for i in ds.issues.values() if ds.projects[i.project_id].key == a and not i.parent_id)
+    old = ds.issue_key(leaf)
+    moved = requests.post(f"{server.url}/_emulator/issues/{old}/move", json={"project": b}, timeout=5)
+    assert moved.status_code == 200 and moved.json()["id"] == str(leaf.id)
+    new = moved.json()["key"]
+    assert new.startswith(f"{b}-")
+    body = {"jql": f"key = {old}", "fields": ["summary"], "expand": ["changelog"]}
+    (issue,) = _call(server, "POST", "/rest/api/2/search", json=body).json()["issues"]
+    assert issue["key"] == new  # the old key still resolves, to the issue under its new key
+    items = issue["changelog"]["histories"][-1]["items"]
+    assert {"field": "Key", "fromString": old, "toString": new}.items() <= items[-1].items()
+    again = requests.post(f"{server.url}/_emulator/issues/{new}/move", json={"project": b}, timeout=5)
+    assert again.status_code == 400
