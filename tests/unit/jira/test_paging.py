@@ -66,6 +66,7 @@ def test_server_pages_by_key_anchor_with_start_at_zero_and_drops_the_sentinel() 
     assert _keys(pages) == ["A-1", "A-2", "A-3", "A-4", "A-5"]
     assert [b["jql"] for b in fetch.bodies] == [f"{WHERE} ORDER BY key ASC", _anchored("A-3")]
     assert {b["startAt"] for b in fetch.bodies} == {0}  # never deep paging: no 10,000-result window
+    assert [b["maxResults"] for b in fetch.bodies] == [3, 4]  # room for the sentinel
     assert pages[0].cursor == {"anchors": ["A-3", "A-2"]} and pages[-1].cursor is None
 
 
@@ -94,6 +95,12 @@ def test_a_moved_anchor_is_detected_by_its_sentinel_and_all_gone_restarts_the_pr
         f"{WHERE} ORDER BY key ASC",
     ]
     assert _keys(pages) == ["A-1", "A-2"]
+
+
+def test_a_page_holding_only_the_anchor_while_more_match_is_an_error_not_a_loop() -> None:
+    fetch = Script({"total": 5, "issues": _issues(3)})
+    with pytest.raises(JiraResponseError, match="only the anchor"):
+        list(iter_server_pages(fetch, WHERE, cursor={"anchors": ["A-3"]}, **OPTS))
 
 
 def test_other_errors_propagate() -> None:

@@ -140,7 +140,8 @@ def iter_server_pages(
     expand_list = [e.strip() for e in expand.split(",") if e.strip()] if expand else None
     while True:
         anchor = state.anchors[0] if state.anchors else None
-        body = {**_body(where, anchor, page_size, fields), "startAt": 0}
+        # one more than a page when anchored: the sentinel does not eat into the page
+        body = {**_body(where, anchor, page_size + (anchor is not None), fields), "startAt": 0}
         if expand_list:
             body["expand"] = expand_list
         try:
@@ -162,6 +163,8 @@ def iter_server_pages(
         # total counts what is left after the anchor; without it a capped page looks short, so only an
         # empty page ends the project
         last = not issues or (remaining is not None and len(issues) >= remaining)
+        if not issues and remaining:
+            raise JiraResponseError("Jira returned only the anchor although more issues match")
         if issues:
             state.anchors = spread_anchors(issues, state.anchors)
         yield IssuePage(issues, None if last else state.cursor())
