@@ -89,11 +89,41 @@ class _Compiler(FieldBuilders):
         conjuncts = list(where.items) if isinstance(where, BoolOp) and where.op == "and" else [where]
         plan, residual = Plan(), []
         for item in conjuncts:
-            if not (isinstance(item, Clause) and self._fold(item, plan)):
-                residual.append(self.node(item))
+            if isinstance(item, Clause) and self._fold(item, plan):
+                continue
+            projects = self.project_set(item)
+            if projects is not None:
+                plan.projects = projects if plan.projects is None else plan.projects & projects
+                continue
+            residual.append(self.node(item))
         if residual:
             plan.residual = residual[0] if len(residual) == 1 else (lambda i: all(p(i) for p in residual))
         return plan
+
+    def project_set(self, node: Node) -> set[int] | None:
+        """The projects ``node`` selects when it means exactly "project in S" (else None), so pages of
+        ``(project = P AND ...) OR key = A`` (A in P) stay as cheap to plan as ``project = P``."""
+        if isinstance(node, Clause):
+            return self._clause_projects(node)
+        if not isinstance(node, BoolOp):
+            return None
+        keys = [i for i in node.items if isinstance(i, Clause) and self.field(i) == "key" and i.op == "="]
+        sets = [self.project_set(i) for i in node.items if i not in keys]
+        if any(p is None for p in sets) or not sets or (keys and node.op != "or"):
+            return None
+        known = [p for p in sets if p is not None]
+        union = set().union(*known) if node.op == "or" else set.intersection(*known)
+        # key = A adds nothing to an OR whose projects already hold A
+        if all(self.resolve_issue(k, k.values[0]).project_id in union for k in keys):
+            return union
+        return None
+
+    def _clause_projects(self, clause: Clause) -> set[int] | None:
+        if self.field(clause) != "project":
+            return None
+        if clause.op in ("=", "in"):
+            return self.project_ids(clause)
+        return set(self.ctx.visible) if clause.op == "is not" else None
 
     def _fold(self, clause: Clause, plan: Plan) -> bool:
         name = self.field(clause)

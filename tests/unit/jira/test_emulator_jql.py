@@ -140,6 +140,12 @@ def test_plan_narrows_candidates_for_keyset_queries() -> None:
     assert query.plan.projects == {DS.project_by_key(key).id}  # type: ignore[union-attr]
     assert query.plan.lo == 8 and query.plan.residual is None
     assert compile_jql("project is not empty", _ctx()).plan.residual is None
+    # an anchored page of a partition plans like the partition itself (no per-issue residual)
+    pid = DS.project_by_key(key).id  # type: ignore[union-attr]
+    page = compile_jql(
+        f'((project = {pid} AND (project IS NOT EMPTY)) OR key = "{key}-3") AND key >= "{key}-3"', _ctx()
+    )
+    assert page.plan.projects == {pid} and page.plan.lo == 3 and page.plan.residual is None
     assert not compile_jql("ORDER BY id", _ctx()).bounded
     assert not compile_jql("", _ctx()).bounded
 
