@@ -118,12 +118,10 @@ def run() -> str:
             " come from `JiraClient.created_windows` (two extra requests, included). Memory: peak resident"
             " set above its level before paging (the 200k-issue dataset is already loaded), sampled every"
             " 20 ms; emulator and client share the process, so it includes the emulator's rendering of the"
-            " pages in flight. Read with care: on this shared 2-core machine the emulator, not Jira's 150 ms,"
-            " bounds the windowed runs. Its Data Center `total` for a page whose JQL keeps a per-issue"
-            " residual (the `created` window next to `OR key = A`) scans the rest of the project, about"
-            " 0.15 s of CPU per page in the same process (one GIL) as the client, so eight windows gain"
-            " little here; the one-chain pages fold into the plan and stay cheap. The machine is shared, so"
-            " absolute times vary between runs.",
+            " pages in flight (that, plus two pages in flight per window, is the growth with eight windows;"
+            " it does not grow with the issue count). The one chain is bound by the 150 ms per page plus"
+            " the emulator's own CPU in the same process; the machine is shared (2 cores), so absolute"
+            " times vary between runs.",
         ]
     )
 

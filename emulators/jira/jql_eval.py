@@ -40,6 +40,7 @@ class Plan:
     projects: set[int] | None = None
     lo: int | None = None
     hi: int | None = None
+    residual_key: tuple[object, ...] | None = None  # what the residual depends on (None: the clock too)
     residual: Predicate | None = None
 
 
@@ -86,8 +87,9 @@ class _Compiler(FieldBuilders):
 
     def plan(self, where: Node) -> Plan:
         """Fold the top-level AND's project and id clauses into the plan; the rest stays residual."""
-        conjuncts = list(where.items) if isinstance(where, BoolOp) and where.op == "and" else [where]
-        plan, residual = Plan(), []
+        top = list(where.items) if isinstance(where, BoolOp) and where.op == "and" else [where]
+        conjuncts = [part for item in top for part in self._without_redundant_keys(item)]
+        plan, residual, nodes = Plan(), [], []
         for item in conjuncts:
             if isinstance(item, Clause) and self._fold(item, plan):
                 continue
@@ -96,9 +98,26 @@ class _Compiler(FieldBuilders):
                 plan.projects = projects if plan.projects is None else plan.projects & projects
                 continue
             residual.append(self.node(item))
+            nodes.append(item)
+        if nodes and not any(_volatile(n) for n in nodes):
+            plan.residual_key = (tuple(nodes), self.ctx.current_user)
         if residual:
             plan.residual = residual[0] if len(residual) == 1 else (lambda i: all(p(i) for p in residual))
         return plan
+
+    def _without_redundant_keys(self, item: Node) -> list[Node]:
+        """``X OR key = A`` is ``X`` when A matches X (an anchored page whose anchor is still in scope)."""
+        if not (isinstance(item, BoolOp) and item.op == "or"):
+            return [item]
+        keys = [i for i in item.items if isinstance(i, Clause) and self.field(i) == "key" and i.op == "="]
+        rest = [i for i in item.items if i not in keys]
+        if not keys or len(rest) != 1:
+            return [item]
+        check = self.node(rest[0])
+        if not all(check(self.resolve_issue(k, k.values[0])) for k in keys):
+            return [item]
+        inner = rest[0]
+        return list(inner.items) if isinstance(inner, BoolOp) and inner.op == "and" else [inner]
 
     def project_set(self, node: Node) -> set[int] | None:
         """The projects ``node`` selects when it means exactly "project in S" (else None), so pages of
@@ -165,3 +184,12 @@ class _Compiler(FieldBuilders):
         build: Callable[[Clause], Predicate] = getattr(self, f"_{name}")
         predicate: Predicate = build(clause)
         return predicate
+
+
+def _volatile(node: Node) -> bool:
+    """Whether ``node`` depends on the clock (functions, relative dates)."""
+    if isinstance(node, Clause):
+        return any(v.func is not None or v.text.strip().startswith(("-", "+")) for v in node.values)
+    if isinstance(node, Not):
+        return _volatile(node.item)
+    return any(_volatile(i) for i in node.items)

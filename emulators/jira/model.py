@@ -107,6 +107,8 @@ class Dataset:
     next_issue_id: int = 10000
     next_project_id: int = 10000
     version: int = 0  # bumped by every mutation
+    # search's per-(version, project, residual) matching key numbers (see ``search._matching``)
+    match_cache: dict[tuple[object, ...], list[int]] = field(default_factory=dict, repr=False, compare=False)
 
     # -- lookups --------------------------------------------------------------------------------
 

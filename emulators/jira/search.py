@@ -9,6 +9,7 @@ sorts them.
 from __future__ import annotations
 
 import base64
+import bisect
 import functools
 import hashlib
 import hmac
@@ -87,6 +88,25 @@ def _sort_key(ds: Dataset, name: str, issue: Issue) -> Any:
     return (ds.projects[issue.project_id].key, issue.number)
 
 
+def _matching(ds: Dataset, segment: Segment, query: CompiledQuery) -> int:
+    """How many issues of ``segment`` match the residual (all without one). Data Center answers
+    ``total`` from its index; the emulator keeps, per project and residual, the matching key numbers
+    (until the next mutation), so a page's total costs a bisect, not a scan of the project."""
+    residual, key = query.plan.residual, query.plan.residual_key
+    if residual is None or key is None:
+        return len(segment)
+    first = ds.issues[segment.ids[segment.start]]
+    cache, cache_key = ds.match_cache, (ds.version, first.project_id, key)
+    numbers = cache.get(cache_key)
+    if numbers is None:
+        if len(cache) > 256 or any(k[0] != ds.version for k in cache):
+            cache.clear()
+        project_ids = ds.by_project[first.project_id]
+        numbers = cache[cache_key] = [ds.issues[i].number for i in project_ids if residual(ds.issues[i])]
+    last = ds.issues[segment.ids[segment.stop - 1]]
+    return bisect.bisect_right(numbers, last.number) - bisect.bisect_left(numbers, first.number)
+
+
 def key_ordered(query: CompiledQuery) -> bool:
     """Whether ``query`` is ordered by key alone (``ORDER BY id`` is the same order)."""
     order = query.order or DEFAULT_ORDER
@@ -128,8 +148,8 @@ def run(
         stream: Iterator[Issue] = (issues[i] for seg in segments for i in seg.walk(descending))
         if residual is not None:
             stream = (i for i in stream if residual(i))
-        if count_total and residual is None:
-            known = sum(len(s) for s in segments)
+        if count_total and (residual is None or query.plan.residual_key is not None):
+            known = sum(_matching(ds, s, query) for s in segments)
             page = list(itertools.islice(stream, start, start + limit))
             return Matches(page, start + len(page) < known, known, start + len(page))
         window = list(itertools.islice(stream, start, start + limit + 1))
