@@ -145,3 +145,41 @@ def test_moving_a_parent_moves_its_subtasks_with_one_event_each() -> None:
     assert all(ds.issues[k].project_id == other.id for k in [parent_id, *kids])
     with pytest.raises(ValueError, match="sub-task moves with it"):
         emu.move_issue(kids[0], ds.projects[parent.project_id].key)
+
+
+def test_data_center_totals_with_a_residual_follow_every_change() -> None:
+    # totals of residual queries come from a cache of matching key numbers; a mutation must invalidate it
+    emu = _emulator()
+    ds = emu.ds
+    a, b = _first_keys(ds)
+    jql = f'((project = {a} AND (priority = Medium)) OR key = "{a}-2") AND key >= "{a}-2" ORDER BY key'
+
+    def total() -> int | None:
+        ctx = Context(ds, frozenset(ds.projects), NOW, current_user=0)
+        return run(ds, compile_jql(jql, ctx), frozenset(ds.projects), limit=1, count_total=True).total
+
+    def brute() -> int:
+        pid = ds.project_by_key(a).id  # type: ignore[union-attr]
+        two = ds.find_issue(f"{a}-2")
+        assert two is not None
+        return sum(
+            1
+            for i in ds.issues.values()
+            if i.project_id == pid and i.number >= 2 and (i.priority_id == "3" or i.id == two.id)
+        )
+
+    assert total() == brute()
+    victim = next(i for i in ds.issues.values() if ds.projects[i.project_id].key == a and i.number > 5)
+    emu.update_issue(ds.issue_key(victim), priority="Medium" if victim.priority_id != "3" else "High")
+    assert total() == brute()
+    emu.move_issue(
+        ds.issue_key(
+            next(
+                i
+                for i in ds.issues.values()
+                if ds.projects[i.project_id].key == b and not i.parent_id and not ds.subtasks.get(i.id)
+            )
+        ),
+        a,
+    )
+    assert total() == brute()
