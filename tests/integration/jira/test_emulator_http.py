@@ -61,7 +61,9 @@ def test_search_jql_pages_with_tokens_and_validates(cloud: RunningJira) -> None:
             break
         body = {**body, "nextPageToken": page["nextPageToken"]}
     assert len(seen) == len(set(seen)) == 120
-    assert seen == sorted(seen, key=int)
+    keys = [cloud.emulator.ds.issue_key(cloud.emulator.ds.issues[int(i)]) for i in seen]
+    order = [(k.rsplit("-", 1)[0], int(k.rsplit("-", 1)[1])) for k in keys]
+    assert order == sorted(order)  # ORDER BY id is key order (project key, key number)
 
 
 def test_search_jql_defaults_to_ids_only_and_get_works(cloud: RunningJira) -> None:
@@ -91,7 +93,7 @@ def test_v3_returns_adf_descriptions_and_v2_strings(cloud: RunningJira) -> None:
         ({"jql": "project is not empty", "maxResults": 5001}, "between 1 and 5000"),
         ({"jql": "project is not empty", "nextPageToken": "garbage"}, "next page token is invalid"),
         ({"jql": "project is not empty", "startAt": 0}, 'unrecognized field "startAt"'),
-        ({"jql": "project = NOPE"}, "The value 'NOPE' does not exist for the field 'project'."),
+        ({"jql": "id > 99999 ORDER BY id"}, "A value with ID '99999' does not exist for the field 'id'."),
     ],
 )
 def test_cloud_rejects_what_jira_rejects(cloud: RunningJira, body: dict[str, Any], message: str) -> None:
@@ -175,10 +177,15 @@ def test_server_search_offsets_total_cap_and_result_window(server: RunningJira) 
     assert deep.status_code == 500
     assert "Search limit exceeded" in deep.json()["errorMessages"][0]
     # while keyset paging never reaches it
+    ds = server.emulator.ds
+    anchor = ds.issues[10050]
     keyset = _call(
         server, "POST", "/rest/api/2/search", json={"jql": "id > 10050 ORDER BY id", "maxResults": 20}
     )
-    assert keyset.status_code == 200 and keyset.json()["total"] == 9
+    # id > N stays in N's project and compares key numbers there
+    in_project = [i for i in ds.issues.values() if i.project_id == anchor.project_id]
+    assert keyset.status_code == 200
+    assert keyset.json()["total"] == sum(1 for i in in_project if i.number > anchor.number)
 
 
 def test_server_has_no_cloud_endpoints_and_accepts_pat_and_password(server: RunningJira) -> None:
@@ -211,3 +218,53 @@ def test_names_and_schema_expansion_validates(cloud: RunningJira) -> None:
     page = _valid("POST", cloud.url + "/rest/api/3/search/jql", response, body)
     assert page["names"] == {"summary": "Summary", "customfield_10020": "Sprint"}
     assert page["schema"]["customfield_10020"]["customId"] == 10020
+
+
+def test_cloud_pages_may_be_short_or_empty_and_still_carry_a_token() -> None:
+    # Only an absent nextPageToken (or isLast) ends a Cloud chain; short and empty pages do not
+    with running_jira("cloud", projects=2, issues=80, faults=JiraFaults(short_page_rate=0.5, seed=3)) as jira:
+        body: dict[str, Any] = {"jql": "project is not empty ORDER BY key", "maxResults": 10}
+        seen: list[str] = []
+        sizes: list[int] = []
+        for _ in range(500):
+            page = _call(jira, "POST", "/rest/api/3/search/jql", json=body).json()
+            sizes.append(len(page["issues"]))
+            seen += [i["id"] for i in page["issues"]]
+            if "nextPageToken" not in page:
+                assert page["isLast"] is True
+                break
+            assert page["isLast"] is False
+            body = {**body, "nextPageToken": page["nextPageToken"]}
+    assert sorted(seen, key=int) == sorted(str(i) for i in jira.emulator.ds.issues)
+    assert 0 in sizes[:-1] and any(0 < s < 10 for s in sizes[:-1])
+
+
+def test_server_window_limit_counts_start_at_plus_max_results(server: RunningJira) -> None:
+    # startAt + maxResults > window is refused even when fewer issues would come back
+    ok = _call(server, "GET", "/rest/api/2/search?jql=order%20by%20key&startAt=30&maxResults=20")
+    refused = _call(server, "GET", "/rest/api/2/search?jql=order%20by%20key&startAt=31&maxResults=20")
+    assert ok.status_code == 200 and refused.status_code == 500
+    assert "Search limit exceeded" in refused.json()["errorMessages"][0]
+
+
+def test_move_route_and_changelog_expansion() -> None:
+    with running_jira("server", projects=2, issues=40) as server:
+        _move_and_expand(server)
+
+
+def _move_and_expand(server: RunningJira) -> None:
+    ds = server.emulator.ds
+    a, b = sorted(p.key for p in ds.projects.values())[:2]
+    leaf = next(i for i in ds.issues.values() if ds.projects[i.project_id].key == a and not i.parent_id)
+    old = ds.issue_key(leaf)
+    moved = requests.post(f"{server.url}/_emulator/issues/{old}/move", json={"project": b}, timeout=5)
+    assert moved.status_code == 200 and moved.json()["id"] == str(leaf.id)
+    new = moved.json()["key"]
+    assert new.startswith(f"{b}-")
+    body = {"jql": f"key = {old}", "fields": ["summary"], "expand": ["changelog"]}
+    (issue,) = _call(server, "POST", "/rest/api/2/search", json=body).json()["issues"]
+    assert issue["key"] == new  # the old key still resolves, to the issue under its new key
+    items = issue["changelog"]["histories"][-1]["items"]
+    assert {"field": "Key", "fromString": old, "toString": new}.items() <= items[-1].items()
+    again = requests.post(f"{server.url}/_emulator/issues/{new}/move", json={"project": b}, timeout=5)
+    assert again.status_code == 400

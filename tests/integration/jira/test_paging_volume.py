@@ -60,8 +60,8 @@ def test_every_issue_exactly_once_with_flat_memory(big_jira: RunningJira) -> Non
         peak = tracemalloc.get_traced_memory()[1] - before
     finally:
         tracemalloc.stop()
-    # Then: no duplicate, no gap, ascending ids
-    assert len(seen) == ISSUES and seen == sorted(big_jira.emulator.ds.issues)
+    # Then: no duplicate, no gap (in key order, which is not id order)
+    assert len(seen) == ISSUES and sorted(seen) == sorted(big_jira.emulator.ds.issues)
     assert big_jira.emulator.faults.throttled - throttled_before > 0  # the 429s really happened
     # and memory stayed flat: the peak is a small fraction of keeping every page
     holding_all = one_page_bytes * pages
@@ -83,7 +83,7 @@ def test_cursor_resumes_after_an_interruption(
         cursor = page.cursor
         if n == 6:
             break
-    assert cursor is not None and len(first) == 7000
+    assert cursor is not None and len(first) > 5000  # pages end at project boundaries
     # When a new process resumes from that cursor (on Cloud after the 7-day token lifetime)
     CLOCK.now += 8 * 86_400
     try:
@@ -93,6 +93,6 @@ def test_cursor_resumes_after_an_interruption(
         CLOCK.now -= 8 * 86_400
     # Then nothing is fetched twice and nothing is missed
     assert not set(first) & set(rest)
-    assert first + rest == sorted(big_jira.emulator.ds.issues)
-    if big_jira.flavour == "cloud":  # the expired token was answered 400 and paging went on by id
+    assert sorted(first + rest) == sorted(big_jira.emulator.ds.issues)
+    if big_jira.flavour == "cloud":  # the expired token was answered 400 and paging went on by anchor
         assert "rejected the page token" in caplog.text

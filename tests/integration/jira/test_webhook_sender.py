@@ -92,3 +92,29 @@ def test_background_mode_and_secondary_flow() -> None:
         sender.drain()
         sender.close()
     assert receiver.received[0].headers["X-Atlassian-Webhook-Flow"] == "Secondary"
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_data_center_sends_no_identifier_and_never_retries(status: int) -> None:
+    # Data Center documents no retry and no X-Atlassian-Webhook-Identifier: a 5xx loses the event
+    with WebhookReceiver(statuses=[status]) as receiver:
+        delivery = _sender(receiver.url, data_center=True, max_retries=5).send(EVENT)
+    assert not delivery.delivered and len(receiver.received) == 1
+    headers = receiver.received[0].headers
+    assert "X-Atlassian-Webhook-Identifier" not in headers and "X-Atlassian-Webhook-Retry" not in headers
+    assert headers["X-Hub-Signature"] == sign("s3cret", receiver.received[0].body)
+
+
+def test_the_data_center_emulator_registers_data_center_senders() -> None:
+    from jira_port_emulators.jira import JiraEmulator, generate_dataset
+
+    with WebhookReceiver(statuses=[503]) as receiver:
+        emu = JiraEmulator(generate_dataset(2, 10, flavour="server"))
+        emu.registry.create(
+            {"name": "x", "url": receiver.url, "events": ["jira:issue_updated"]}, user="a", now=0
+        )
+        key = emu.ds.issue_key(next(iter(emu.ds.issues.values())))
+        emu.update_issue(key, summary="changed")
+        emu.stop()
+    assert len(receiver.received) == 1
+    assert "X-Atlassian-Webhook-Identifier" not in receiver.received[0].headers

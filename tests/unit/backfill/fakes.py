@@ -49,6 +49,11 @@ class FakeJira:
     def myself(self) -> dict[str, Any]:
         return {"timeZone": self.timezone}
 
+    def changed_projects(self, jql: str) -> set[str] | None:
+        """The probe of an incremental run: project ids holding matches."""
+        _, pool = self._select(jql)
+        return {pid for pid, issues in self.issues.items() for i in issues if i in pool}
+
     def _select(self, jql: str) -> tuple[str, list[dict[str, Any]]]:
         match = _PROJECT.search(jql)
         since = _SINCE.search(jql)

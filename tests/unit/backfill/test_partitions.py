@@ -7,7 +7,7 @@ import pytest
 from jira_port.backfill.events import issue_event, project_event
 from jira_port.backfill.partitions import (
     account_timezone,
-    incremental_partition,
+    incremental_partitions,
     jql_since,
     project_partitions,
     scope_restriction,
@@ -31,9 +31,32 @@ def test_the_default_scope_is_every_project():
     assert scope_restriction(None) == scope_restriction("") == "project IS NOT EMPTY"
 
 
-def test_incremental_partition_restricts_the_scope_by_update_time():
-    part = incremental_partition("project in (A, B)", "2026-01-02 03:04")
-    assert part.key == "*" and part.jql == '(project in (A, B)) AND updated >= "2026-01-02 03:04"'
+class Probe:
+    def __init__(self, answer: set[str] | None) -> None:
+        self.answer = answer
+        self.asked: list[str] = []
+
+    def changed_projects(self, jql: str) -> set[str] | None:
+        self.asked.append(jql)
+        return self.answer
+
+
+PROJECTS = [{"id": "1", "key": "A"}, {"id": "2", "key": "B"}, {"id": "3", "key": "C"}]
+
+
+def test_incremental_partitions_are_per_project_and_only_where_the_probe_found_changes():
+    probe = Probe({"2"})
+    parts = incremental_partitions(probe, PROJECTS, "labels = x", "2026-01-02 03:04")
+    assert probe.asked == ['(labels = x) AND updated >= "2026-01-02 03:04"']
+    assert [(p.key, p.jql) for p in parts] == [
+        ("B", 'project = 2 AND (labels = x) AND (updated >= "2026-01-02 03:04")')
+    ]
+    # a probe that cannot tell (too many changes) means every project
+    assert [p.key for p in incremental_partitions(Probe(None), PROJECTS, "x = 1", "2026-01-02 03:04")] == [
+        "A",
+        "B",
+        "C",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -222,9 +222,10 @@ def test_incremental_reads_only_issues_updated_since_the_last_success():
     summary = h.service().invoke(INCREMENTAL)
 
     assert summary.status == "succeeded" and summary.since is not None
-    assert summary.issues == 2 and summary.pages == 1
-    assert h.jira.served == [("*", 0)]
-    assert summary.partitions["total"] == 1 and summary.reconciliation is None
+    # per project (anchors only work inside one), and only the two projects the probe found changes in
+    assert summary.issues == 2 and summary.pages == 2
+    assert sorted(h.jira.served) == [("10001", 0), ("10002", 0)]
+    assert summary.partitions["total"] == 2 and summary.reconciliation is None
 
 
 def test_incremental_without_a_previous_success_is_a_full_pass_without_deletes():

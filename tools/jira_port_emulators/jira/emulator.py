@@ -216,7 +216,8 @@ class JiraEmulator(Mutations):
             return cached[1]
         if cached is not None:
             cached[1].close()
-        sender = WebhookSender(reg.url, reg.secret, **self.sender_options)
+        options = {"data_center": self.flavour == "server", **self.sender_options}
+        sender = WebhookSender(reg.url, reg.secret, **options)
         self._senders[reg.id] = (reg.updated, sender)
         return sender
 

@@ -84,6 +84,23 @@ def changelog(renderer: IssueRenderer, old: Issue | None, new: Issue, changelog_
     return {"id": str(changelog_id), "items": items}
 
 
+def move_changelog(
+    renderer: IssueRenderer, old_key: str, old_project: Project, moved: Issue, changelog_id: int
+) -> dict[str, Any]:
+    """The changelog of a move: ``project`` (ids and names) and ``Key`` (old and new key as strings)."""
+    new_project = renderer.ds.projects[moved.project_id]
+    items: list[dict[str, Any]] = [
+        {"field": "project", "fieldtype": "jira", "fieldId": "project", "from": str(old_project.id),
+         "fromString": old_project.name, "to": str(new_project.id), "toString": new_project.name},
+        {"field": "Key", "fieldtype": "jira", "fieldId": "issuekey", "from": None, "fromString": old_key,
+         "to": None, "toString": renderer.ds.issue_key(moved)},
+    ]  # fmt: skip
+    if not renderer.cloud:
+        for item in items:
+            del item["fieldId"]
+    return {"id": str(changelog_id), "items": items}
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None

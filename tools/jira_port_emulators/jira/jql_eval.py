@@ -17,7 +17,10 @@ FIELDS = {
     "priority": "priority", "labels": "labels", "assignee": "assignee", "reporter": "reporter",
     "parent": "parent", "summary": "summary", "description": "description", "text": "text",
 }  # fmt: skip
-ORDERABLE = {"id": "id", "key": "key", "issuekey": "key", "created": "created", "updated": "updated"}
+# ORDER BY id is ORDER BY key: (project key, key number), never numeric id order.
+ORDERABLE = {
+    "id": "key", "key": "key", "issuekey": "key", "issue": "key", "created": "created", "updated": "updated",
+}  # fmt: skip
 _EQUALITY = ("=", "!=", "in", "not in", "is", "is not")
 _RANGE = ("=", "!=", ">", ">=", "<", "<=", "in", "not in", "is", "is not")
 OPERATORS = {
@@ -31,12 +34,13 @@ OPERATORS = {
 
 @dataclass
 class Plan:
-    """Candidate restriction: only these projects, only ids in ``[lo, hi]``; ``residual`` is what is
-    left to check per issue (None = nothing)."""
+    """Candidate restriction: only these projects, only key numbers in ``[lo, hi]``; ``residual`` is
+    what is left to check per issue (None = nothing)."""
 
     projects: set[int] | None = None
     lo: int | None = None
     hi: int | None = None
+    residual_key: tuple[object, ...] | None = None  # what the residual depends on (None: the clock too)
     residual: Predicate | None = None
 
 
@@ -83,14 +87,62 @@ class _Compiler(FieldBuilders):
 
     def plan(self, where: Node) -> Plan:
         """Fold the top-level AND's project and id clauses into the plan; the rest stays residual."""
-        conjuncts = list(where.items) if isinstance(where, BoolOp) and where.op == "and" else [where]
-        plan, residual = Plan(), []
+        top = list(where.items) if isinstance(where, BoolOp) and where.op == "and" else [where]
+        conjuncts = [part for item in top for part in self._without_redundant_keys(item)]
+        plan, residual, nodes = Plan(), [], []
         for item in conjuncts:
-            if not (isinstance(item, Clause) and self._fold(item, plan)):
-                residual.append(self.node(item))
+            if isinstance(item, Clause) and self._fold(item, plan):
+                continue
+            projects = self.project_set(item)
+            if projects is not None:
+                plan.projects = projects if plan.projects is None else plan.projects & projects
+                continue
+            residual.append(self.node(item))
+            nodes.append(item)
+        if nodes and not any(_volatile(n) for n in nodes):
+            plan.residual_key = (tuple(nodes), self.ctx.current_user)
         if residual:
             plan.residual = residual[0] if len(residual) == 1 else (lambda i: all(p(i) for p in residual))
         return plan
+
+    def _without_redundant_keys(self, item: Node) -> list[Node]:
+        """``X OR key = A`` is ``X`` when A matches X (an anchored page whose anchor is still in scope)."""
+        if not (isinstance(item, BoolOp) and item.op == "or"):
+            return [item]
+        keys = [i for i in item.items if isinstance(i, Clause) and self.field(i) == "key" and i.op == "="]
+        rest = [i for i in item.items if i not in keys]
+        if not keys or len(rest) != 1:
+            return [item]
+        check = self.node(rest[0])
+        if not all(check(self.resolve_issue(k, k.values[0])) for k in keys):
+            return [item]
+        inner = rest[0]
+        return list(inner.items) if isinstance(inner, BoolOp) and inner.op == "and" else [inner]
+
+    def project_set(self, node: Node) -> set[int] | None:
+        """The projects ``node`` selects when it means exactly "project in S" (else None), so pages of
+        ``(project = P AND ...) OR key = A`` (A in P) stay as cheap to plan as ``project = P``."""
+        if isinstance(node, Clause):
+            return self._clause_projects(node)
+        if not isinstance(node, BoolOp):
+            return None
+        keys = [i for i in node.items if isinstance(i, Clause) and self.field(i) == "key" and i.op == "="]
+        sets = [self.project_set(i) for i in node.items if i not in keys]
+        if any(p is None for p in sets) or not sets or (keys and node.op != "or"):
+            return None
+        known = [p for p in sets if p is not None]
+        union = set().union(*known) if node.op == "or" else set.intersection(*known)
+        # key = A adds nothing to an OR whose projects already hold A
+        if all(self.resolve_issue(k, k.values[0]).project_id in union for k in keys):
+            return union
+        return None
+
+    def _clause_projects(self, clause: Clause) -> set[int] | None:
+        if self.field(clause) != "project":
+            return None
+        if clause.op in ("=", "in"):
+            return self.project_ids(clause)
+        return set(self.ctx.visible) if clause.op == "is not" else None
 
     def _fold(self, clause: Clause, plan: Plan) -> bool:
         name = self.field(clause)
@@ -100,11 +152,14 @@ class _Compiler(FieldBuilders):
             ids = self.project_ids(clause)
             plan.projects = ids if plan.projects is None else plan.projects & ids
             return True
-        if name == "key" and clause.op in ("=", ">", ">=", "<", "<=") and clause.values[0].text.isdigit():
-            n = int(clause.values[0].text)
+        if name == "key" and clause.op in ("=", ">", ">=", "<", "<="):
+            anchor = self.resolve_issue(clause, clause.values[0])
+            n = anchor.number
             lo, hi = {"=": (n, n), ">": (n + 1, None), ">=": (n, None), "<": (None, n - 1), "<=": (None, n)}[
                 clause.op
             ]
+            home = {anchor.project_id}
+            plan.projects = home if plan.projects is None else plan.projects & home
             if lo is not None:
                 plan.lo = lo if plan.lo is None else max(plan.lo, lo)
             if hi is not None:
@@ -129,3 +184,12 @@ class _Compiler(FieldBuilders):
         build: Callable[[Clause], Predicate] = getattr(self, f"_{name}")
         predicate: Predicate = build(clause)
         return predicate
+
+
+def _volatile(node: Node) -> bool:
+    """Whether ``node`` depends on the clock (functions, relative dates)."""
+    if isinstance(node, Clause):
+        return any(v.func is not None or v.text.strip().startswith(("-", "+")) for v in node.values)
+    if isinstance(node, Not):
+        return _volatile(node.item)
+    return any(_volatile(i) for i in node.items)

@@ -93,8 +93,9 @@ class FieldBuilders:
                 if p.id in self.ctx.visible
                 and (p.key.lower() == text.lower() or str(p.id) == text or p.name.lower() == text.lower())
             ]
-            if not match or value.func is not None:
+            if value.func is not None or (not match and self.ds.flavour != "cloud"):
                 raise JQLError(f"The value '{value.text}' does not exist for the field '{clause.field}'.")
+            # Cloud answers a project the caller cannot read (or that does not exist) with no issues.
             ids.update(match)
         return ids
 
@@ -104,32 +105,33 @@ class FieldBuilders:
             return lambda i: i.project_id in ids
         return lambda i: i.project_id not in ids
 
+    def resolve_issue(self, clause: Clause, value: Value) -> Issue:
+        """The issue a literal of the issue-key field names (Jira's ``IssueIdValidator``): a numeric id
+        or a key, the old key of a moved issue included; anything else makes the query invalid."""
+        text = value.text.strip()
+        if text.isdigit():
+            issue = self.ds.issues.get(int(text))
+            if issue is None or issue.project_id not in self.ctx.visible:
+                raise JQLError(f"A value with ID '{text}' does not exist for the field '{clause.field}'.")
+            return issue
+        if _KEY.match(text) is None or value.func is not None:
+            raise JQLError(f"The issue key '{text}' for field '{clause.field}' is invalid.")
+        found = self.ds.find_issue(text)
+        if found is None or found.project_id not in self.ctx.visible:
+            raise JQLError(f"An issue with key '{text.upper()}' does not exist for field '{clause.field}'.")
+        return found
+
     def _key(self, clause: Clause) -> Predicate:
-        targets: list[tuple[int | None, int]] = []  # (project id, number) or (None, issue id)
-        for value in clause.values:
-            text = value.text.strip()
-            if text.isdigit():
-                targets.append((None, int(text)))
-                continue
-            match = _KEY.match(text)
-            project = self.ds.project_by_key(match.group(1)) if match else None
-            if match is None or project is None or project.id not in self.ctx.visible:
-                raise JQLError(f"The issue key '{text}' for field '{clause.field}' is invalid.")
-            number = int(match.group(2))
-            if clause.op in ("=", "in") and self.ds.find_issue(text) is None:
-                raise JQLError(
-                    f"An issue with key '{text.upper()}' does not exist for field '{clause.field}'."
-                )
-            targets.append((project.id, number))
+        """``id``, ``key``, ``issuekey`` and ``issue`` are one field: literals resolve to issues;
+        ``>``/``<`` compare key numbers inside the resolved issue's *current* project
+        (``IssueIdClauseQueryFactory.handleRelational``), never numeric ids."""
+        issues = [self.resolve_issue(clause, value) for value in clause.values]
         if clause.op in ("=", "!=", "in", "not in"):
-            ids = {n for p, n in targets if p is None}
-            keys = {(p, n) for p, n in targets if p is not None}
+            ids = {i.id for i in issues}
             positive = clause.op in ("=", "in")
-            return lambda i: ((i.id in ids) or ((i.project_id, i.number) in keys)) is positive
-        (pid, n), op = targets[0], clause.op
-        compare = _COMPARE[op]
-        if pid is None:
-            return lambda i: compare(i.id, n)
+            return lambda i: (i.id in ids) is positive
+        anchor, compare = issues[0], _COMPARE[clause.op]
+        pid, n = anchor.project_id, anchor.number
         return lambda i: i.project_id == pid and compare(i.number, n)
 
     def _created(self, clause: Clause) -> Predicate:

@@ -7,6 +7,7 @@ custom-field values are derived from ``(seed, issue id)`` when rendered unless a
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +78,17 @@ class Issue:
     overrides: dict[str, Any] | None = None  # summary, description, duedate, customfield_* set by mutations
 
 
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One move of an issue (what ``expand=changelog`` shows as a history)."""
+
+    at_ms: int
+    old_key: str
+    new_key: str
+    from_project: int
+    to_project: int
+
+
 @dataclass
 class Dataset:
     """All state of the emulated site. Not thread-safe by itself: ``JiraEmulator`` holds the lock."""
@@ -88,11 +100,15 @@ class Dataset:
     projects: dict[int, Project] = field(default_factory=dict)
     issues: dict[int, Issue] = field(default_factory=dict)
     order: list[int] = field(default_factory=list)  # every issue id, ascending
-    by_project: dict[int, list[int]] = field(default_factory=dict)
+    by_project: dict[int, list[int]] = field(default_factory=dict)  # issue ids by ascending key number
+    moved_keys: dict[str, int] = field(default_factory=dict)  # old key of a moved issue -> its id
+    moves: dict[int, list[Move]] = field(default_factory=dict)  # issue id -> its moves, oldest first
     subtasks: dict[int, list[int]] = field(default_factory=dict)
     next_issue_id: int = 10000
     next_project_id: int = 10000
     version: int = 0  # bumped by every mutation
+    # search's per-(version, project, residual) matching key numbers (see ``search._matching``)
+    match_cache: dict[tuple[object, ...], list[int]] = field(default_factory=dict, repr=False, compare=False)
 
     # -- lookups --------------------------------------------------------------------------------
 
@@ -110,13 +126,17 @@ class Dataset:
             return self.issues.get(int(text))
         project_key, _, number = text.rpartition("-")
         project = self.project_by_key(project_key) if project_key else None
-        if project is None or not number.isdigit():
-            return None
-        ids = self.by_project.get(project.id, [])
-        pos = bisect.bisect_left(ids, int(number), key=lambda i: self.issues[i].number)
-        if pos < len(ids) and self.issues[ids[pos]].number == int(number):
-            return self.issues[ids[pos]]
-        return None
+        if project is not None and number.isdigit():
+            ids = self.by_project.get(project.id, [])
+            pos = self.number_position(ids, int(number))
+            if pos < len(ids) and self.issues[ids[pos]].number == int(number):
+                return self.issues[ids[pos]]
+        moved = self.moved_keys.get(text.upper())  # Jira still resolves the old key of a moved issue
+        return self.issues.get(moved) if moved is not None else None
+
+    def number_position(self, ids: list[int], number: int) -> int:
+        """Where key ``number`` is (or would be) in a ``by_project`` list."""
+        return bisect.bisect_left(ids, number, key=lambda i: self.issues[i].number)
 
     def live_project_ids(self) -> set[int]:
         return {p.id for p in self.projects.values() if not p.trashed}
@@ -126,7 +146,7 @@ class Dataset:
     def add_issue(self, issue: Issue) -> None:
         self.issues[issue.id] = issue
         _insort(self.order, issue.id)
-        _insort(self.by_project.setdefault(issue.project_id, []), issue.id)
+        self.by_project.setdefault(issue.project_id, []).append(issue.id)  # a new key number is the largest
         if issue.parent_id:
             _insort(self.subtasks.setdefault(issue.parent_id, []), issue.id)
         self.version += 1
@@ -136,17 +156,46 @@ class Dataset:
         self.version += 1
 
     def remove_issue(self, issue_id: int) -> Issue:
-        issue = self.issues.pop(issue_id)
+        issue = self.issues[issue_id]
+        self._unlist(issue)
+        del self.issues[issue_id]
         _remove(self.order, issue_id)
-        _remove(self.by_project.get(issue.project_id, []), issue_id)
+        self._forget_aliases({issue_id})
         if issue.parent_id:
             _remove(self.subtasks.get(issue.parent_id, []), issue_id)
         self.subtasks.pop(issue_id, None)
         self.version += 1
         return issue
 
+    def move_issue(self, issue: Issue, project: Project, at_ms: int) -> Issue:
+        """Move ``issue`` to ``project``: same id, the project's next key number, old key kept as alias."""
+        old_key = self.issue_key(issue)
+        self._unlist(issue)
+        moved = dataclasses.replace(issue, project_id=project.id, number=project.next_number, updated=at_ms)
+        project.next_number += 1
+        self.issues[issue.id] = moved
+        self.by_project.setdefault(project.id, []).append(issue.id)
+        self.moved_keys[old_key] = issue.id
+        move = Move(at_ms, old_key, self.issue_key(moved), issue.project_id, project.id)
+        self.moves.setdefault(issue.id, []).append(move)
+        self.version += 1
+        return moved
+
+    def _forget_aliases(self, issue_ids: set[int]) -> None:
+        for issue_id in issue_ids:
+            self.moves.pop(issue_id, None)
+        for old_key in [k for k, v in self.moved_keys.items() if v in issue_ids]:
+            del self.moved_keys[old_key]
+
+    def _unlist(self, issue: Issue) -> None:
+        ids = self.by_project.get(issue.project_id, [])
+        pos = self.number_position(ids, issue.number)
+        if pos < len(ids) and ids[pos] == issue.id:
+            del ids[pos]
+
     def remove_project(self, project_id: int) -> Project:
         project = self.projects.pop(project_id)
+        self._forget_aliases(set(self.by_project.get(project_id, [])))
         for issue_id in list(self.by_project.pop(project_id, [])):
             issue = self.issues.pop(issue_id)
             _remove(self.order, issue_id)

@@ -6,7 +6,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from jira_port_emulators.jira import catalog
-from jira_port_emulators.jira.events import changelog, event_type_name, issue_event
+from jira_port_emulators.jira.events import changelog, event_type_name, issue_event, move_changelog
 from jira_port_emulators.jira.model import Issue
 from jira_port_emulators.jira.mutation_base import UNSET, MutationError, custom_fields
 from jira_port_emulators.jira.project_mutations import ProjectMutations
@@ -155,6 +155,44 @@ class Mutations(ProjectMutations):
             senders = emu.targets("jira:issue_updated", new)
         emu.dispatch(body, senders)
         return body
+
+    def move_issue(self, id_or_key: str | int, project: str | int, *, actor: Any = None) -> dict[str, Any]:
+        """Move an issue (and its sub-tasks) to ``project``, as Jira's Move does: the id stays, the key
+        becomes the target's next number, the old key still resolves, and ``jira:issue_updated`` carries
+        ``Key`` and ``project`` changelog items. Returns the moved issue's event body."""
+        emu = self._emu()
+        events: list[tuple[dict[str, Any], list[WebhookSender]]] = []
+        with emu.lock:
+            issue = self._issue(id_or_key)
+            target = self._project(project)
+            if issue.parent_id:
+                raise MutationError("move the parent: a sub-task moves with it")
+            if target.id == issue.project_id:
+                raise MutationError("the issue is already in that project")
+            who = self._actor(actor)
+            for moving in [issue, *(emu.ds.issues[c] for c in emu.ds.subtasks.get(issue.id, []))]:
+                events.append(self._move_one(moving, target, who))
+        for n, (body, senders) in enumerate(events):
+            emu.dispatch(body, senders, flow="Primary" if n == 0 else "Secondary")
+        return events[0][0]
+
+    def _move_one(self, issue: Issue, target: Any, who: int) -> tuple[dict[str, Any], list[WebhookSender]]:
+        emu = self._emu()
+        renderer = emu.renderer()
+        old_key, old_project = emu.ds.issue_key(issue), emu.ds.projects[issue.project_id]
+        now = self._stamp(issue.updated)
+        moved = emu.ds.move_issue(issue, target, now)
+        log = move_changelog(renderer, old_key, old_project, moved, emu.next_changelog_id())
+        body = issue_event(
+            renderer,
+            "jira:issue_updated",
+            moved,
+            actor=who,
+            timestamp=now,
+            changelog=log,
+            type_name=self._type_name("issue_moved"),
+        )
+        return emu.snapshot(body), emu.targets("jira:issue_updated", moved)
 
     def delete_issue(self, id_or_key: str | int, *, actor: Any = None) -> dict[str, Any]:
         """Delete an issue and its sub-tasks (their ``jira:issue_deleted`` go on the Secondary flow)."""

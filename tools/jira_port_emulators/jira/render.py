@@ -203,3 +203,23 @@ class IssueRenderer:
             "key": self.ds.issue_key(issue),
             "fields": self.fields(issue, names),
         }
+
+
+def move_histories(renderer: IssueRenderer, issue: Issue) -> dict[str, Any]:
+    """``changelog`` of ``expand=changelog``: the emulator records moves only (``Key`` and ``project``
+    items, as Jira writes them), so that is what the histories hold."""
+    ds = renderer.ds
+    histories = []
+    for n, move in enumerate(ds.moves.get(issue.id, [])):
+        old = ds.projects.get(move.from_project)
+        new = ds.projects.get(move.to_project)
+        items = [
+            {"field": "project", "fieldtype": "jira", "from": str(move.from_project),
+             "fromString": old.name if old else None, "to": str(move.to_project),
+             "toString": new.name if new else None},
+            {"field": "Key", "fieldtype": "jira", "from": None, "fromString": move.old_key, "to": None,
+             "toString": move.new_key},
+        ]  # fmt: skip
+        created = renderer.shapes.ts(move.at_ms)
+        histories.append({"id": str(20000 + issue.id * 10 + n), "created": created, "items": items})
+    return {"startAt": 0, "maxResults": len(histories), "total": len(histories), "histories": histories}

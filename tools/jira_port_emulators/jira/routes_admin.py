@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from jira_port_emulators.jira.mutation_base import MutationError
 from jira_port_emulators.jira.registry import DC10, LEGACY, RegistrationError, render
 from jira_port_emulators.jira.server import ApiError, Request, Route, route
 
@@ -83,8 +84,21 @@ def faults_put(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
     return 200, emu.faults.as_dict()
 
 
+def issue_move(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
+    """``POST /_emulator/issues/{key}/move`` with ``{"project": "KEY"}``: Jira's Move, with its webhook."""
+    body = req.json()
+    if not isinstance(body, dict) or not isinstance(body.get("project"), str | int):
+        raise ApiError(400, 'Expected {"project": "<key or id>"}.')
+    try:
+        event = emu.move_issue(req.match["key"], body["project"])
+    except MutationError as exc:
+        raise ApiError(400, str(exc)) from None
+    return 200, {"id": event["issue"]["id"], "key": event["issue"]["key"]}
+
+
 def admin_routes(emu: JiraEmulator) -> list[Route]:
     routes = [
+        route("POST", r"/_emulator/issues/(?P<key>[^/]+)/move", issue_move, anonymous=True, faults=False),
         route("GET", r"/_emulator/faults", faults_get, anonymous=True, faults=False),
         route("PUT", r"/_emulator/faults", faults_put, anonymous=True, faults=False),
     ]

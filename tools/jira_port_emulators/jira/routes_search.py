@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from jira_port_emulators.jira.jql_parse import JQLError
-from jira_port_emulators.jira.render import FieldSelection, field_meta, select_fields
-from jira_port_emulators.jira.search import id_ordered, run
+from jira_port_emulators.jira.render import FieldSelection, field_meta, move_histories, select_fields
+from jira_port_emulators.jira.search import key_ordered, position, run
 from jira_port_emulators.jira.server import ApiError, Request, Route, route
 
 if TYPE_CHECKING:
     from jira_port_emulators.jira.emulator import JiraEmulator
+    from jira_port_emulators.jira.model import Issue
+    from jira_port_emulators.jira.render import IssueRenderer
 
 UNBOUNDED = "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
 REMOVED = (
@@ -106,6 +108,15 @@ def _decorate(result: dict[str, Any], expand: str, selection: FieldSelection, fl
         result["schema"] = schema
 
 
+def _changelogs(
+    renderer: IssueRenderer, expand: str, found: list[Issue], beans: list[dict[str, Any]]
+) -> None:
+    """``expand=changelog``: each issue bean gets its (move) histories."""
+    if "changelog" in {e.strip() for e in expand.split(",")}:
+        for issue, bean in zip(found, beans, strict=True):
+            bean["changelog"] = move_histories(renderer, issue)
+
+
 def cloud_page_cap(emu: JiraEmulator, selection: FieldSelection) -> int:
     """Cloud returns fewer issues per page the more fields are requested (5000 for ids only)."""
     if selection.minimal:
@@ -132,18 +143,25 @@ def search_jql(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
             query = emu.compile(jql, req.account)
             if not query.bounded:
                 raise ApiError(400, UNBOUNDED)
-            after_id, offset = emu.tokens.read(token, jql, now) if token else (None, 0)
+            after, offset = emu.tokens.read(token, jql, now) if token else (None, 0)
         except JQLError as exc:
             raise ApiError(400, str(exc)) from None
-        start = 0 if id_ordered(query) else offset
+        by_key = key_ordered(query)
         visible = emu.visible_projects(req.account)
-        matches = run(emu.ds, query, visible, start=start, limit=limit, after_id=after_id)
+        start, after = (0, after) if by_key else (offset, None)
+        matches = run(emu.ds, query, visible, start=start, limit=limit, after=after)
+        cut = emu.faults.short_page(len(matches.issues)) if matches.issues else None
+        if cut is not None:  # a short (even empty) page that still continues
+            matches.offset -= len(matches.issues) - cut
+            matches.issues, matches.more = matches.issues[:cut], True
         renderer = emu.renderer(_api(req))
         issues = [renderer.issue(i, selection) for i in matches.issues]
+        _changelogs(renderer, str(params.get("expand") or ""), matches.issues, issues)
     result: dict[str, Any] = {"issues": issues}
-    if matches.more and matches.issues:
-        result["nextPageToken"] = emu.tokens.issue(jql, matches.issues[-1].id, matches.offset, now)
-    result["isLast"] = not (matches.more and matches.issues)
+    if matches.more:
+        last = position(emu.ds, matches.issues[-1]) if by_key and matches.issues else after
+        result["nextPageToken"] = emu.tokens.issue(jql, last if by_key else None, matches.offset, now)
+    result["isLast"] = not matches.more
     _decorate(result, str(params.get("expand") or ""), selection, emu.flavour)
     return 200, result
 
@@ -196,6 +214,7 @@ def search_server(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
         )
         renderer = emu.renderer(2)
         issues = [renderer.issue(i, selection) for i in matches.issues]
+        _changelogs(renderer, str(params.get("expand") or ""), matches.issues, issues)
     result: dict[str, Any] = {
         "expand": "schema,names",
         "startAt": start,

@@ -5,6 +5,8 @@
 - ``X-Atlassian-Webhook-Retry: n`` on the n-th retry; retries on 408, 409, 425, 429, 5xx and connection
   errors or timeouts, at most 5 (Jira spaces them 5-15 minutes apart; here ``retry_delays``); never on
   other 4xx;
+- ``data_center=True`` models Jira Data Center: no ``X-Atlassian-Webhook-Identifier`` (nor flow/retry
+  headers) and no retry at all, so a 5xx or a timeout loses the event;
 - ``duplicate_rate`` re-delivers a share of events (same identifier); ``hold=True`` keeps events until
   ``flush()``, which delivers them in a seeded-shuffled order.
 """
@@ -87,6 +89,7 @@ class WebhookSender:
         background: bool = False,
         sleep: Callable[[float], None] = time.sleep,
         keep: int = 10_000,
+        data_center: bool = False,
     ) -> None:
         if not url.startswith(("http://", "https://")):
             raise ValueError("webhook url must be http(s)")
@@ -95,7 +98,8 @@ class WebhookSender:
         self.url = url
         self.secret = secret
         self.timeout = timeout
-        self.max_retries = max_retries
+        self.data_center = data_center
+        self.max_retries = 0 if data_center else max_retries
         self.retry_delays = tuple(retry_delays) or (0.0,)
         self.duplicate_rate = duplicate_rate
         self.hold = hold
@@ -175,12 +179,10 @@ class WebhookSender:
         return delivery
 
     def _deliver(self, delivery: Delivery) -> Delivery:
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": USER_AGENT,
-            "X-Atlassian-Webhook-Identifier": delivery.identifier,
-            "X-Atlassian-Webhook-Flow": delivery.flow,
-        }
+        headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
+        if not self.data_center:
+            headers["X-Atlassian-Webhook-Identifier"] = delivery.identifier
+            headers["X-Atlassian-Webhook-Flow"] = delivery.flow
         if self.secret:
             headers["X-Hub-Signature"] = sign(self.secret, delivery.body)
         for retry in range(self.max_retries + 1):

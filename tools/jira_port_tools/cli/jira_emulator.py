@@ -77,6 +77,7 @@ def _run(args: argparse.Namespace) -> int:
         "background": True,
         "retry_delays": DEMO_RETRY_DELAYS,
         "seed": args.seed,
+        "data_center": args.flavour == "server",  # DC sends no identifier and never retries
     }
     try:
         faults = JiraFaults(latency=args.latency, throttle_rate=args.throttle_rate,

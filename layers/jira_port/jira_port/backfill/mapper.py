@@ -8,6 +8,7 @@ from typing import Any
 from jira_port.actions import Action
 from jira_port.backfill.deps import MappingLike
 from jira_port.backfill.events import BACKFILL_HEADERS, issue_event, project_event
+from jira_port.live.moves import moved_away_deletions
 
 
 @dataclass(slots=True)
@@ -39,8 +40,22 @@ class BackfillMapper:
         """Actions for a page of issues read at ``read_at_ms``."""
         page = MappedPage()
         for issue in issues:
-            page.add(self._evaluate(issue_event(issue, read_at_ms)))
+            event = issue_event(issue, read_at_ms)
+            actions = self._evaluate(event)
+            page.add(actions + self._moved_away(event, issue, actions))
         return page
+
+    def _moved_away(
+        self, event: dict[str, Any], issue: dict[str, Any], actions: list[Action]
+    ) -> list[Action]:
+        """Deletes for the old keys of a moved issue, when the issue came with ``expand=changelog``
+        (incremental runs ask for it; full runs' reconciliation removes old keys anyway)."""
+        changelog = issue.get("changelog")
+        histories = changelog.get("histories") if isinstance(changelog, dict) else None
+        items = [i for h in histories or [] if isinstance(h, dict) for i in h.get("items") or []]
+        if not items:
+            return []
+        return moved_away_deletions(self._evaluate, {**event, "changelog": {"items": items}}, actions)
 
     def map_projects(self, projects: list[dict[str, Any]], read_at_ms: int) -> MappedPage:
         """Actions for the projects read at ``read_at_ms``."""

@@ -1,9 +1,14 @@
 """Cut the issue scope into partitions that page independently.
 
-A search's page chain is sequential, so a full pass gets one partition per project
-(``project = <id> AND (<scope>)``, by id so a key rename mid-run changes nothing) and pages several
-at once. An incremental pass after a successful run reads only ``updated >= <watermark>`` issues, a
-small set, so it is a single partition over the whole scope.
+Under real JQL a page chain can only be resumed inside one project (``key > X`` acts in X's project),
+so every pass is cut per project (``project = <id> AND (<scope>)``, by id so a key rename mid-run
+changes nothing) and several partitions are paged at once:
+
+- full pass: one partition per project; a project above ``split_issues`` issues is cut further into
+  ``created`` windows (immutable, even for moved issues), so one huge project is paged in parallel;
+- incremental pass: ``updated >= <watermark>`` per project. One probe page of the whole changed set
+  usually holds it all and names the projects concerned, so only those are visited; otherwise every
+  project is.
 
 Jira reads JQL dates as wall-clock times in the searching account's time zone
 (``BACKFILL_JIRA_TIMEZONE``) at minute precision. The watermark is therefore converted to that zone
@@ -15,17 +20,21 @@ error too (e.g. 3 hours off needs an overlap above 10,800 s).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jira_port.backfill.model import PartitionState
+from jira_port.backfill.model import PartitionState, RunState
+from jira_port.backfill.runner import PipelineOptions
 from jira_port.errors import ConfigError, JiraPortError
 from jira_port.jira import jql as jqlmod
 from jira_port.observability import logger
+from jira_port.settings.backfill import BackfillSettings
 
-WHOLE_SCOPE = "*"
 PROJECTS_KEY = "~projects"
 
 
@@ -34,8 +43,11 @@ def scope_restriction(jql: str | None) -> str:
     return jqlmod.restriction(jql)
 
 
-def project_partitions(projects: Iterable[dict[str, Any]], scope: str) -> list[PartitionState]:
-    """One pending partition per project, keyed by project key (ids when a key is missing)."""
+def project_partitions(
+    projects: Iterable[dict[str, Any]], scope: str, extra: str | None = None
+) -> list[PartitionState]:
+    """One pending partition per project, keyed by project key (ids when a key is missing);
+    ``extra`` narrows every partition (an incremental window)."""
     partitions: dict[str, PartitionState] = {}
     for project in projects:
         pid = str(project.get("id", "")).strip()
@@ -43,16 +55,91 @@ def project_partitions(projects: Iterable[dict[str, Any]], scope: str) -> list[P
         if not key:
             continue
         if pid.isdigit():
-            where = jqlmod.project_partition(pid, scope)
+            where = jqlmod.project_partition(pid, scope, extra)
         else:
-            where = f"project = {jqlmod.quote(key)} AND ({scope})"
+            where = f"project = {jqlmod.quote(key)} AND ({scope})" + (f" AND ({extra})" if extra else "")
         partitions[key] = PartitionState(key=key, jql=where)
     return [partitions[k] for k in sorted(partitions)]
 
 
-def incremental_partition(scope: str, since: str) -> PartitionState:
-    """The single partition of an incremental pass: the scope restricted to recently updated issues."""
-    return PartitionState(key=WHOLE_SCOPE, jql=f'({scope}) AND updated >= "{since}"')
+def incremental_partitions(
+    jira: object, projects: list[dict[str, Any]], scope: str, since: str
+) -> list[PartitionState]:
+    """Per-project partitions of ``updated >= since``, only for the projects a probe found changes in
+    (every project when the probe cannot tell)."""
+    window = f'updated >= "{since}"'
+    probe: Callable[[str], set[str] | None] | None = getattr(jira, "changed_projects", None)
+    wanted = _ask(probe, f"({scope}) AND {window}") if callable(probe) else None
+    chosen = projects if wanted is None else [p for p in projects if str(p.get("id")) in wanted]
+    return project_partitions(chosen, scope, window)
+
+
+def plan_partitions(
+    jira: object, projects: list[dict[str, Any]], run: RunState, settings: BackfillSettings
+) -> list[PartitionState]:
+    """The partitions of ``run``'s issue pass (see the module docstring)."""
+    if run.mode == "incremental" and run.since is not None:
+        return incremental_partitions(jira, projects, run.scope, run.since)
+    whole = project_partitions(projects, run.scope)
+    return split_large(
+        jira, whole, split_issues=settings.split_issues, workers=settings.partition_concurrency
+    )
+
+
+def pass_options(options: PipelineOptions, run: RunState) -> PipelineOptions:
+    """The paging options of ``run``'s issue pass: seen identifiers only when it reconciles, and an
+    incremental pass also expands ``changelog``, whose ``Key`` items name the old keys of issues moved
+    since, so their entities go without waiting for a full run."""
+    expand = options.expand
+    parts = [p.strip() for p in (expand or "").split(",") if p.strip()]
+    if run.since is not None and "changelog" not in parts:
+        expand = ",".join([*parts, "changelog"])
+    return replace(options, record_seen=run.reconcile, expand=expand)
+
+
+def split_large(
+    jira: object, partitions: list[PartitionState], *, split_issues: int, workers: int
+) -> list[PartitionState]:
+    """Cut each partition above ``split_issues`` issues into ``created`` windows (counted in parallel)."""
+    count = getattr(jira, "issue_count", None)
+    windows = getattr(jira, "created_windows", None)
+    if not callable(count) or not callable(windows) or not partitions:
+        return partitions
+    with ThreadPoolExecutor(
+        max(1, min(workers, len(partitions))), thread_name_prefix="backfill-count"
+    ) as pool:
+        counts = list(pool.map(lambda p: _ask(count, p.jql), partitions))
+    out: list[PartitionState] = []
+    for partition, total in zip(partitions, counts, strict=True):
+        if not isinstance(total, int) or total <= split_issues:
+            out.append(partition)
+            continue
+        clauses = _ask(windows, partition.jql, math.ceil(total / split_issues)) or []
+        if not clauses:
+            out.append(partition)
+            continue
+        logger.info(
+            "large project split into created windows",
+            extra={"partition": partition.key, "issues": total, "windows": len(clauses)},
+        )
+        out += [
+            PartitionState(key=f"{partition.key}#{n:03d}", jql=f"{partition.jql} AND ({clause})")
+            for n, clause in enumerate(clauses, 1)
+        ]
+    return out
+
+
+def _ask(call: Callable[..., Any], *args: Any) -> Any:
+    """A planning question to Jira; None (plan without it) when Jira cannot answer."""
+    try:
+        return call(*args)
+    except ConfigError:
+        raise
+    except JiraPortError as exc:
+        logger.warning(
+            "backfill planning query failed", extra={"error": f"{type(exc).__name__}: {exc}"[:300]}
+        )
+        return None
 
 
 def jql_since(watermark_ms: int, overlap_seconds: int, timezone: str) -> str:

@@ -31,9 +31,9 @@ from jira_port.backfill.model import MODES, Mode, RunState, Tally
 from jira_port.backfill.partitions import (
     PROJECTS_KEY,
     account_timezone,
-    incremental_partition,
     jql_since,
-    project_partitions,
+    pass_options,
+    plan_partitions,
 )
 from jira_port.backfill.reconcile import SeenIndex, reconcile
 from jira_port.backfill.runner import Deadline, IssuePipeline, PipelineOptions, ProgressListener, now_ms
@@ -208,7 +208,7 @@ class BackfillService:
                     store=self.store,
                     run=run,
                     deadline=deadline,
-                    options=replace(self.deps.options, record_seen=run.reconcile),
+                    options=pass_options(self.deps.options, run),
                     lock=lock,
                     progress=self.deps.progress,
                 )
@@ -229,10 +229,7 @@ class BackfillService:
         tally.items = len(projects)
         if run.reconcile:
             self.store.save_seen(run, PROJECTS_KEY, 0, mapped.seen)
-        if run.mode == "incremental" and run.since is not None:
-            partitions = [incremental_partition(run.scope, run.since)]
-        else:
-            partitions = project_partitions(projects, run.scope)
+        partitions = plan_partitions(self.deps.jira, projects, run, self.settings)
         for partition in partitions:
             self.store.save_partition(run, partition)
         run.projects = tally

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from jira_port.jira import jql as jqlmod
 from jira_port.jira import partitions as partmod
+from jira_port.jira import planning
 from jira_port.jira import webhooks as webhookmod
 from jira_port.jira.auth import CredentialsProvider, JiraCredentials
 from jira_port.jira.errors import (
@@ -162,21 +163,31 @@ class JiraClient:
         page_size: int | None = None,
         cursor: Mapping[str, Any] | None = None,
     ) -> Iterator[IssuePage]:
-        """Pages of issues matching ``jql`` (default ``JIRA_JQL``, else every project), ordered by id.
+        """Pages of issues matching ``jql`` (default ``JIRA_JQL``, else every project).
 
-        The user's ORDER BY is replaced by ``ORDER BY id ASC``; ``cursor`` resumes after a page.
+        Paging is per project in key order (see ``paging``): a partition's JQL (``project = <id> AND
+        ...``) is paged directly, any other scope one visible project after another. The user's ORDER BY
+        is dropped; ``cursor`` (``IssuePage.cursor``) resumes after a page.
         """
         where = jqlmod.restriction(jql if jql is not None else self.jql)
         options: dict[str, Any] = {
             "fields": _field_list(fields) if fields is not None else self.fields,
             "expand": expand if expand is not None else self.expand,
             "page_size": page_size or self.page_size,
-            "cursor": cursor,
         }
-        if self.deployment == "cloud":
-            yield from iter_cloud_pages(self._search_cloud, where, **options)
+        if jqlmod.single_project(where) is not None:
+            yield from self.project_pages(where, options, cursor)
         else:
-            yield from iter_server_pages(self._search_server, where, **options)
+            yield from partmod.iter_scope_pages(self, where, options, cursor)
+
+    def project_pages(
+        self, where: str, options: dict[str, Any], cursor: Mapping[str, Any] | None
+    ) -> Iterator[IssuePage]:
+        """Pages of one project's restriction ``where`` (see ``paging``)."""
+        if self.deployment == "cloud":
+            yield from iter_cloud_pages(self._search_cloud, where, cursor=cursor, **options)
+        else:
+            yield from iter_server_pages(self._search_server, where, cursor=cursor, **options)
 
     def iter_issues(self, jql: str | None = None, **options: Any) -> Iterator[dict[str, Any]]:
         """Every issue of ``iter_issue_pages`` one by one."""
@@ -234,6 +245,18 @@ class JiraClient:
         """Page several partitions concurrently; unreadable projects come out as ``PartitionSkipped``."""
         workers = max_workers or self.max_concurrency
         return partmod.iter_partition_pages(self, partitions, cursors=cursors, max_workers=workers, **options)
+
+    def issue_count(self, jql: str) -> int:
+        """How many issues ``jql`` matches (DC: exact ``total``; Cloud: ``approximate-count``)."""
+        return planning.issue_count(self, jqlmod.restriction(jql))
+
+    def changed_projects(self, jql: str) -> set[str] | None:
+        """Project ids holding ``jql``'s issues when one probe page holds them all, else None."""
+        return planning.changed_projects(self, jqlmod.restriction(jql))
+
+    def created_windows(self, jql: str, parts: int) -> list[str]:
+        """``created`` clauses cutting ``jql`` (one project) into ``parts`` disjoint windows."""
+        return planning.created_windows(self, jqlmod.restriction(jql), parts)
 
     def register_webhook(
         self, url: str, *, jql: str | None = None, secret: str | None = None, name: str = "jira-port"

@@ -1,8 +1,9 @@
-"""JQL building for paging: scope restriction, keyset clauses and per-project partitions.
+"""JQL building for paging: scope restriction, key-anchored page clauses and per-project partitions.
 
-Paging always orders by ``id ASC``: it is stable, unique and lets a page cursor resume with
-``id > <last id>`` on either deployment. A user JQL's own ORDER BY is therefore dropped (the order of a
-sync does not matter, only that every issue is seen once).
+In JQL ``id``, ``key``, ``issuekey`` and ``issue`` are one field: a literal is resolved to an issue and
+``key > X`` means "in X's *current* project, with a higher key number" (``ORDER BY id`` is key order).
+So paging is always per project, ordered by key, and a page resumes after an *anchor* key of that project
+(see ``paging``). A user JQL's own ORDER BY is dropped (a sync needs every issue once, not an order).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 # Cloud's enhanced search rejects unbounded JQL; any restriction clause bounds it, and every issue has a
 # project, so this selects all issues of all projects the credentials can browse.
 DEFAULT_SCOPE = "project IS NOT EMPTY"
-ORDER_BY_ID = "ORDER BY id ASC"
+ORDER_BY_KEY = "ORDER BY key ASC"
 
 _ORDER_BY = re.compile(r"order\s+by\b", re.IGNORECASE)
 
@@ -55,15 +56,21 @@ def restriction(jql: str | None) -> str:
 
 
 def ordered(where: str) -> str:
-    """``where`` ordered for paging."""
-    return f"{where} {ORDER_BY_ID}"
+    """``where`` ordered for paging (key order: project key, then key number)."""
+    return f"{where} {ORDER_BY_KEY}"
 
 
-def keyset(where: str, after_id: int | None) -> str:
-    """``(<where>) AND id > <after_id> ORDER BY id ASC`` (just ordered when ``after_id`` is None)."""
-    if after_id is None:
+def anchored(where: str, anchor: str | None) -> str:
+    """A page of ``where`` (one project) from ``anchor`` on: ``((<where>) OR key = A) AND key >= A``.
+
+    The anchor itself comes back first (a sentinel the caller checks and drops): if it is missing or
+    carries another key, the anchor was deleted or moved away and must not be trusted. ``OR key = A``
+    keeps the sentinel even when the anchor stopped matching the scope.
+    """
+    if anchor is None:
         return ordered(where)
-    return f"({where}) AND id > {int(after_id)} {ORDER_BY_ID}"
+    literal = quote(anchor)
+    return f"(({where}) OR key = {literal}) AND key >= {literal} {ORDER_BY_KEY}"
 
 
 def quote(value: str) -> str:
@@ -71,11 +78,21 @@ def quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def project_partition(project_id: str | int, jql: str | None = None) -> str:
-    """The restriction of one project's partition (by id, which survives a project key rename)."""
+def project_partition(project_id: str | int, jql: str | None = None, extra: str | None = None) -> str:
+    """The restriction of one project's partition (by id, which survives a project key rename);
+    ``extra`` narrows it further (e.g. a ``created`` window of a split project)."""
     pid = str(project_id)
     if not pid.isdigit():
         raise ValueError(f"project id must be numeric, got {pid!r}")
     where, _ = split_order_by(jql)
-    clause = f"project = {pid}"
-    return f"{clause} AND ({where})" if where else clause
+    parts = [f"project = {pid}"] + [f"({p})" for p in (where, extra) if p]
+    return " AND ".join(parts)
+
+
+_SINGLE_PROJECT = re.compile(r"^project = (\d+)(?: AND .*)?$", re.DOTALL)
+
+
+def single_project(where: str) -> str | None:
+    """The project id when ``where`` was built by ``project_partition`` (one project), else None."""
+    match = _SINGLE_PROJECT.match(where.strip())
+    return match.group(1) if match else None

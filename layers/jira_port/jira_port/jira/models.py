@@ -14,8 +14,9 @@ class IssuePage:
 
     ``cursor`` is JSON-safe state that resumes *after* this page: pass it back as
     ``iter_issue_pages(..., cursor=page.cursor)``. ``None`` means this was the last page.
-    Cloud cursors are ``{"nextPageToken": str, "afterId": int}``, Server/DC cursors ``{"afterId": int}``;
-    either kind resumes on either deployment (a rejected or expired token falls back to ``afterId``).
+    One project's cursor is ``{"anchors": [issue keys, newest first]}``, plus ``nextPageToken`` and
+    ``chainAnchor`` on Cloud (a rejected or expired token falls back to the anchors); a scope spanning
+    projects wraps it as ``{"project": <id>, "chain": <cursor or None>}``.
     """
 
     issues: list[dict[str, Any]]

@@ -1,12 +1,27 @@
-"""Issue paging loops: Cloud enhanced search (``nextPageToken``) and Server/DC keyset paging.
+"""Issue paging inside one project: key order, resumed from *anchor* keys, on Cloud and Server/DC.
 
-Both are generators holding one page at a time, so memory stays flat whatever the issue count. The
-HTTP call is injected (``fetch(body) -> dict``) so the loops are pure and unit-testable.
+Real JQL rules (docs/jira-behaviour.md): ``key > X`` compares key numbers inside X's current project,
+``ORDER BY id`` is key order, an anchor that no longer resolves makes the query a 400, and a moved
+issue keeps its old key as an alias in its new project. Hence, per project:
+
+- a page from anchor ``A`` asks ``((<where>) OR key = A) AND key >= A ORDER BY key ASC``. ``A`` comes
+  back first as a sentinel and is dropped. A 400 naming ``A`` (deleted), or a first issue with another
+  key (``A`` moved away, so the clause now acts in another project), means the anchor is gone: the
+  next older anchor is tried, then the project is read again from its start (re-reading is harmless,
+  skipping is not);
+- the cursor keeps a handful of anchors spread over the last pages (``anchors``), so a deleted anchor
+  between pages or between invocations costs one extra request, not a restart;
+- Server/DC always sends ``startAt=0``, so no request reaches the 10,000-result window;
+- Cloud follows ``nextPageToken`` (a chain ends only when the token is absent or ``isLast`` is true;
+  short and empty pages continue). A rejected token falls back to the anchors, never to ``id >``.
+
+Both loops hold one page at a time and take the HTTP call as ``fetch(body) -> dict``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from jira_port.jira import jql as jqlmod
@@ -15,30 +30,60 @@ from jira_port.jira.models import IssuePage
 from jira_port.observability import logger
 
 Fetch = Callable[[dict[str, Any]], dict[str, Any]]
+MAX_ANCHORS = 12
+MAX_EMPTY_PAGES = 100  # consecutive empty Cloud pages that still carry a token before giving up
 
 
-def parse_cursor(cursor: Mapping[str, Any] | None) -> tuple[str | None, int | None]:
-    """Validate a cursor from ``IssuePage.cursor`` and return ``(nextPageToken, afterId)``."""
+@dataclass(slots=True)
+class ChainState:
+    """Where a project's paging stands: Cloud's page token (and the anchor its chain started from),
+    and the anchor keys to resume from, newest first."""
+
+    token: str | None = None
+    anchors: list[str] = field(default_factory=list)
+    chain_anchor: str | None = None
+
+    def cursor(self) -> dict[str, Any]:
+        """JSON-safe form (``IssuePage.cursor``)."""
+        out: dict[str, Any] = {"anchors": list(self.anchors)}
+        if self.token is not None:
+            out["nextPageToken"] = self.token
+            out["chainAnchor"] = self.chain_anchor
+        return out
+
+    def drop_anchor(self, anchor: str, why: str) -> None:
+        """Forget ``anchor`` (deleted or moved away) and start the next chain from the next older one."""
+        self.anchors = [a for a in self.anchors if a != anchor]
+        self.token = None
+        self.chain_anchor = self.anchors[0] if self.anchors else None
+        logger.warning(
+            "Jira paging anchor is gone; resuming from an older one"
+            if self.chain_anchor
+            else "Jira paging anchor is gone; reading the project again from its start",
+            extra={"anchor": anchor, "reason": why, "next_anchor": self.chain_anchor},
+        )
+
+
+def parse_cursor(cursor: Mapping[str, Any] | None) -> ChainState:
+    """Validate a cursor from ``IssuePage.cursor``. A cursor of the old ``afterId`` form (numeric-id
+    keysets, wrong under real JQL) cannot be resumed safely: the project is read from its start."""
     if cursor is None:
-        return None, None
+        return ChainState()
     if not isinstance(cursor, Mapping):
         raise ValueError("cursor must be a dict produced by IssuePage.cursor")
+    if "anchors" not in cursor and "afterId" in cursor:
+        logger.warning("cursor from an older jira-port version; the partition is read from its start")
+        return ChainState()
+    anchors = cursor.get("anchors")
+    if not isinstance(anchors, list) or not all(isinstance(a, str) and a for a in anchors):
+        raise ValueError("cursor anchors must be a list of issue keys")
     token = cursor.get("nextPageToken")
     if token is not None and (not isinstance(token, str) or not token):
         raise ValueError("cursor nextPageToken must be a non-empty string")
-    raw_after = cursor.get("afterId")
-    after: int | None = None
-    if raw_after is not None:
-        if (
-            isinstance(raw_after, bool)
-            or not isinstance(raw_after, int | str)
-            or not str(raw_after).isdigit()
-        ):
-            raise ValueError("cursor afterId must be a non-negative integer")
-        after = int(raw_after)
-    if token is None and after is None:
-        raise ValueError("cursor holds neither nextPageToken nor afterId")
-    return token, after
+    chain_anchor = cursor.get("chainAnchor")
+    if chain_anchor is not None and not isinstance(chain_anchor, str):
+        raise ValueError("cursor chainAnchor must be an issue key")
+    return ChainState(token, list(anchors), chain_anchor if token is not None else None)
 
 
 def _issues(data: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -50,81 +95,35 @@ def _issues(data: Mapping[str, Any]) -> list[dict[str, Any]]:
     return issues
 
 
-def _last_id(issues: list[dict[str, Any]], previous: int | None) -> int | None:
-    """The keyset bound after a page: its largest id (equal to the last one when ordered by id; never
-    smaller, so a page can never be fetched twice)."""
-    if not issues:
-        return previous
-    highest = previous if previous is not None else -1
-    for issue in issues:
-        raw = issue.get("id")
-        try:
-            highest = max(highest, int(raw))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise JiraResponseError(f"search returned an issue without a numeric id: {raw!r}") from None
-    return highest
+def _key(issue: Mapping[str, Any]) -> str:
+    key = issue.get("key")
+    if not isinstance(key, str) or not key:
+        raise JiraResponseError(f"search returned an issue without a key (id {issue.get('id')!r})")
+    return key
 
 
-def iter_cloud_pages(
-    fetch: Fetch,
-    where: str,
-    *,
-    fields: list[str],
-    expand: str | None,
-    page_size: int,
-    cursor: Mapping[str, Any] | None = None,
-) -> Iterator[IssuePage]:
-    """Page ``POST /rest/api/2/search/jql``: follow ``nextPageToken`` until it is absent, ``isLast``
-    is true or a page is empty. A rejected token (expired after 7 days) falls back to ``id > afterId``.
-
-    A token belongs to the JQL that started its chain, so every request of a chain repeats that JQL;
-    the cursor remembers it as ``queryAfterId`` when the chain itself started from a keyset clause.
-    """
-    token, after = parse_cursor(cursor)
-    query_after = _cursor_int(cursor, "queryAfterId") if token is not None else after
-    while True:
-        body: dict[str, Any] = {
-            "jql": jqlmod.keyset(where, query_after),
-            "maxResults": page_size,
-            "fields": fields,
-        }
-        if token is not None:
-            body["nextPageToken"] = token
-        if expand:
-            body["expand"] = expand
-        try:
-            data = fetch(body)
-        except JiraAPIError as exc:
-            if token is None or after is None or exc.status != 400:
-                raise
-            logger.warning(
-                "Jira rejected the page token; resuming by issue id",
-                extra={"after_id": after, "jira_errors": exc.error_messages},
-            )
-            token, query_after = None, after
-            continue
-        issues = _issues(data)
-        after = _last_id(issues, after)
-        next_token = data.get("nextPageToken")
-        last = not issues or data.get("isLast") is True or not isinstance(next_token, str) or not next_token
-        next_cursor: dict[str, Any] | None = None
-        if not last:
-            next_cursor = {"nextPageToken": next_token, "afterId": after}
-            if query_after is not None:
-                next_cursor["queryAfterId"] = query_after
-        yield IssuePage(issues, next_cursor)
-        if last:
-            return
-        token = next_token
+def spread_anchors(issues: list[dict[str, Any]], older: list[str]) -> list[str]:
+    """New anchors after a page: its keys at distances 1, 2, 4, 8... from the end, then older ones
+    (the oldest kept last), at most ``MAX_ANCHORS``."""
+    fresh: list[str] = []
+    step = 1
+    while step <= len(issues):
+        fresh.append(_key(issues[-step]))
+        step *= 2
+    merged = list(dict.fromkeys([*fresh, *older]))
+    if len(merged) > MAX_ANCHORS:
+        merged = merged[: MAX_ANCHORS - 1] + merged[-1:]
+    return merged
 
 
-def _cursor_int(cursor: Mapping[str, Any] | None, name: str) -> int | None:
-    raw = cursor.get(name) if cursor is not None else None
-    if raw is None:
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).isdigit():
-        raise ValueError(f"cursor {name} must be a non-negative integer")
-    return int(raw)
+def _names_anchor(exc: JiraAPIError, anchor: str) -> bool:
+    """Whether a 400 says ``anchor`` resolves to no issue."""
+    text = " ".join(exc.all_messages).upper()
+    return exc.status == 400 and anchor.upper() in text and "DOES NOT EXIST" in text
+
+
+def _body(where: str, anchor: str | None, page_size: int, fields: list[str]) -> dict[str, Any]:
+    return {"jql": jqlmod.anchored(where, anchor), "maxResults": page_size, "fields": fields}
 
 
 def iter_server_pages(
@@ -136,30 +135,102 @@ def iter_server_pages(
     page_size: int,
     cursor: Mapping[str, Any] | None = None,
 ) -> Iterator[IssuePage]:
-    """Page ``POST /rest/api/2/search`` by keyset: ``(<where>) AND id > <last> ORDER BY id ASC`` with
-    ``startAt=0``, so no request ever reaches Data Center's 10,000-result window. A page the server
-    truncated below ``maxResults`` simply continues from its last id."""
-    _, after = parse_cursor(cursor)
+    """Page ``POST /rest/api/2/search`` over one project by key anchors, ``startAt`` always 0."""
+    state = parse_cursor(cursor)
     expand_list = [e.strip() for e in expand.split(",") if e.strip()] if expand else None
     while True:
-        body: dict[str, Any] = {
-            "jql": jqlmod.keyset(where, after),
-            "startAt": 0,
-            "maxResults": page_size,
-            "fields": fields,
-        }
+        anchor = state.anchors[0] if state.anchors else None
+        # one more than a page when anchored: the sentinel does not eat into the page
+        body = {**_body(where, anchor, page_size + (anchor is not None), fields), "startAt": 0}
         if expand_list:
             body["expand"] = expand_list
-        data = fetch(body)
+        try:
+            data = fetch(body)
+        except JiraAPIError as exc:
+            if anchor is None or not _names_anchor(exc, anchor):
+                raise
+            state.drop_anchor(anchor, "deleted")
+            continue
         issues = _issues(data)
-        after = _last_id(issues, after)
         total = data.get("total")
-        if not issues:
-            last = True
-        elif isinstance(total, int) and not isinstance(total, bool):
-            last = len(issues) >= total  # total counts what is left after the keyset clause
-        else:
-            last = False  # no total: a capped page looks short, so only an empty page ends the loop
-        yield IssuePage(issues, None if last else {"afterId": after})
+        remaining = total if isinstance(total, int) and not isinstance(total, bool) else None
+        if anchor is not None:
+            if not issues or _key(issues[0]).upper() != anchor.upper():
+                state.drop_anchor(anchor, "moved to another project")
+                continue
+            issues = issues[1:]
+            remaining = None if remaining is None else remaining - 1
+        # total counts what is left after the anchor; without it a capped page looks short, so only an
+        # empty page ends the project
+        last = not issues or (remaining is not None and len(issues) >= remaining)
+        if not issues and remaining:
+            raise JiraResponseError("Jira returned only the anchor although more issues match")
+        if issues:
+            state.anchors = spread_anchors(issues, state.anchors)
+        yield IssuePage(issues, None if last else state.cursor())
         if last:
             return
+
+
+def iter_cloud_pages(
+    fetch: Fetch,
+    where: str,
+    *,
+    fields: list[str],
+    expand: str | None,
+    page_size: int,
+    cursor: Mapping[str, Any] | None = None,
+) -> Iterator[IssuePage]:
+    """Page ``POST /rest/api/2/search/jql`` over one project: follow ``nextPageToken`` until it is
+    absent or ``isLast``; a rejected token resumes from the anchors (a new chain, same JQL rules)."""
+    state = parse_cursor(cursor)
+    if state.token is None:
+        state.chain_anchor = state.anchors[0] if state.anchors else None
+    sentinel = state.chain_anchor if state.token is None else None  # expected first in a new chain
+    empty_run = 0
+    while True:
+        body = _body(where, state.chain_anchor, page_size, fields)
+        if state.token is not None:
+            body["nextPageToken"] = state.token
+        if expand:
+            body["expand"] = expand
+        try:
+            data = fetch(body)
+        except JiraAPIError as exc:
+            _recover_cloud(state, exc)
+            sentinel = state.chain_anchor
+            continue
+        issues = _issues(data)
+        token = data.get("nextPageToken")
+        last = data.get("isLast") is True or not isinstance(token, str) or not token
+        if sentinel is not None and (issues or last):
+            if not issues or _key(issues[0]).upper() != sentinel.upper():
+                state.drop_anchor(sentinel, "moved to another project")
+                sentinel = state.chain_anchor
+                continue
+            issues, sentinel = issues[1:], None
+        empty_run = 0 if issues else empty_run + 1
+        if empty_run > MAX_EMPTY_PAGES:
+            raise JiraResponseError(f"Jira returned {empty_run} empty pages in a row that all claim more")
+        if issues:
+            state.anchors = spread_anchors(issues, state.anchors)
+        state.token = None if last else str(token)
+        yield IssuePage(issues, None if last else state.cursor())
+        if last:
+            return
+
+
+def _recover_cloud(state: ChainState, exc: JiraAPIError) -> None:
+    """After a 400: a rejected token restarts the chain from the newest anchor, a deleted anchor from
+    the next older one; any other error propagates."""
+    if exc.status == 400 and state.token is not None:
+        logger.warning(
+            "Jira rejected the page token; resuming from the last anchor keys",
+            extra={"jira_errors": exc.error_messages, "anchor": state.anchors[:1]},
+        )
+        state.token = None
+        state.chain_anchor = state.anchors[0] if state.anchors else None
+    elif state.chain_anchor is not None and _names_anchor(exc, state.chain_anchor):
+        state.drop_anchor(state.chain_anchor, "deleted")
+    else:
+        raise exc

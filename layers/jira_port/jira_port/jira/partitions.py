@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from jira_port.jira import jql as jqlmod
 from jira_port.jira.errors import JiraAPIError
-from jira_port.jira.models import Partition, PartitionPage, PartitionSkipped
+from jira_port.jira.models import IssuePage, Partition, PartitionPage, PartitionSkipped
 from jira_port.observability import logger
 
 if TYPE_CHECKING:
@@ -48,6 +48,30 @@ def project_partitions(client: JiraClient, jql: str | None) -> list[Partition]:
             continue
         partitions.append(Partition(str(pid), str(key), jqlmod.project_partition(str(pid), jql)))
     return partitions
+
+
+def iter_scope_pages(
+    client: JiraClient, where: str, options: dict[str, Any], cursor: Mapping[str, Any] | None
+) -> Iterator[IssuePage]:
+    """A scope spanning projects, one visible project at a time (key anchors only mean something inside
+    one project); the cursor is ``{"project": <id>, "chain": <that project's cursor>}``."""
+    ids = sorted(int(p["id"]) for p in client.iter_projects() if str(p.get("id", "")).isdigit())
+    start = int(cursor["project"]) if cursor is not None and "project" in cursor else None
+    for n, pid in enumerate(ids):
+        if start is not None and pid < start:
+            continue
+        chain = cursor.get("chain") if cursor is not None and pid == start else None
+        following = {"project": str(ids[n + 1]), "chain": None} if n + 1 < len(ids) else None
+        try:
+            for page in client.project_pages(jqlmod.project_partition(pid, where), options, chain):
+                yield IssuePage(
+                    page.issues, {"project": str(pid), "chain": page.cursor} if page.cursor else following
+                )
+        except JiraAPIError as exc:
+            if project_access_reason(exc) is None:
+                raise
+            logger.warning("Jira project skipped: the credentials cannot read it", extra={"project_id": pid})
+            yield IssuePage([], following)
 
 
 def iter_partition_pages(

@@ -1,7 +1,14 @@
-"""Put a verified delivery on the SQS FIFO queue, offloading bodies above the message limit to S3."""
+"""Put a verified delivery on the SQS FIFO queue, offloading bodies above the message limit to S3.
+
+A failed store is retried in-process (``attempts``, with short pauses) before the webhook answers 503:
+Jira Data Center never retries a delivery, so on DC a 5xx loses the event until the next incremental
+backfill. Retrying is safe: the FIFO deduplication id and the S3 key are the same on every attempt.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -10,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from jira_port.errors import ConfigError, JiraPortError
 from jira_port.live.envelope import Envelope
 from jira_port.live.payloads import PayloadStore
+from jira_port.observability import logger
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -38,7 +46,11 @@ class Enqueuer:
         *,
         payloads: PayloadStore | None,
         max_message_bytes: int,
+        pauses: Sequence[float] = (0.2, 0.8),
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self._pauses = tuple(pauses)
+        self._sleep = sleep
         self._sqs = sqs
         self._queue_url = queue_url
         self._payloads = payloads
@@ -51,7 +63,16 @@ class Enqueuer:
             self._payloads.close()
 
     def enqueue(self, envelope: Envelope, *, request_id: str) -> EnqueueResult:
-        """Store the envelope durably or raise ``EnqueueError`` (never a silent loss)."""
+        """Store the envelope durably, retrying after each of ``pauses``, or raise ``EnqueueError``."""
+        for pause in self._pauses:
+            try:
+                return self._enqueue_once(envelope, request_id=request_id)
+            except EnqueueError as exc:
+                logger.warning("delivery not stored yet; retrying in-process", extra={"error": str(exc)})
+                self._sleep(pause)
+        return self._enqueue_once(envelope, request_id=request_id)
+
+    def _enqueue_once(self, envelope: Envelope, *, request_id: str) -> EnqueueResult:
         text = envelope.to_json()
         offloaded = False
         try:

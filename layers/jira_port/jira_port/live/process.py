@@ -32,6 +32,7 @@ from jira_port.errors import JiraPortError
 from jira_port.live.body import body_text
 from jira_port.live.envelope import Envelope, EnvelopeError, mapping_headers
 from jira_port.live.guard import VersionGuard
+from jira_port.live.moves import moved_away_deletions
 from jira_port.live.payloads import PayloadCorruptError, PayloadMissingError, PayloadStore
 from jira_port.live.protocols import ApplyActions, EventMapping
 from jira_port.live.versions import action_version
@@ -141,13 +142,17 @@ class LiveProcessor:
             self._permanent("queued body is not a JSON object", context)
         context["webhook_event"] = body.get("webhookEvent")
 
+        headers = mapping_headers(envelope.headers)
         try:
             actions = self._mapping.evaluate(
+                body, headers, envelope.query, jira_base_url=self._jira_base_url, raw_body=body_text(raw)
+            )
+            actions += moved_away_deletions(
+                lambda b: self._mapping.evaluate(
+                    b, headers, envelope.query, jira_base_url=self._jira_base_url
+                ),
                 body,
-                mapping_headers(envelope.headers),
-                envelope.query,
-                jira_base_url=self._jira_base_url,
-                raw_body=body_text(raw),
+                actions,
             )
         except MappingLimitError as exc:
             metrics.add_metric(name="MappingLimitExceeded", unit=MetricUnit.Count, value=1)

@@ -25,6 +25,8 @@ class BackfillSettings(EnvModel):
     lock_lease_seconds: int = Field(default=300, alias="BACKFILL_LOCK_LEASE_SECONDS", ge=30, le=3600)
     partition_max_attempts: int = Field(default=3, alias="BACKFILL_PARTITION_MAX_ATTEMPTS", ge=1, le=20)
     max_invocations: int = Field(default=200, alias="BACKFILL_MAX_INVOCATIONS", ge=1, le=10_000)
+    # A project with more issues is paged as several created-date windows at once (see partitions).
+    split_issues: int = Field(default=20_000, alias="BACKFILL_SPLIT_ISSUES", ge=1_000, le=10_000_000)
     state_ttl_days: int = Field(default=14, alias="BACKFILL_STATE_TTL_DAYS", ge=1, le=365)
     # Port client ids whose entities (``$createdBy``) a full run may treat as its own although its
     # ownership ledger lacks them: for the first run after an upgrade or under a new stack name.
