@@ -176,10 +176,14 @@ class JiraEmulator(Mutations):
             if (include_trashed or not p.trashed) and (account is None or account.can_browse(p.key))
         )
 
-    def compile(self, jql: str, account: Account | None) -> CompiledQuery:
-        """Compile ``jql`` as ``account`` sees the site (raises ``JQLError``)."""
+    def compile(self, jql: str, account: Account | None, *, validating: bool = False) -> CompiledQuery:
+        """Compile ``jql`` as ``account`` sees it (raises ``JQLError``); ``validating``: as jql/parse does."""
         ctx = Context(
-            self.ds, self.visible_projects(account), self.now_ms(), account.user_index if account else None
+            self.ds,
+            self.visible_projects(account),
+            self.now_ms(),
+            account.user_index if account else None,
+            validating=validating,
         )
         return compile_jql(jql, ctx)
 

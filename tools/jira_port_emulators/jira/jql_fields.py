@@ -30,6 +30,8 @@ class Context:
     visible: frozenset[int]
     now_ms: int
     current_user: int | None = None
+    # Validation (Cloud's jql/parse) names an unknown project; a Cloud search answers it with no issues.
+    validating: bool = False
 
 
 class FieldBuilders:
@@ -93,7 +95,7 @@ class FieldBuilders:
                 if p.id in self.ctx.visible
                 and (p.key.lower() == text.lower() or str(p.id) == text or p.name.lower() == text.lower())
             ]
-            if value.func is not None or (not match and self.ds.flavour != "cloud"):
+            if value.func is not None or (not match and (self.ds.flavour != "cloud" or self.ctx.validating)):
                 raise JQLError(f"The value '{value.text}' does not exist for the field '{clause.field}'.")
             # Cloud answers a project the caller cannot read (or that does not exist) with no issues.
             ids.update(match)

@@ -52,7 +52,7 @@ def _parsed(emu: JiraEmulator, req: Request, jql: str, validation: str) -> dict[
     if validation != "none":
         with emu.lock:
             try:
-                emu.compile(jql, req.account)
+                emu.compile(jql, req.account, validating=True)
             except JQLError as exc:
                 (warnings if _WARNING_MARK in str(exc) else errors).append(str(exc))
     if errors:
