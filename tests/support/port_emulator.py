@@ -85,9 +85,9 @@ def jira_mapper(
 ) -> dict[str, Any]:
     """A webhook data source as the Port guides create it; ``mappings`` default to the bundled default
     mapping, as Port's UI holds it (plain JSON: YAML anchors resolved)."""
-    import yaml  # noqa: PLC0415
+    import yaml
 
-    from jira_port.mapping import bundled_mapping_text  # noqa: PLC0415
+    from jira_port.mapping import bundled_mapping_text
 
     rules = mappings if mappings is not None else yaml.safe_load(bundled_mapping_text("default"))
     return {
@@ -101,7 +101,7 @@ def jira_mapper(
 
 def patch_webhook(emulator: PortEmulator, identifier: str, body: dict[str, Any]) -> dict[str, Any]:
     """``PATCH /v1/webhooks/{identifier}`` over HTTP, as Port's UI saves an edit; returns the answer."""
-    import requests  # noqa: PLC0415
+    import requests
 
     assert emulator.url is not None
     token = requests.post(
