@@ -216,7 +216,7 @@ def test_custom_fields_the_site_lacks_are_reported(
     path = tmp_path / "mapping.json"
     path.write_text(json.dumps([rule]), encoding="utf-8")
 
-    code, report, _ = run_json(capsys, "--mapping", str(path))
+    _, report, _ = run_json(capsys, "--mapping", str(path))
 
     checks = by_name(report)
     assert checks["mapping"]["status"] == "ok" and str(path) in checks["mapping"]["detail"]
