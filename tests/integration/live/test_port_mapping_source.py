@@ -50,7 +50,7 @@ def live(
 
 
 def _issue_updated(summary: str, timestamp: int) -> dict[str, Any]:
-    body = copy.deepcopy(load_fixture("jira-webhooks/webhook-issue-updated-labels.json"))
+    body: dict[str, Any] = copy.deepcopy(load_fixture("jira-webhooks/webhook-issue-updated-labels.json"))
     body["issue"]["fields"]["summary"] = summary
     body["timestamp"] = timestamp
     return body

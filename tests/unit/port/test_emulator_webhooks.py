@@ -14,7 +14,7 @@ from jira_port.port import PortAPIError
 from tests.support.openapi import check_request
 from tests.unit.port.emulator_support import Api
 
-RULE = {
+RULE: dict[str, Any] = {
     "blueprint": "jiraIssue",
     "filter": '.body.webhookEvent == "jira:issue_updated"',
     "entity": {"identifier": ".body.issue.key", "title": ".body.issue.fields.summary"},
