@@ -17,7 +17,7 @@ from tests.support.port_emulator import jira_mapper, patch_webhook
 
 from .conftest import Sites, sites
 from .test_entrypoints import use_env
-from .test_runs import FULL
+from .test_runs import FULL, CountingJira
 
 REFRESH_SECONDS = 0.2
 
@@ -52,22 +52,16 @@ def test_cli_backfill_maps_with_the_mapping_held_by_port(
     assert all(entity["title"].startswith("port: ") for entity in issues.values())
 
 
-class PatchingJira:
+class PatchingJira(CountingJira):
     """A Jira proxy that edits the Port mapping after the first page, then waits MAPPING_REFRESH_SECONDS."""
 
     def __init__(self, client: Any, edit: Any) -> None:
-        self.client, self.edit, self.pages = client, edit, 0
+        super().__init__(client)
+        self.edit = edit
         self.before_edit = 0  # issues read before the edit
 
-    def iter_projects(self) -> Iterator[dict[str, Any]]:
-        return self.client.iter_projects()  # type: ignore[no-any-return]
-
-    def myself(self) -> dict[str, Any]:
-        return self.client.myself()  # type: ignore[no-any-return]
-
     def iter_issue_pages(self, jql: str, **options: Any) -> Iterator[Any]:
-        for page in self.client.iter_issue_pages(jql, **options):
-            self.pages += 1
+        for page in super().iter_issue_pages(jql, **options):
             if self.pages == 1:
                 self.before_edit = len(page.issues)
             if self.pages == 2:

@@ -43,6 +43,10 @@ PORT_PREFIX = "port:"
 #: The layer folder for user mapping files (``layers/jira_port/jira_port/data/mappings/``).
 LAYER_MAPPINGS = ("data", "mappings")
 RELOAD_FAILED_METRIC = "MappingReloadFailed"
+# A re-read happens inside a webhook delivery or a sync batch: it must not hold them (the webhook function
+# has 10 s). Short timeouts and one retry; a failure only keeps the last good mapping until the next try.
+READ_TIMEOUT_SECONDS = 3.0
+READ_ATTEMPTS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,15 +160,24 @@ def _default_s3() -> S3Client:
     import boto3  # noqa: PLC0415 - S3 sources only
     from botocore.config import Config  # noqa: PLC0415
 
-    config = Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard", "total_max_attempts": 3})
+    config = Config(
+        connect_timeout=READ_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+        retries={"mode": "standard", "total_max_attempts": READ_ATTEMPTS},
+    )
     client: S3Client = boto3.session.Session().client("s3", config=config)
     return client
 
 
 def _default_port() -> PortClient:
     from jira_port.port import PortClient  # noqa: PLC0415 - Port sources only
+    from jira_port.settings.port import PortSettings  # noqa: PLC0415
+    from jira_port.transport import RetryPolicy  # noqa: PLC0415
 
-    return PortClient.from_env()
+    settings = PortSettings.from_env()
+    timeout = min(settings.timeout_seconds, READ_TIMEOUT_SECONDS)
+    policy = RetryPolicy(max_attempts=READ_ATTEMPTS, base_delay=0.2, max_delay=0.5, max_server_delay=1.0)
+    return PortClient(settings.model_copy(update={"timeout_seconds": timeout}), policy=policy)
 
 
 def problem_records(exc: MappingError) -> list[dict[str, Any]]:
