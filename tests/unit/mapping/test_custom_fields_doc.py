@@ -29,7 +29,7 @@ def _doc_yaml() -> str:
     text = (ROOT / "docs/mapping.md").read_text(encoding="utf-8")
     section = text.split("## Custom fields", 1)[1].split("\n## ", 1)[0]
     (block,) = re.findall(r"```yaml\n(.*?)```", section, flags=re.DOTALL)
-    return block
+    return str(block)
 
 
 def _event(name: str, **fields: Any) -> dict[str, Any]:
