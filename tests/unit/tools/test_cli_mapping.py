@@ -95,3 +95,19 @@ def test_pull_saves_ports_mapping_as_yaml_that_loads_back(
     saved.write_text(capsys.readouterr().out, encoding="utf-8")
     assert yaml.safe_load(saved.read_text(encoding="utf-8")) == _default()
     assert main(["mapping", "check", str(saved)]) == 0
+
+
+def test_serve_refuses_a_mapping_source_it_cannot_read_before_listening(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, value in {
+        "PORT_API_URL": "http://127.0.0.1:9",
+        "PORT_CLIENT_ID": "id",
+        "PORT_CLIENT_SECRET": "secret",
+        "WEBHOOK_SECRET": "a-local-secret-of-enough-length",
+        "MAPPING_SOURCE": "default",  # restored after the test: serve sets it from --mapping
+        "MAPPING_CONFIG": "[]",
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert main(["serve", "--port", "0", "--mapping", "no-such-mapping.yaml"]) == 2
+    assert "no-such-mapping.yaml" in capsys.readouterr().err
