@@ -44,7 +44,7 @@ class TokenIssuer:
         """Replace every accepted credential by this one (a rotation); tokens already issued stay valid."""
         with self._lock:
             self._credentials = {client_id: client_secret}
-            self._roles = {client_id: self._roles.get(client_id, "admin")}
+            self._roles.setdefault(client_id, "admin")  # tokens of rotated-out credentials keep their role
 
     def add_credentials(self, client_id: str, client_secret: str, role: str = "admin") -> None:
         """Accept one more machine credential (another writer in the same organisation) with ``role``
