@@ -315,6 +315,7 @@ _INTRINSICS: dict[str, Any] = {
     "Fn::If": _if,
     "Fn::Join": _join,
     "Fn::Select": _select,
+    "Fn::Split": lambda stack, arg: str(stack.resolve(arg[1])).split(str(arg[0])),
     "Fn::Equals": lambda stack, arg: str(stack.resolve(arg[0])) == str(stack.resolve(arg[1])),
     "Fn::Not": lambda stack, arg: not stack.resolve(arg[0]),
     "Fn::And": lambda stack, arg: all(stack.resolve(a) for a in arg),

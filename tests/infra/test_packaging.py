@@ -69,6 +69,7 @@ def test_the_wheel_holds_only_uniquely_named_packages(wheel: Path) -> None:
     assert "jira_port/py.typed" in names
     assert any(n.startswith("jira_port/data/") and n.endswith(".yaml") for n in names)
     assert any(n.startswith("jira_port/data/blueprints/") for n in names)
+    assert "jira_port/data/mappings/custom-fields.yaml" in names  # the user mapping folder ships too
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +95,7 @@ def test_the_installed_cli_runs_outside_the_source_tree(installed: Path, tmp_pat
     jira_port = installed / "bin" / "jira-port"
     help_text = _run(jira_port, "--help", cwd=tmp_path, env=_cli_env()).stdout
     assert "exit codes" in help_text
-    for command in ("doctor", "map", "dlq", "blueprints", "register-webhook", "backfill", "demo"):
+    for command in ("doctor", "map", "mapping", "dlq", "blueprints", "register-webhook", "backfill", "demo"):
         assert command in help_text
     probe = "import jira_port, jira_port_tools; print(jira_port_tools.__file__)"
     where = _run(installed / "bin" / "python", "-c", probe, cwd=tmp_path, env=_cli_env()).stdout

@@ -135,7 +135,7 @@ def test_lambda_alarms_cover_the_functions(stack: Stack, metric: str) -> None:
     assert watched == {stack.ref(f) for f in expected}
 
 
-@pytest.mark.parametrize("metric", ["BackfillFailed", "RejectedEntities"])
+@pytest.mark.parametrize("metric", ["BackfillFailed", "RejectedEntities", "MappingReloadFailed"])
 def test_custom_metric_alarms_match_what_powertools_emits(stack: Stack, metric: str) -> None:
     # Powertools EMF puts every metric under the namespace with the single default dimension service=<name>
     (alarm,) = [a for a in _alarms(stack).values() if a["MetricName"] == metric]

@@ -192,3 +192,36 @@ def test_on_a_terminal_a_waiting_check_shows_until_its_line_replaces_it() -> Non
     assert screen.getvalue().endswith("\r\033[K[ok  ] jira reachable: Cloud\n")
     report.add("jql", "ok", "valid")
     assert screen.getvalue().endswith("Cloud\n[ok  ] jql: valid\n")
+
+
+def test_custom_fields_the_site_lacks_are_reported(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    jira: RunningJira,
+    port: PortEmulator,
+    tmp_path: Any,
+) -> None:
+    _point_at(monkeypatch, jira, port)
+    rule = {
+        "blueprint": "jiraIssue",
+        "filter": "true",
+        "entity": {
+            "identifier": ".body.issue.key",
+            "properties": {
+                "storyPoints": ".body.issue.fields.customfield_10016",
+                "team": ".body.issue.fields.customfield_99999.value",
+            },
+        },
+    }
+    path = tmp_path / "mapping.json"
+    path.write_text(json.dumps([rule]), encoding="utf-8")
+
+    _, report, _ = run_json(capsys, "--mapping", str(path))
+
+    checks = by_name(report)
+    assert checks["mapping"]["status"] == "ok" and str(path) in checks["mapping"]["detail"]
+    assert checks["custom fields"] == {**checks["custom fields"], "status": "ok"}
+    assert "customfield_10016" in checks["custom fields"]["detail"]
+    missing = checks["custom field customfield_99999"]
+    assert missing["status"] == "warn"
+    assert "rule 0 (jiraIssue) entity.properties.team" in missing["detail"]

@@ -78,3 +78,43 @@ def port_client(port_emulator: PortEmulator) -> Iterator[PortClient]:
     """A ``PortClient`` on ``port_emulator`` with fast retries."""
     with client_for(port_emulator) as client:
         yield client
+
+
+def jira_mapper(
+    mappings: list[dict[str, Any]] | None = None, identifier: str = "jira_mapper"
+) -> dict[str, Any]:
+    """A webhook data source as the Port guides create it; ``mappings`` default to the bundled default
+    mapping, as Port's UI holds it (plain JSON: YAML anchors resolved)."""
+    import yaml
+
+    from jira_port.mapping import bundled_mapping_text
+
+    rules = mappings if mappings is not None else yaml.safe_load(bundled_mapping_text("default"))
+    return {
+        "identifier": identifier,
+        "title": "Jira mapper",
+        "enabled": True,
+        "mappings": rules,
+        "security": {},
+    }
+
+
+def patch_webhook(emulator: PortEmulator, identifier: str, body: dict[str, Any]) -> dict[str, Any]:
+    """``PATCH /v1/webhooks/{identifier}`` over HTTP, as Port's UI saves an edit; returns the answer."""
+    import requests
+
+    assert emulator.url is not None
+    token = requests.post(
+        f"{emulator.url}/v1/auth/access_token",
+        json={"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET},
+        timeout=10,
+    ).json()["accessToken"]
+    answer = requests.patch(
+        f"{emulator.url}/v1/webhooks/{identifier}",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    result: dict[str, Any] = answer.json()
+    return result

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, TextIO
 
@@ -93,3 +95,16 @@ class Report:
             "warnings": sum(c.status == "warn" for c in self.checks),
             "checks": [asdict(c) for c in self.checks],
         }
+
+
+@contextmanager
+def quiet_library_logs() -> Iterator[None]:
+    """The library's structured logs (retries, token refreshes) would interleave with the report."""
+    from jira_port.observability import SERVICE
+
+    std = logging.getLogger(SERVICE)
+    disabled, std.disabled = std.disabled, True
+    try:
+        yield
+    finally:
+        std.disabled = disabled

@@ -17,6 +17,7 @@ import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from jira_port.live.envelope import Envelope, EnvelopeError, PayloadPointer, mapping_headers, safe_query
@@ -134,3 +135,29 @@ def read_payload_from_s3(pointer: PayloadPointer) -> bytes:
         return store.get(pointer)
     finally:
         store.close()
+
+
+def read_inputs(name: str) -> list[WebhookInput]:
+    """The webhook inputs of a JSON file or a directory of them (its .json files, sorted)."""
+    path = Path(name)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix == ".json" and p.is_file())
+        if not files:
+            raise EventError(f"{name}: a directory without .json files")
+        return [item for file in files for item in read_inputs(str(file))]
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise EventError(f"{name}: cannot read the event: {reason}") from None
+    return unwrap(parse_json(text, name), name, read_payload_from_s3)
+
+
+def parse_json(text: str, label: str) -> Any:
+    """``text`` as JSON, or ``EventError`` naming ``label`` and the position."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise EventError(
+            f"{label}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None

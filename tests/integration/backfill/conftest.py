@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from jira_port.backfill.continuation import RecordingContinuation
+from jira_port.backfill.deps import MappingLike
 from jira_port.backfill.service import BackfillRequest, BackfillService
 from jira_port.backfill.summary import BackfillSummary
 from jira_port.backfill.tables import FileTable, ItemTable
@@ -66,7 +67,7 @@ class Sites:
         page_size: int = 100,
         local: LocalOptions | None = None,
         port: PortClient | None = None,
-        mapping: CompiledMapping | None = None,
+        mapping: MappingLike | None = None,
         **settings: Any,
     ) -> BackfillService:
         """A backfill on these sites with fast retries; state in ``tmp/state.json`` unless ``table``;

@@ -156,3 +156,28 @@ def test_credentials_and_webhook_secret_from_secrets_manager(
     # Then it authenticated with the secret's values and registered the current webhook secret
     assert "signed" in capsys.readouterr().out
     assert jira_cloud.emulator.registry.all()[0].secret == "from-sm"
+
+
+def test_register_webhook_subscribes_to_the_events_the_mapping_selects(
+    jira_cloud: RunningJira, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # server-guide's filters name jira:issue_created|updated and project_created|updated only
+    _env(monkeypatch, {**jira_cloud.env, "WEBHOOK_SECRET": "whsec"})
+    assert main(["register-webhook", "--url", HOOK, "--mapping", "server-guide", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    expected = ["jira:issue_created", "jira:issue_updated", "project_created", "project_updated"]
+    (reg,) = jira_cloud.emulator.registry.all()
+    assert reg.events == report["events"] == expected
+
+
+def test_register_webhook_falls_back_and_says_so_when_a_filter_names_no_event(
+    jira_cloud: RunningJira, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # cloud-guide's issue rule filters on the issue's type, not on webhookEvent
+    _env(monkeypatch, {**jira_cloud.env, "WEBHOOK_SECRET": "whsec"})
+    assert main(["register-webhook", "--url", HOOK, "--mapping", "cloud-guide"]) == 0
+    captured = capsys.readouterr()
+    assert "does not name the webhookEvent values" in captured.err
+    (reg,) = jira_cloud.emulator.registry.all()
+    assert reg.events[:3] == ["jira:issue_created", "jira:issue_updated", "jira:issue_deleted"]
+    assert "project_soft_deleted" in reg.events

@@ -73,10 +73,7 @@ def runaway_mapping(base_env: None, request: pytest.FixtureRequest, monkeypatch:
 
 @pytest.fixture
 def runaway_env(runaway_mapping: str, aws: LiveResources) -> str:
-    # The mapping is checked at load on the bundled samples (which never name RUN-1), then cached.
-    from jira_port.settings.mapping import _load
-
-    _load.cache_clear()
+    # The mapping is checked at load on the bundled samples (which never name RUN-1).
     return runaway_mapping
 
 

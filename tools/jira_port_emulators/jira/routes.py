@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from jira_port_emulators.jira.routes_admin import admin_routes
+from jira_port_emulators.jira.routes_fields import field_routes
 from jira_port_emulators.jira.routes_jql import jql_routes
 from jira_port_emulators.jira.routes_search import search_routes
 from jira_port_emulators.jira.routes_site import site_routes
@@ -23,4 +24,5 @@ def all_routes(emu: JiraEmulator) -> list[Route]:
         *write_routes(emu),
         *admin_routes(emu),
         *jql_routes(emu.flavour),
+        *field_routes(),
     ]

@@ -12,6 +12,7 @@ from jira_port_emulators.port.errors import ApiError, invalid, not_found
 from jira_port_emulators.port.search import project, search
 from jira_port_emulators.port.store import ACTOR, PortStore
 from jira_port_emulators.port.tokens import TokenIssuer
+from jira_port_emulators.port.webhooks import require_role
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_BULK_ENTITIES = 20
@@ -66,6 +67,8 @@ class Router:
                 req.body = json.loads(req.raw_body)
             except ValueError:
                 raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
+        if handler in (self._create_webhook, self._webhook):
+            require_role(self.tokens.role(actor or ""))
         with self.store.lock:
             self.store.actor = actor or ACTOR
             return handler(req, *args)
@@ -93,6 +96,10 @@ class Router:
                 return self._bulk_delete, (bp,)
             case ["v1", "blueprints", bp, "all-entities"] if m == "DELETE":
                 return self._delete_all, (bp,)
+            case ["v1", "webhooks"] if m == "POST":
+                return self._create_webhook, ()
+            case ["v1", "webhooks", ident] if m in {"GET", "PATCH"}:
+                return self._webhook, (ident,)
         raise not_found(f"Route {m}:/{'/'.join(s)} not found")
 
     # ---- auth and blueprints ----------------------------------------------------------
@@ -116,6 +123,16 @@ class Router:
                 return 200, {"ok": True, "blueprint": dict(self.store.patch_blueprint(bp, req.body))}
         self.store.delete_blueprint(bp)
         return 200, {"ok": True}
+
+    # ---- webhook data sources ---------------------------------------------------------
+
+    def _create_webhook(self, req: Request) -> Answer:
+        return 201, {"ok": True, "integration": self.store.webhooks.create(req.body)}
+
+    def _webhook(self, req: Request, ident: str) -> Answer:
+        if req.method == "GET":
+            return 200, {"ok": True, "integration": self.store.webhooks.get(ident)}
+        return 200, {"ok": True, "integration": self.store.webhooks.patch(ident, req.body)}
 
     # ---- entity writes ----------------------------------------------------------------
 

@@ -132,9 +132,20 @@ class PortEmulator:
         """Accept only these credentials from now on (simulates a secret rotation)."""
         self.tokens.set_credentials(client_id, client_secret)
 
-    def add_credentials(self, client_id: str, client_secret: str) -> None:
-        """Accept another machine credential too (a second writer in the same organisation)."""
-        self.tokens.add_credentials(client_id, client_secret)
+    def add_credentials(self, client_id: str, client_secret: str, role: str = "admin") -> None:
+        """Accept another machine credential too (a second writer in the same organisation), with its
+        organisation ``role`` (``admin``, ``moderator`` or ``member``; webhooks need moderator or admin)."""
+        self.tokens.add_credentials(client_id, client_secret, role)
+
+    def add_webhook(self, definition: dict[str, Any]) -> dict[str, Any]:
+        """Create a webhook data source directly (test set-up), as ``POST /v1/webhooks`` would."""
+        with self.store.lock:
+            return self.store.webhooks.create(copy.deepcopy(definition))
+
+    def webhook(self, identifier: str) -> dict[str, Any]:
+        """The stored webhook data source."""
+        with self.store.lock:
+            return self.store.webhooks.get(identifier)
 
     def expire_tokens(self) -> None:
         """Expire every token issued so far."""

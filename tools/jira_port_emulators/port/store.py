@@ -22,6 +22,7 @@ from jira_port_emulators.port.blueprints import (
 )
 from jira_port_emulators.port.entity_rules import Candidate, build_candidate, check_candidate
 from jira_port_emulators.port.errors import ApiError, not_found
+from jira_port_emulators.port.webhooks import WebhookStore
 
 ACTOR = "local-port-emulator"  # the author of writes made directly (test set-up), not through the API
 
@@ -39,6 +40,7 @@ class PortStore:
         self.blueprints: dict[str, dict[str, Any]] = {}
         self.entities: dict[str, dict[str, dict[str, Any]]] = {}
         self.creations: Counter[tuple[str, str]] = Counter()
+        self.webhooks = WebhookStore(self._stamp)
         self.actor = ACTOR  # who the request being answered authenticated as (set under ``lock``)
 
     def _stamp(self, record: dict[str, Any], created: dict[str, Any] | None) -> None:

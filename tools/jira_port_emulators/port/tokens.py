@@ -34,6 +34,7 @@ class TokenIssuer:
         self._clock = clock
         self._key = secrets.token_bytes(32)
         self._credentials = {client_id: client_secret}
+        self._roles = {client_id: "admin"}
         self.lifetime = lifetime
         self._active: dict[str, tuple[str, float]] = {}  # client id -> (token, expires at)
         self._expiry: dict[str, float] = {}  # token -> expires at
@@ -43,11 +44,19 @@ class TokenIssuer:
         """Replace every accepted credential by this one (a rotation); tokens already issued stay valid."""
         with self._lock:
             self._credentials = {client_id: client_secret}
+            self._roles.setdefault(client_id, "admin")  # tokens of rotated-out credentials keep their role
 
-    def add_credentials(self, client_id: str, client_secret: str) -> None:
-        """Accept one more machine credential (another writer in the same organisation)."""
+    def add_credentials(self, client_id: str, client_secret: str, role: str = "admin") -> None:
+        """Accept one more machine credential (another writer in the same organisation) with ``role``
+        (``admin``, ``moderator`` or ``member``)."""
         with self._lock:
             self._credentials[client_id] = client_secret
+            self._roles[client_id] = role
+
+    def role(self, client_id: str) -> str:
+        """The organisation role of ``client_id``'s credentials."""
+        with self._lock:
+            return self._roles.get(client_id, "member")
 
     def expire_all(self) -> None:
         """Make every issued token expired now."""

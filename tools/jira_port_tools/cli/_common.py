@@ -8,6 +8,8 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from jira_port.mapping import CompiledMapping
+
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 else:
     SubParsers = argparse._SubParsersAction
@@ -48,4 +50,37 @@ def print_json(document: Any) -> None:
     print(json.dumps(document, indent=2, ensure_ascii=False, default=str), file=sys.stdout, flush=True)
 
 
-__all__ = ["HelpFormatter", "SubParsers", "add_json_flag", "non_negative", "print_json", "probability"]
+MAPPING_SOURCES = (
+    "a bundled name (default, cloud-guide, server-guide), a .json/.yaml file, s3://bucket/key "
+    "or port:<webhook identifier>"
+)
+
+
+def add_mapping_flag(parser: argparse.ArgumentParser) -> None:
+    """``--mapping SOURCE``: the mapping to use instead of ``MAPPING_CONFIG`` / ``MAPPING_SOURCE``."""
+    parser.add_argument(
+        "--mapping",
+        metavar="SOURCE",
+        help=f"{MAPPING_SOURCES} (default: MAPPING_CONFIG, else MAPPING_SOURCE, else the bundled default)",
+    )
+
+
+def load_cli_mapping(source: str | None) -> CompiledMapping:
+    """The mapping of ``--mapping`` (or the environment's when ``None``), compiled; ``MappingError``
+    (a configuration error: exit 2) when it cannot be read or compiled."""
+    from jira_port.settings.mapping import MappingSettings, load_configured_mapping
+
+    return load_configured_mapping(MappingSettings.from_env().with_source(source))
+
+
+__all__ = [
+    "MAPPING_SOURCES",
+    "HelpFormatter",
+    "SubParsers",
+    "add_json_flag",
+    "add_mapping_flag",
+    "load_cli_mapping",
+    "non_negative",
+    "print_json",
+    "probability",
+]

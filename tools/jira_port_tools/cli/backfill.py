@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from jira_port_tools.cli._common import SubParsers, add_json_flag
+from jira_port_tools.cli._common import SubParsers, add_json_flag, add_mapping_flag
 
 if TYPE_CHECKING:
     from jira_port.backfill.runner import Progress
@@ -27,7 +27,7 @@ def register(subparsers: SubParsers) -> None:
         help="read Jira (projects, then issues) and write the mapped entities to Port",
         description=(
             "Run a backfill like the scheduled Lambda does, configured by the same environment variables "
-            "(JIRA_*, PORT_*, MAPPING_FILE, BACKFILL_*). State lives in STATE_TABLE when set, else in "
+            "(JIRA_*, PORT_*, MAPPING_*, BACKFILL_*). State lives in STATE_TABLE when set, else in "
             "--state (default .jira-port/state.json), so an interrupted run resumes where it stopped. "
             "Exit status: 0 = the run succeeded; 1 = Port rejected entities, a partition failed, "
             "reconciliation was refused, or the run is incomplete; 2 = configuration error."
@@ -41,9 +41,7 @@ def register(subparsers: SubParsers) -> None:
         "updated since the last successful run (default: full)",
     )
     parser.add_argument("--jql", metavar="JQL", help="scope of issues to read (default: JIRA_JQL, else all)")
-    parser.add_argument(
-        "--mapping", metavar="FILE", help="mapping file or bundled name (default: MAPPING_FILE)"
-    )
+    add_mapping_flag(parser)
     parser.add_argument(
         "--dry-run",
         action="store_true",

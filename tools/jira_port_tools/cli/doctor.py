@@ -9,17 +9,15 @@ failed one are skipped rather than failing again.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from jira_port_tools.cli import EXIT_FAILED, EXIT_OK
-from jira_port_tools.cli._common import SubParsers, add_json_flag, print_json
-from jira_port_tools.doctor_report import Report
+from jira_port_tools.cli._common import SubParsers, add_json_flag, add_mapping_flag, print_json
+from jira_port_tools.doctor_report import Report, quiet_library_logs
 
 if TYPE_CHECKING:
     from jira_port.jira import JiraClient
@@ -38,6 +36,7 @@ class Context:
 
     report: Report
     jql: str | None = None
+    mapping_source: str | None = None
     mapping: CompiledMapping | None = None
     jira: JiraClient | None = None
     port: PortClient | None = None
@@ -55,7 +54,7 @@ def check_mapping(ctx: Context) -> None:
     from jira_port.settings.mapping import MappingSettings, load_configured_mapping
 
     def check() -> CompiledMapping:
-        settings = MappingSettings.from_env()
+        settings = MappingSettings.from_env().with_source(ctx.mapping_source)
         mapping = load_configured_mapping(settings)
         ctx.blueprints = sorted(mapping.blueprints)
         names = ", ".join(ctx.blueprints) or "none"
@@ -218,6 +217,13 @@ def check_port_blueprints(ctx: Context) -> None:
         ctx.report.attempt(f"port blueprint {bp}", "check the Port credentials and PORT_API_URL", present)
 
 
+def check_custom_fields(ctx: Context) -> None:
+    """Every custom field the mapping names exists in Jira (``doctor_fields``)."""
+    from jira_port_tools.doctor_fields import check_fields
+
+    check_fields(ctx.report, ctx.jira, ctx.mapping)
+
+
 def check_webhook_secret(ctx: Context) -> None:
     """Whether live deliveries will be verified (JIRA_BASE_URL is the Jira checks' to report)."""
     from jira_port.settings.live import LiveSettings
@@ -242,6 +248,7 @@ CHECKS: list[Callable[[Context], None]] = [
     check_jira,
     check_jira_credentials,
     check_jql,
+    check_custom_fields,
     check_webhook_scope,
     check_port,
     check_port_blueprints,
@@ -249,24 +256,11 @@ CHECKS: list[Callable[[Context], None]] = [
 ]
 
 
-@contextmanager
-def _quiet_library_logs() -> Iterator[None]:
-    """The library's structured logs (retries, token refreshes) would interleave with the report."""
-    from jira_port.observability import SERVICE
-
-    std = logging.getLogger(SERVICE)
-    disabled, std.disabled = std.disabled, True
-    try:
-        yield
-    finally:
-        std.disabled = disabled
-
-
 def run(args: argparse.Namespace) -> int:
     """Run every check, printing each line as it ends; exit 1 when any check failed."""
     report = Report(stream=sys.stderr if args.json else sys.stdout)
-    ctx = Context(report, jql=args.jql)
-    with _quiet_library_logs():
+    ctx = Context(report, jql=args.jql, mapping_source=args.mapping)
+    with quiet_library_logs():
         try:
             for check in CHECKS:
                 check(ctx)
@@ -295,5 +289,6 @@ def register(subparsers: SubParsers) -> None:
         ),
     )
     parser.add_argument("--jql", default=None, help="JQL to validate (default: JIRA_JQL)")
+    add_mapping_flag(parser)
     add_json_flag(parser)
     parser.set_defaults(func=run)

@@ -7,14 +7,26 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jira_port_tools.cli._common import SubParsers, add_json_flag, print_json
-from jira_port_tools.map_inputs import EventError, WebhookInput, read_payload_from_s3, unwrap
+from jira_port_tools.cli._common import (
+    SubParsers,
+    add_json_flag,
+    add_mapping_flag,
+    load_cli_mapping,
+    print_json,
+)
+from jira_port_tools.map_inputs import (
+    EventError,
+    WebhookInput,
+    parse_json,
+    read_inputs,
+    read_payload_from_s3,
+    unwrap,
+)
 
 if TYPE_CHECKING:
-    from jira_port.mapping import CompiledMapping
+    pass
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -32,7 +44,7 @@ def register(subparsers: SubParsers) -> None:
             "offloaded to S3 is read with your AWS credentials), a directory (its .json files, sorted) "
             "or '-' for JSON Lines on stdin (blank lines skipped). Other Lambda events are refused. "
             "Warnings, including 'no mapping rule matched', go to stderr. The mapping is --mapping, else "
-            "MAPPING_CONFIG / MAPPING_FILE, else the bundled default. Exit 0 mapped, 2 bad input or "
+            "MAPPING_CONFIG / MAPPING_SOURCE, else the bundled default. Exit 0 mapped, 2 bad input or "
             "mapping (before any output)."
         ),
     )
@@ -40,11 +52,7 @@ def register(subparsers: SubParsers) -> None:
         "events", nargs="+", metavar="EVENT", help="a JSON file, a directory, or - for JSON Lines on stdin"
     )
     add_json_flag(parser)
-    parser.add_argument(
-        "--mapping",
-        metavar="FILE",
-        help="mapping file (.json/.yaml/.yml) or bundled name (default, cloud-guide, …)",
-    )
+    add_mapping_flag(parser)
     parser.add_argument(
         "--header",
         action="append",
@@ -64,14 +72,14 @@ def register(subparsers: SubParsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Map every event and print one JSON line of actions per event (or one document with --json)."""
-    mapping = _mapping(args.mapping)
+    mapping = load_cli_mapping(args.mapping)
     defaults = {"x-jira-port-source": "webhook"}
     overrides, query_overrides = dict(args.header), dict(args.query)
     base_url = args.jira_base_url if args.jira_base_url is not None else os.environ.get("JIRA_BASE_URL")
     if args.events.count("-") > 1:
         return _fail("stdin (-) can be given only once")
     try:
-        files = {name: _read_inputs(name) for name in args.events if name != "-"}
+        files = {name: read_inputs(name) for name in args.events if name != "-"}
     except EventError as exc:
         return _fail(str(exc))
     report: list[dict[str, Any]] = []
@@ -100,44 +108,11 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _mapping(source: str | None) -> CompiledMapping:
-    from jira_port.mapping import load_mapping
-    from jira_port.settings.mapping import MappingSettings, load_configured_mapping
-
-    if source is not None:
-        return load_mapping(source)
-    return load_configured_mapping(MappingSettings.from_env())
-
-
-def _read_inputs(name: str) -> list[WebhookInput]:
-    path = Path(name)
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix == ".json" and p.is_file())
-        if not files:
-            raise EventError(f"{name}: a directory without .json files")
-        return [item for file in files for item in _read_inputs(str(file))]
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        raise EventError(f"{name}: cannot read the event: {reason}") from None
-    return unwrap(_parse(text, name), name, read_payload_from_s3)
-
-
 def _stdin_inputs() -> Iterator[WebhookInput]:
     for number, line in enumerate(sys.stdin, start=1):
         if line.strip():
             label = f"stdin line {number}"
-            yield from unwrap(_parse(line, label), label, read_payload_from_s3)
-
-
-def _parse(text: str, label: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise EventError(
-            f"{label}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
+            yield from unwrap(parse_json(line, label), label, read_payload_from_s3)
 
 
 def _header(value: str) -> tuple[str, str]:

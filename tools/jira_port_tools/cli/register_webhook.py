@@ -7,7 +7,13 @@ import sys
 
 from jira_port.errors import ConfigError
 from jira_port_tools.cli import EXIT_FAILED, EXIT_OK
-from jira_port_tools.cli._common import SubParsers, add_json_flag, print_json
+from jira_port_tools.cli._common import (
+    SubParsers,
+    add_json_flag,
+    add_mapping_flag,
+    load_cli_mapping,
+    print_json,
+)
 
 
 def register(subparsers: SubParsers) -> None:
@@ -16,8 +22,10 @@ def register(subparsers: SubParsers) -> None:
         "register-webhook",
         help="register (or update) the Jira webhook that sends issue and project events to jira-port",
         description=(
-            "Create the admin webhook for jira:issue_created|updated|deleted and project_* events, or update "
-            "the one already pointing at --url (never a duplicate). Jira settings come from JIRA_*; the "
+            "Create the admin webhook, or update the one already pointing at --url (never a duplicate), "
+            "for the Jira events the mapping's filters select (the webhookEvent values they compare with; "
+            "when a filter does not name them, the jira:issue_* and project_* events, and a note says so). "
+            "Jira settings come from JIRA_*; the "
             "issue filter is JIRA_JQL, the same scope the backfill reads (one setting: change it there and "
             "register again); the signing secret comes from WEBHOOK_SECRET or WEBHOOK_SECRET_ARN. Needs "
             "the 'Administer Jira' permission. Exit 0 registered, 1 Jira refused, 2 bad configuration or "
@@ -26,6 +34,7 @@ def register(subparsers: SubParsers) -> None:
     )
     parser.add_argument("--url", required=True, help="the public webhook endpoint (API Gateway URL)")
     parser.add_argument("--name", default="jira-port", help="webhook name shown in Jira (default jira-port)")
+    add_mapping_flag(parser)
     add_json_flag(parser)
     parser.set_defaults(func=_run)
 
@@ -54,9 +63,17 @@ def _run(args: argparse.Namespace) -> int:
             "jira-port: warning: no WEBHOOK_SECRET/WEBHOOK_SECRET_ARN: Jira will not sign deliveries",
             file=sys.stderr,
         )
+    from jira_port_tools.webhook_events import derive_events
+
+    mapping = load_cli_mapping(args.mapping)
     with JiraClient.from_env() as client:
         try:
-            result = client.register_webhook(args.url, jql=client.jql, secret=secret, name=args.name)
+            derived = derive_events(mapping, client.deployment)
+            if derived.note:
+                print(f"jira-port: note: {derived.note}", file=sys.stderr)
+            result = client.register_webhook(
+                args.url, jql=client.jql, secret=secret, name=args.name, events=derived.events
+            )
         except JiraError as exc:
             if isinstance(exc, ConfigError):  # rejected credentials: a configuration problem (exit 2)
                 raise
@@ -70,10 +87,12 @@ def _run(args: argparse.Namespace) -> int:
                 "url": result.url,
                 "signed": result.signed,
                 "api": result.api,
+                "events": derived.events,
             }
         )
         return EXIT_OK
     action = "created" if result.created else "updated existing"
     signing = "signed (X-Hub-Signature)" if result.signed else "NOT signed"
     print(f"Jira webhook {result.id} {action}: {result.url}, {signing}, via {result.api}")
+    print(f"events: {', '.join(derived.events)}")
     return EXIT_OK

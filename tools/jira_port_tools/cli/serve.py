@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 from typing import TYPE_CHECKING
 
-from jira_port_tools.cli._common import SubParsers
+from jira_port_tools.cli._common import SubParsers, add_mapping_flag, load_cli_mapping
 
 if TYPE_CHECKING:
     from jira_port_tools.serve.local_server import LocalServer
@@ -18,7 +19,7 @@ Run the real webhook and sync Lambda handlers locally. Jira (or the Jira emulato
 http://HOST:PORT/webhook (or /webhook/<token>); deliveries go through SQS FIFO, S3 and DynamoDB served
 by an in-process moto, and the sync handler writes to the Port API in PORT_API_URL. Configure it with
 the Lambda variables: PORT_API_URL, PORT_CLIENT_ID, PORT_CLIENT_SECRET, JIRA_BASE_URL, WEBHOOK_SECRET
-(or WEBHOOK_TOKEN), MAPPING_FILE or MAPPING_CONFIG. GET /_local/status shows queue depths.
+(or WEBHOOK_TOKEN), MAPPING_SOURCE or MAPPING_CONFIG (or --mapping). GET /_local/status shows queue depths.
 """
 
 
@@ -48,20 +49,24 @@ def register(subparsers: SubParsers) -> None:
         action="store_true",
         help="exit once the first delivery is synced and the queue is empty (1 if anything dead-lettered)",
     )
+    add_mapping_flag(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Start the local server and serve until Ctrl-C/SIGTERM (or, with ``--once``, one delivery)."""
     from jira_port.settings.live import LiveSettings
-    from jira_port.settings.mapping import load_configured_mapping
     from jira_port.settings.port import PortSettings
     from jira_port_tools.serve.local_server import LocalServer
 
+    if args.mapping:  # the handlers read the environment, as in Lambda
+        os.environ["MAPPING_SOURCE"] = args.mapping
+        for name in ("MAPPING_FILE", "MAPPING_CONFIG"):
+            os.environ.pop(name, None)
     # Fail fast (exit 2) on configuration problems, before any server starts.
     live = LiveSettings.from_env()
     PortSettings.from_env()
-    load_configured_mapping()
+    load_cli_mapping(None)
     server = LocalServer(
         args.host, args.port, max_receive_count=args.max_receive_count, retry_delay_seconds=args.retry_delay
     )

@@ -61,20 +61,16 @@ def build_service(
 ) -> BackfillService:
     """The backfill configured by ``env`` (default ``os.environ``) and ``local`` options."""
     from jira_port.jira import JiraClient  # noqa: PLC0415 - heavy imports only when building
-    from jira_port.mapping import load_mapping  # noqa: PLC0415
     from jira_port.port import PortClient  # noqa: PLC0415
-    from jira_port.settings.mapping import MappingSettings, load_configured_mapping  # noqa: PLC0415
+    from jira_port.settings.mapping import MappingSettings, mapping_provider  # noqa: PLC0415
     from jira_port.settings.port import PortSettings  # noqa: PLC0415
 
     local = local or LocalOptions()
     source = dict(os.environ) if env is None else env
     settings = BackfillSettings.from_env(source)
     jira_settings = JiraSettings.from_env(source)
-    mapping = (
-        load_mapping(local.mapping)
-        if local.mapping
-        else load_configured_mapping(MappingSettings.from_env(source))
-    )
+    # Re-read every MAPPING_REFRESH_SECONDS when it lives in S3 or Port: an edit reaches the next page.
+    mapping = mapping_provider(MappingSettings.from_env(source).with_source(local.mapping))
     # Each partition reader holds one Jira connection: size the pool for all of them.
     jira = JiraClient.from_settings(
         jira_settings, max_concurrency=max(jira_settings.max_concurrency, settings.partition_concurrency)

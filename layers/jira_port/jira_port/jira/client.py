@@ -259,10 +259,17 @@ class JiraClient:
         return planning.created_windows(self, jqlmod.restriction(jql), parts)
 
     def register_webhook(
-        self, url: str, *, jql: str | None = None, secret: str | None = None, name: str = "jira-port"
+        self,
+        url: str,
+        *,
+        jql: str | None = None,
+        secret: str | None = None,
+        name: str = "jira-port",
+        events: Sequence[str] | None = None,
     ) -> WebhookRegistration:
-        """Create or update (matched by URL) the admin webhook that feeds jira-port."""
-        return webhookmod.register_webhook(self, url, jql=jql, secret=secret, name=name)
+        """Create or update (matched by URL) the admin webhook that feeds jira-port (``events``: default
+        the issue and project events)."""
+        return webhookmod.register_webhook(self, url, jql=jql, secret=secret, name=name, events=events)
 
     # -- HTTP ----------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ used when the former answers 404. Both take ``name, url, events, filters, exclud
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from jira_port.jira.errors import (
@@ -44,10 +45,12 @@ def register_webhook(
     jql: str | None = None,
     secret: str | None = None,
     name: str = "jira-port",
+    events: Sequence[str] | None = None,
 ) -> WebhookRegistration:
     """Create the webhook, or update the one already pointing at ``url`` (no duplicates).
 
-    ``jql`` filters issue events (its ORDER BY is dropped); ``secret`` makes Jira sign deliveries with
+    ``events`` default to ``webhook_events(deployment)``; ``jql`` filters issue events (its ORDER BY is
+    dropped); ``secret`` makes Jira sign deliveries with
     ``X-Hub-Signature``. Raises ``JiraPermissionError`` naming the 'Administer Jira' permission on 403.
     """
     if not url.startswith(("https://", "http://")):
@@ -64,7 +67,7 @@ def register_webhook(
     body: dict[str, Any] = {
         "name": name,
         "url": url,
-        "events": webhook_events(client.deployment),
+        "events": list(events) if events is not None else webhook_events(client.deployment),
         "filters": {"issue-related-events-section": where},
         "excludeBody": False,
     }

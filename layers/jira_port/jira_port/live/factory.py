@@ -42,10 +42,11 @@ SYNC_AWS_CONFIG = Config(
 
 
 def load_live_mapping() -> EventMapping:
-    """The configured mapping (``MAPPING_FILE``/``MAPPING_CONFIG``; the bundled default otherwise)."""
-    from jira_port.settings.mapping import load_configured_mapping  # noqa: PLC0415 - heavy (jq compile)
+    """The configured mapping (``MAPPING_SOURCE``/``MAPPING_CONFIG``), re-read every
+    ``MAPPING_REFRESH_SECONDS`` when it lives in S3 or Port."""
+    from jira_port.settings.mapping import mapping_provider  # noqa: PLC0415 - heavy (jq compile)
 
-    mapping: EventMapping = load_configured_mapping()
+    mapping: EventMapping = mapping_provider()
     return mapping
 
 

@@ -43,11 +43,15 @@ def load_mapping(
     ``server-guide``) or a path to a ``.json``, ``.yaml`` or ``.yml`` file. Raises ``MappingError``,
     also when the mapping does not map the bundled sample events within ``limits``.
     """
+    text, fmt, label = read_local(source)
+    return load_mapping_text(text, fmt, label, limits)
+
+
+def read_local(source: str | Path | None) -> tuple[str, Format | None, str]:
+    """The text, format and label of a bundled mapping (``None``: the default) or a mapping file."""
     if source is None or (isinstance(source, str) and source in BUNDLED_MAPPINGS):
         name = DEFAULT_MAPPING if source is None else str(source)
-        return load_mapping_text(
-            bundled_mapping_text(name), _format_of(BUNDLED_MAPPINGS[name]), f"mapping {name!r}", limits
-        )
+        return bundled_mapping_text(name), format_of(BUNDLED_MAPPINGS[name]), f"mapping {name!r}"
     path = Path(source)
     label = f"mapping file {str(path)!r}"
     try:
@@ -56,7 +60,7 @@ def load_mapping(
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
         hint = f" (bundled names: {', '.join(BUNDLED_MAPPINGS)})" if not path.exists() else ""
         raise MappingError([MappingProblem(None, "", f"cannot read it: {reason}{hint}")], label) from None
-    return load_mapping_text(text, _format_of(path.name), label, limits)
+    return text, format_of(path.name), label
 
 
 def load_mapping_text(
@@ -110,7 +114,8 @@ def bundled_mapping_text(name: str) -> str:
     return resources.files("jira_port").joinpath("data", filename).read_text(encoding="utf-8")
 
 
-def _format_of(filename: str) -> Format | None:
+def format_of(filename: str) -> Format | None:
+    """``json`` or ``yaml`` by the file name's suffix; ``None`` (detect) for others."""
     suffix = Path(filename).suffix.lower()
     if suffix == ".json":
         return "json"

@@ -179,6 +179,17 @@ class PortClient:
             if cursor is None:
                 return
 
+    # ---- webhook data sources ---------------------------------------------------------
+
+    def get_webhook(self, identifier: str) -> dict[str, Any]:
+        """``GET /v1/webhooks/{identifier}``: the webhook data source (``integration``), with its
+        ``mappings``. Needs the moderator or admin role; raises ``PortAPIError`` otherwise."""
+        response = self.api.call("GET", f"/v1/webhooks/{segment(identifier)}", identifier=identifier)
+        if not response.ok:
+            raise response.error(None, identifier)
+        found = response.body.get("integration") if isinstance(response.body, dict) else None
+        return found if isinstance(found, dict) else {}
+
     # ---- blueprints -------------------------------------------------------------------
 
     def get_blueprint(self, identifier: str) -> dict[str, Any] | None:

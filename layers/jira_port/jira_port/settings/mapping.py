@@ -1,19 +1,24 @@
-"""Which mapping the Lambdas and the CLI use: ``MAPPING_CONFIG`` (inline) or ``MAPPING_FILE``."""
+"""Which mapping the Lambdas and the CLI use: ``MAPPING_CONFIG`` (inline) or ``MAPPING_SOURCE``."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from pydantic import Field, field_validator
 
-from jira_port.mapping import CompiledMapping, load_mapping, load_mapping_text
+from jira_port.mapping import CompiledMapping, load_mapping_text
 from jira_port.mapping.bounded import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS, EvaluationLimits
+from jira_port.mapping.source import MappingProvider, SourceReader, SourceText, is_remote
 from jira_port.settings.common import EnvModel
+
+DEFAULT_REFRESH_SECONDS = 60.0
 
 
 class MappingSettings(EnvModel):
-    """``MAPPING_CONFIG`` (JSON or YAML text) wins over ``MAPPING_FILE`` (a path, or a bundled name:
-    ``default``, ``cloud-guide``, ``server-guide``). Neither set: the bundled default mapping.
+    """``MAPPING_CONFIG`` (JSON or YAML text) wins over ``MAPPING_SOURCE`` (``MAPPING_FILE``, its older
+    name, is read when it is unset): a bundled name (``default``, ``cloud-guide``, ``server-guide``), a
+    file path, ``s3://bucket/key`` or ``port:<webhook identifier>`` (see ``jira_port.mapping.source``).
+    Neither set: the bundled default.
+
+    ``MAPPING_REFRESH_SECONDS`` is how often a warm function re-reads an S3 or Port source.
 
     ``MAPPING_IDENTIFIER_PREFIX`` / ``_SUFFIX`` affix every identifier the mapping writes (one value per
     Jira site when several sites share one Port; see ``jira_port.mapping.site``).
@@ -22,8 +27,10 @@ class MappingSettings(EnvModel):
     worker's time and address space); an event past them fails alone (retried, then dead-lettered).
     """
 
+    mapping_source: str | None = Field(default=None, alias="MAPPING_SOURCE")
     mapping_file: str | None = Field(default=None, alias="MAPPING_FILE")
     mapping_config: str | None = Field(default=None, alias="MAPPING_CONFIG")
+    refresh_seconds: float = Field(DEFAULT_REFRESH_SECONDS, ge=0, le=86_400, alias="MAPPING_REFRESH_SECONDS")
     identifier_prefix: str = Field(default="", alias="MAPPING_IDENTIFIER_PREFIX", max_length=100)
     identifier_suffix: str = Field(default="", alias="MAPPING_IDENTIFIER_SUFFIX", max_length=100)
     timeout_seconds: float = Field(DEFAULT_TIMEOUT_SECONDS, ge=0.05, le=60, alias="MAPPING_TIMEOUT_SECONDS")
@@ -37,6 +44,20 @@ class MappingSettings(EnvModel):
             raise ValueError("may only hold letters, digits and @ _ . + : \\ / = - (Port's identifier rule)")
         return value
 
+    def with_source(self, source: str | None) -> MappingSettings:
+        """These settings with ``source`` chosen (a CLI's ``--mapping``), winning over ``MAPPING_CONFIG``;
+        ``None`` changes nothing."""
+        if not source:
+            return self
+        return self.model_copy(
+            update={"mapping_source": source, "mapping_file": None, "mapping_config": None}
+        )
+
+    @property
+    def source(self) -> str | None:
+        """``MAPPING_SOURCE``, else ``MAPPING_FILE``; ``None``: the bundled default."""
+        return self.mapping_source or self.mapping_file
+
     @property
     def limits(self) -> EvaluationLimits:
         """The evaluation bound per event."""
@@ -47,31 +68,38 @@ class MappingSettings(EnvModel):
         """Where the mapping comes from, for logs and ``doctor`` (never the inline text itself)."""
         if self.mapping_config:
             return "MAPPING_CONFIG (inline)"
-        return f"MAPPING_FILE={self.mapping_file}" if self.mapping_file else "bundled default mapping"
+        return f"MAPPING_SOURCE={self.source}" if self.source else "bundled default mapping"
 
 
-def load_configured_mapping(settings: MappingSettings | None = None) -> CompiledMapping:
-    """The configured mapping, compiled once per process (raises ``MappingError`` when invalid)."""
+def mapping_provider(settings: MappingSettings | None = None) -> MappingProvider:
+    """The configured mapping behind a provider: remote sources (S3, Port) are re-read every
+    ``MAPPING_REFRESH_SECONDS``, keeping the last good mapping. Raises ``MappingError`` (a
+    ``ConfigError``) when no good mapping can be had now."""
     settings = settings if settings is not None else MappingSettings.from_env()
-    return _load(
-        settings.mapping_file,
-        settings.mapping_config,
-        settings.identifier_prefix,
-        settings.identifier_suffix,
-        settings.limits,
+
+    def compile_text(fetched: SourceText) -> CompiledMapping:
+        mapping = load_mapping_text(fetched.text, fetched.fmt, fetched.label, settings.limits)
+        if settings.identifier_prefix or settings.identifier_suffix:
+            from jira_port.mapping.site import SiteMapping  # noqa: PLC0415
+
+            return SiteMapping(mapping, settings.identifier_prefix, settings.identifier_suffix)
+        return mapping
+
+    if settings.mapping_config:
+        inline = SourceText(settings.mapping_config, None, "MAPPING_CONFIG")
+        return MappingProvider(lambda: inline, compile_text)
+    remote = is_remote(settings.source)
+    return MappingProvider(
+        SourceReader(settings.source),
+        compile_text,
+        refresh_seconds=settings.refresh_seconds if remote else None,
     )
 
 
-@lru_cache(maxsize=8)
-def _load(
-    mapping_file: str | None, mapping_config: str | None, prefix: str, suffix: str, limits: EvaluationLimits
-) -> CompiledMapping:
-    if mapping_config:
-        mapping = load_mapping_text(mapping_config, source="MAPPING_CONFIG", limits=limits)
-    else:
-        mapping = load_mapping(mapping_file, limits)
-    if prefix or suffix:
-        from jira_port.mapping.site import SiteMapping  # noqa: PLC0415
-
-        return SiteMapping(mapping, prefix, suffix)
-    return mapping
+def load_configured_mapping(settings: MappingSettings | None = None) -> CompiledMapping:
+    """The configured mapping as it is now (raises ``MappingError`` when invalid or unreadable)."""
+    provider = mapping_provider(settings)
+    try:
+        return provider.current()
+    finally:
+        provider.close()

@@ -1,0 +1,88 @@
+"""Which Jira webhook events a mapping needs: ``register-webhook`` subscribes to exactly those.
+
+A rule's filter names its events as string literals compared with ``.body.webhookEvent``
+(``.body.webhookEvent == "jira:issue_deleted"``, ``.body.webhookEvent | IN("project_created", ...)``).
+Rules that only select backfill events (``.headers."x-jira-port-source" == "backfill"``) need no
+subscription. When a rule selects live events without naming them (``filter: true``, a ``test(...)``,
+only ``!=`` comparisons), the events cannot be derived and the issue and project events jira-port has
+always registered are used instead, with a note saying so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from jira_port.jira.webhooks import CLOUD_PROJECT_EVENTS, ISSUE_EVENTS, SERVER_PROJECT_EVENTS, webhook_events
+
+if TYPE_CHECKING:
+    from jira_port.mapping import CompiledMapping
+    from jira_port.mapping.model import Rule
+
+_EVENT = r"\.body\.webhookEvent"
+_EQUALS = re.compile(rf'{_EVENT}\s*==\s*"([^"]+)"|"([^"]+)"\s*==\s*{_EVENT}')
+_IN = re.compile(rf"{_EVENT}\s*\|\s*IN\(([^)]*)\)")
+_LITERAL = re.compile(r'"([^"]+)"')
+_BACKFILL_ONLY = re.compile(r'^\s*\.headers\."x-jira-port-source"\s*==\s*"backfill"\s*and\b')
+# Events Jira Server/Data Center webhooks offer besides the issue and project ones (its admin UI and
+# REST docs); Cloud-only events (project trash and archive) are dropped there.
+_SERVER_OTHER = frozenset(
+    {"comment_created", "comment_updated", "comment_deleted", "worklog_created", "worklog_updated",
+     "worklog_deleted", "issuelink_created", "issuelink_deleted", "jira:version_released",
+     "jira:version_created", "jira:version_updated", "jira:version_deleted", "sprint_started",
+     "sprint_closed", "sprint_created", "sprint_updated", "sprint_deleted", "board_created",
+     "board_updated", "board_deleted", "user_created", "user_updated", "user_deleted"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedEvents:
+    """The events to register, and a note when they were not (entirely) derived from the mapping."""
+
+    events: list[str]
+    note: str | None = None
+
+
+def rule_events(rule: Rule) -> set[str] | None:
+    """The live events ``rule`` can select: ``set()`` for a backfill-only rule, ``None`` when unknown."""
+    if rule.filter is None:
+        return None
+    program = rule.filter.program
+    named = {a or b for a, b in _EQUALS.findall(program)}
+    for listed in _IN.findall(program):
+        named.update(_LITERAL.findall(listed))
+    if named:
+        return named
+    return set() if _BACKFILL_ONLY.match(program) else None
+
+
+def derive_events(mapping: CompiledMapping, deployment: str) -> DerivedEvents:
+    """The Jira events ``mapping``'s filters can match on ``deployment`` (``cloud`` or ``server``)."""
+    needed: set[str] = set()
+    for rule in mapping.rules:
+        events = rule_events(rule)
+        if events is None:
+            return DerivedEvents(
+                webhook_events(deployment),
+                f"{rule.label}'s filter does not name the webhookEvent values it selects: registering "
+                "the issue and project events",
+            )
+        needed |= events
+    known = [*ISSUE_EVENTS, *(CLOUD_PROJECT_EVENTS if deployment == "cloud" else SERVER_PROJECT_EVENTS)]
+    if deployment == "cloud":
+        kept = sorted(needed, key=lambda e: (known.index(e) if e in known else len(known), e))
+        return (
+            DerivedEvents(kept)
+            if kept
+            else DerivedEvents(webhook_events(deployment), "no rule selects live events")
+        )
+    supported = set(known) | _SERVER_OTHER
+    kept = sorted(needed & supported, key=lambda e: (known.index(e) if e in known else len(known), e))
+    dropped = sorted(needed - supported)
+    note = f"not offered by Jira Data Center webhooks, left out: {', '.join(dropped)}" if dropped else None
+    return (
+        DerivedEvents(kept, note)
+        if kept
+        else DerivedEvents(webhook_events(deployment), "no rule selects live events")
+    )
