@@ -123,7 +123,7 @@ def run_jira_port(env: dict[str, str], mode: str = "incremental") -> dict[str, A
     """One jira-port backfill with its defaults (state in a temporary file); returns its summary."""
     from jira_port.backfill.continuation import RecordingContinuation
     from jira_port.backfill.service import BackfillRequest
-    from jira_port.backfill.wiring import LocalOptions, build_service
+    from jira_port.backfill.runtime import LocalOptions, build_service
 
     with tempfile.TemporaryDirectory() as tmp:
         continuation = RecordingContinuation()
@@ -201,7 +201,7 @@ def _measure(conn: Connection, env: dict[str, str], trace: bool) -> None:
     import tracemalloc
 
     _quiet()
-    from jira_port.backfill import wiring  # noqa: F401 - imports counted before the run
+    from jira_port.backfill import runtime  # noqa: F401 - imports counted before the run
 
     rss_before = _status_kb("VmRSS")
     if trace:

@@ -11,9 +11,9 @@ from typing import Any
 
 from jira_port.backfill.continuation import RecordingContinuation
 from jira_port.backfill.service import BackfillRequest, BackfillService
-from jira_port.backfill.summary import BackfillSummary
+from jira_port.backfill.report import BackfillSummary
 from jira_port.backfill.tables import FileTable, ItemTable
-from jira_port.backfill.wiring import LocalOptions, assemble
+from jira_port.backfill.runtime import LocalOptions, assemble
 from jira_port.jira import JiraClient
 from jira_port.mapping import CompiledMapping, load_mapping
 from jira_port.port import PortClient

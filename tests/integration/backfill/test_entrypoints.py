@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from jira_port.backfill.continuation import RecordingContinuation
 from jira_port.backfill.tables import FileTable
-from jira_port.backfill.wiring import build_service
+from jira_port.backfill.runtime import build_service
 from jira_port.live.factory import Lazy
 from jira_port.live.guard import VersionGuard
 from jira_port_tools.cli import main

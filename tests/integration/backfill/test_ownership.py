@@ -8,7 +8,7 @@ from typing import Any
 
 from jira_port.backfill.service import BackfillRequest
 from jira_port.backfill.tables import FileTable
-from jira_port.backfill.wiring import LocalOptions
+from jira_port.backfill.runtime import LocalOptions
 from jira_port.port import PortClient
 from jira_port_emulators.jira import JiraEmulator
 from tests.support.port_emulator import client_for

@@ -11,9 +11,9 @@ from typing import Any
 from jira_port.actions import Action
 from jira_port.backfill.continuation import RecordingContinuation
 from jira_port.backfill.mapper import BackfillMapper
-from jira_port.backfill.runner import PipelineOptions
+from jira_port.backfill.pages import PipelineOptions
 from jira_port.backfill.service import BackfillDeps, BackfillService
-from jira_port.backfill.state import BackfillStore
+from jira_port.backfill.store import BackfillStore
 from jira_port.backfill.tables import ItemTable, MemoryTable
 from jira_port.backfill.writer import PageWriter
 from jira_port.jira.errors import JiraAPIError, JiraUnavailableError

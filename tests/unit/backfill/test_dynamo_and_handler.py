@@ -9,7 +9,7 @@ import pytest
 
 from jira_port.backfill.dynamo import DynamoTable
 from jira_port.backfill.service import InvalidRequestError
-from jira_port.backfill.state import BackfillStore, RunLock
+from jira_port.backfill.store import BackfillStore, RunLock
 from jira_port.backfill.tables import StateError
 from jira_port.live.factory import Lazy
 from jira_port.live.guard import VersionGuard

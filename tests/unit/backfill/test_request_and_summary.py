@@ -11,9 +11,9 @@ from botocore.exceptions import ClientError
 
 from jira_port.actions import Action
 from jira_port.backfill.continuation import ContinuationError, LambdaContinuation
-from jira_port.backfill.model import PartitionState, RunState, Tally
+from jira_port.backfill.records import PartitionState, RunState, Tally
 from jira_port.backfill.service import BackfillRequest, InvalidRequestError
-from jira_port.backfill.summary import BackfillSummary
+from jira_port.backfill.report import BackfillSummary
 from jira_port.backfill.writer import DryRunApply, PageWriter, tally_failures
 
 from .fakes import Failure, FakeGuard, FakePort

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal
 from jira_port_tools.cli._demo_output import DemoFailed, Steps, count, seconds, table
 
 if TYPE_CHECKING:
-    from jira_port.backfill.summary import BackfillSummary
+    from jira_port.backfill.report import BackfillSummary
     from jira_port_emulators.jira import JiraEmulator
     from jira_port_emulators.port import PortEmulator
     from jira_port_tools.cli._demo_live import LiveResult
@@ -133,7 +133,7 @@ class Demo:
     def _backfill(self) -> None:
         from jira_port.backfill.continuation import RecordingContinuation
         from jira_port.backfill.service import BackfillRequest
-        from jira_port.backfill.wiring import LocalOptions, build_service
+        from jira_port.backfill.runtime import LocalOptions, build_service
         from jira_port.jira import JiraClient
         from jira_port.port import PortClient
         from jira_port_tools.cli.backfill import ProgressBar

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, TextIO
 from jira_port_tools.cli._common import SubParsers, add_json_flag
 
 if TYPE_CHECKING:
-    from jira_port.backfill.runner import Progress
-    from jira_port.backfill.summary import BackfillSummary
+    from jira_port.backfill.pages import Progress
+    from jira_port.backfill.report import BackfillSummary
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     """Run invocations until the run ends (continuing in-process), print the summary, return the exit code."""
     from jira_port.backfill.continuation import RecordingContinuation
     from jira_port.backfill.service import BackfillRequest
-    from jira_port.backfill.wiring import LocalOptions, build_service
+    from jira_port.backfill.runtime import LocalOptions, build_service
     from jira_port.errors import ConfigError, JiraPortError
 
     _route_logs(args.verbose)

@@ -6,6 +6,6 @@ partitions and cursors; ``wiring`` builds it all from the environment for the La
 """
 
 from jira_port.backfill.service import BackfillRequest, BackfillService, InvalidRequestError
-from jira_port.backfill.summary import BackfillSummary
+from jira_port.backfill.report import BackfillSummary
 
 __all__ = ["BackfillRequest", "BackfillService", "BackfillSummary", "InvalidRequestError"]

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from jira_port.backfill.deps import PortCatalog, VersionGuardLike
-from jira_port.backfill.model import Tally
+from jira_port.backfill.records import Tally
 from jira_port.backfill.writer import tally_failures
 from jira_port.errors import JiraPortError
 from jira_port.observability import logger

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from jira_port.backfill.continuation import Continuation
 from jira_port.backfill.deps import JiraSource, PortCatalog, VersionGuardLike
 from jira_port.backfill.mapper import BackfillMapper
-from jira_port.backfill.model import MODES, Mode, RunState, Tally
+from jira_port.backfill.records import MODES, Mode, RunState, Tally
 from jira_port.backfill.partitions import (
     PROJECTS_KEY,
     account_timezone,
@@ -36,9 +36,9 @@ from jira_port.backfill.partitions import (
     plan_partitions,
 )
 from jira_port.backfill.reconcile import SeenIndex, reconcile
-from jira_port.backfill.runner import Deadline, IssuePipeline, PipelineOptions, ProgressListener, now_ms
-from jira_port.backfill.state import BackfillStore, RunLock
-from jira_port.backfill.summary import BackfillSummary, Status, verdict
+from jira_port.backfill.pages import Deadline, IssuePipeline, PipelineOptions, ProgressListener, now_ms
+from jira_port.backfill.store import BackfillStore, RunLock
+from jira_port.backfill.report import BackfillSummary, Status, verdict
 from jira_port.backfill.writer import PageWriter
 from jira_port.errors import ConfigError, JiraPortError
 from jira_port.observability import logger

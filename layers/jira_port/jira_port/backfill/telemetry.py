@@ -6,7 +6,7 @@ Counts are this invocation's share, so sums over time are totals; ``RejectedEnti
 
 from __future__ import annotations
 
-from jira_port.backfill.summary import BackfillSummary
+from jira_port.backfill.report import BackfillSummary
 from jira_port.observability import MetricUnit, metrics
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from jira_port.actions import Action
 from jira_port.backfill.deps import ApplyFn, FailureLike, VersionGuardLike
-from jira_port.backfill.model import MAX_EXAMPLES, Tally
+from jira_port.backfill.records import MAX_EXAMPLES, Tally
 
 if TYPE_CHECKING:
     from jira_port.ownership import OwnershipLedger

@@ -25,8 +25,8 @@ import requests
 
 from jira_port.backfill.deps import IssuePageLike, JiraSource
 from jira_port.backfill.mapper import BackfillMapper, MappedPage
-from jira_port.backfill.model import PartitionState, RunState, Tally
-from jira_port.backfill.state import BackfillStore, RunLock
+from jira_port.backfill.records import PartitionState, RunState, Tally
+from jira_port.backfill.store import BackfillStore, RunLock
 from jira_port.backfill.writer import PageWriter
 from jira_port.errors import ConfigError, JiraPortError
 from jira_port.observability import logger

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from jira_port.backfill.model import PartitionState, RunState, Tally
+from jira_port.backfill.records import PartitionState, RunState, Tally
 
 Status = Literal["succeeded", "failed", "continued", "locked", "stale"]
 MAX_FAILED_PARTITIONS = 5

@@ -23,9 +23,9 @@ from jira_port.backfill.deps import ApplyFn, JiraSource, MappingLike, VersionGua
 from jira_port.backfill.dynamo import DynamoTable
 from jira_port.backfill.mapper import BackfillMapper
 from jira_port.backfill.partitions import scope_restriction
-from jira_port.backfill.runner import PipelineOptions, ProgressListener
+from jira_port.backfill.pages import PipelineOptions, ProgressListener
 from jira_port.backfill.service import BackfillDeps, BackfillService
-from jira_port.backfill.state import BackfillStore
+from jira_port.backfill.store import BackfillStore
 from jira_port.backfill.tables import FileTable, ItemTable, MemoryTable
 from jira_port.backfill.writer import DryRunApply, PageWriter
 from jira_port.errors import ConfigError
