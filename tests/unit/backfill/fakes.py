@@ -6,19 +6,23 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from jira_port.actions import Action
-from jira_port.backfill.continuation import RecordingContinuation
 from jira_port.backfill.mapper import BackfillMapper
-from jira_port.backfill.pages import PipelineOptions
-from jira_port.backfill.service import BackfillDeps, BackfillService
+from jira_port.backfill.pages import ApplyFn, PageWriter
+from jira_port.backfill.records import PipelineOptions
+from jira_port.backfill.service import BackfillService
 from jira_port.backfill.store import BackfillStore
 from jira_port.backfill.tables import ItemTable, MemoryTable
-from jira_port.backfill.writer import PageWriter
+from jira_port.jira import JiraClient
 from jira_port.jira.errors import JiraAPIError, JiraUnavailableError
+from jira_port.live.guard import VersionGuard
+from jira_port.mapping import CompiledMapping
 from jira_port.ownership import OwnershipLedger
+from jira_port.port import PortClient
 from jira_port.settings.backfill import BackfillSettings
+from jira_port_tools.backfill_local import RecordingContinuation
 
 _PROJECT = re.compile(r"project = (\d+)")
 _SINCE = re.compile(r'updated >= "([^"]+)"')
@@ -248,10 +252,11 @@ class Harness:
     ) -> BackfillService:
         store = BackfillStore(table or self.table)
         ledger = OwnershipLedger(table or self.table)
-        deps = BackfillDeps(
-            jira=self.jira,
-            mapper=BackfillMapper(self.mapping, "https://jira.example.com"),
-            writer=PageWriter(self.port.apply, self.guard, ledger),
+        guard = as_guard(self.guard)
+        return BackfillService(
+            jira=cast(JiraClient, self.jira),
+            mapper=BackfillMapper(cast(CompiledMapping, self.mapping), "https://jira.example.com"),
+            writer=PageWriter(as_apply(self.port), guard, ledger),
             store=store,
             continuation=self.continuation,
             settings=self.settings,
@@ -260,11 +265,10 @@ class Harness:
                 concurrency=self.settings.partition_concurrency,
                 max_attempts=self.settings.partition_max_attempts,
             ),
-            port=self.port,
-            guard=self.guard,
+            port=as_port(self.port),
+            guard=guard,
             ledger=ledger,
         )
-        return BackfillService(deps)
 
 
 def harness(jira: FakeJira | None = None, guard: FakeGuard | None = None, **settings: Any) -> Harness:
@@ -287,3 +291,18 @@ def transient_error() -> JiraUnavailableError:
 def jql_error(status: int = 400) -> JiraAPIError:
     message = "The value '1' does not exist for the field 'project'."
     return JiraAPIError(status, "POST", "/rest/api/2/search/jql", messages=[message])
+
+
+def as_port(port: FakePort) -> PortClient:
+    """The fake where the backfill takes the real client (it answers the same calls)."""
+    return cast(PortClient, port)
+
+
+def as_apply(port: FakePort) -> ApplyFn:
+    """The fake's ``apply`` where the backfill takes ``apply_actions`` (same result fields)."""
+    return cast(ApplyFn, port.apply)
+
+
+def as_guard(guard: FakeGuard | None) -> VersionGuard | None:
+    """The fake where the backfill takes the real version guard."""
+    return cast(VersionGuard | None, guard)
