@@ -32,10 +32,7 @@ from jira_port.settings.jira import JiraSettings
 if TYPE_CHECKING:
     from jira_port.backfill.report import BackfillSummary
     from jira_port.backfill.service import BackfillService, Continuation
-    from jira_port.jira import JiraClient
     from jira_port.live.guard import VersionGuard
-    from jira_port.mapping import CompiledMapping
-    from jira_port.port import PortClient
 
 DEFAULT_STATE_FILE = Path(".jira-port") / "state.json"
 
@@ -116,40 +113,13 @@ def build_local(
         guard = VersionGuard(ddb, settings.state_table)
     else:
         table = FileTable(local.state_file or DEFAULT_STATE_FILE, log_ttl_days=settings.state_ttl_days)
-    return assemble(
+    return compose(
         settings,
         jira_settings,
         jira=jira_client(settings, jira_settings),
         mapping=mapping,
         table=table,
         continuation=continuation or RecordingContinuation(),
-        port=port,
-        guard=guard,
-        local=local,
-    )
-
-
-def assemble(
-    settings: BackfillSettings,
-    jira_settings: JiraSettings,
-    *,
-    jira: JiraClient,
-    mapping: CompiledMapping,
-    table: ItemTable,
-    continuation: Continuation,
-    port: PortClient | None,
-    guard: VersionGuard | None = None,
-    local: LocalOptions | None = None,
-) -> BackfillService:
-    """``compose`` with the local options (``port=None`` = dry run: actions are printed)."""
-    local = local or LocalOptions()
-    return compose(
-        settings,
-        jira_settings,
-        jira=jira,
-        mapping=mapping,
-        table=table,
-        continuation=continuation,
         port=port,
         apply=DryRunApply(local.out or sys.stdout) if port is None else None,
         guard=guard,

@@ -11,6 +11,7 @@ from typing import Any
 
 from jira_port.backfill.records import BackfillRequest
 from jira_port.backfill.report import BackfillSummary
+from jira_port.backfill.runtime import compose
 from jira_port.backfill.service import BackfillService
 from jira_port.backfill.tables import FileTable, ItemTable
 from jira_port.jira import JiraClient
@@ -20,7 +21,7 @@ from jira_port.settings.backfill import BackfillSettings
 from jira_port.settings.jira import JiraSettings
 from jira_port_emulators.jira import JiraEmulator, JiraFaults, generate_dataset
 from jira_port_emulators.port import PortEmulator, PortFaults
-from jira_port_tools.backfill_local import LocalOptions, RecordingContinuation, assemble
+from jira_port_tools.backfill_local import LocalOptions, RecordingContinuation
 from jira_port_tools.blueprints import bundled_blueprints, dependency_order
 from tests.support.port_emulator import CLIENT_ID, CLIENT_SECRET, FAST_POLICY, client_for
 
@@ -72,7 +73,7 @@ class Sites:
         """A backfill on these sites with fast retries; state in ``tmp/state.json`` unless ``table``;
         Port with the emulator's first credentials unless ``port``."""
         values = {"partition_concurrency": 4, "safety_margin_seconds": 1, **settings}
-        return assemble(
+        return compose(
             BackfillSettings(**values),
             self.jira_settings(page_size=page_size),
             jira=jira or self.jira_client(max_concurrency=values["partition_concurrency"]),
@@ -80,7 +81,7 @@ class Sites:
             table=table or FileTable(self.tmp / "state.json"),
             continuation=self.continuation,
             port=port or client_for(self.port),
-            local=local,
+            jql=local.jql if local is not None else None,
         )
 
     def drain(
