@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from jira_port.actions import Action
 from jira_port.backfill.mapper import BackfillMapper
-from jira_port.backfill.pages import ApplyFn, PageWriter
+from jira_port.backfill.pages import PageWriter
 from jira_port.backfill.records import PipelineOptions
 from jira_port.backfill.service import BackfillService
 from jira_port.backfill.store import BackfillStore
@@ -21,6 +21,8 @@ from jira_port.live.guard import VersionGuard
 from jira_port.mapping import CompiledMapping
 from jira_port.ownership import OwnershipLedger
 from jira_port.port import PortClient
+from jira_port.port.apply import ActionOutcome, ApplyResult
+from jira_port.port.types import BulkResult, EntityFailure
 from jira_port.settings.backfill import BackfillSettings
 from jira_port_tools.backfill_local import RecordingContinuation
 
@@ -132,30 +134,7 @@ class FakeMapping:
         return [Action("upsert", "jiraProject", {"identifier": project["key"], "title": project["name"]})]
 
 
-@dataclass(frozen=True)
-class Failure:
-    blueprint: str
-    identifier: str
-    operation: str
-    status: int
-    error: str
-    message: str
-    transient: bool
-
-
-@dataclass
-class Result:
-    upserted: int = 0
-    deleted: int = 0
-    failures: list[Failure] = field(default_factory=list)
-    retried: int = 0
-
-
-@dataclass
-class DeleteOutcome:
-    succeeded: list[str] = field(default_factory=list)
-    absent: list[str] = field(default_factory=list)
-    failures: list[Failure] = field(default_factory=list)
+Failure = EntityFailure  # what Port did not accept, as the real apply step reports it
 
 
 class FakePort:
@@ -169,17 +148,17 @@ class FakePort:
         self.deleted: list[tuple[str, str]] = []
         self.lock = threading.Lock()
 
-    def apply(self, actions: list[Action]) -> Result:
-        result = Result()
+    def apply(self, actions: list[Action]) -> ApplyResult:
+        result = ApplyResult()
         with self.lock:
             self.apply_calls += 1
             for action in actions:
                 if action.identifier in self.reject:
-                    result.failures.append(
-                        Failure(
-                            action.blueprint, action.identifier, "upsert", 422, "invalid_entity", "bad", False
-                        )
+                    failure = Failure(
+                        action.blueprint, action.identifier, "upsert", 422, "invalid_entity", "bad", False
                     )
+                    result.failures.append(failure)
+                    result.outcomes.append(ActionOutcome(action, failure))
                     continue
                 if action.operation == "upsert":
                     self.entities.setdefault(action.blueprint, {})[action.identifier] = action.entity
@@ -188,6 +167,7 @@ class FakePort:
                 else:
                     self.entities.get(action.blueprint, {}).pop(action.identifier, None)
                     result.deleted += 1
+                result.outcomes.append(ActionOutcome(action))
         return result
 
     def iter_entity_identifiers(
@@ -199,8 +179,8 @@ class FakePort:
 
     def delete_entities(
         self, blueprint: str, identifiers: Iterable[str], *, delete_dependents: bool = False
-    ) -> DeleteOutcome:
-        out = DeleteOutcome()
+    ) -> BulkResult:
+        out = BulkResult(blueprint, "delete")
         for ident in identifiers:
             if self.entities.get(blueprint, {}).pop(ident, None) is None:
                 out.absent.append(ident)
@@ -256,7 +236,7 @@ class Harness:
         return BackfillService(
             jira=cast(JiraClient, self.jira),
             mapper=BackfillMapper(cast(CompiledMapping, self.mapping), "https://jira.example.com"),
-            writer=PageWriter(as_apply(self.port), guard, ledger),
+            writer=PageWriter(self.port.apply, guard, ledger),
             store=store,
             continuation=self.continuation,
             settings=self.settings,
@@ -296,11 +276,6 @@ def jql_error(status: int = 400) -> JiraAPIError:
 def as_port(port: FakePort) -> PortClient:
     """The fake where the backfill takes the real client (it answers the same calls)."""
     return cast(PortClient, port)
-
-
-def as_apply(port: FakePort) -> ApplyFn:
-    """The fake's ``apply`` where the backfill takes ``apply_actions`` (same result fields)."""
-    return cast(ApplyFn, port.apply)
 
 
 def as_guard(guard: FakeGuard | None) -> VersionGuard | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -14,10 +14,9 @@ from jira_port.backfill.pages import PageWriter
 from jira_port.backfill.records import BackfillRequest, InvalidRequestError, PartitionState, RunState, Tally
 from jira_port.backfill.report import BackfillSummary, tally_failures
 from jira_port.backfill.runtime import ContinuationError, LambdaContinuation
-from jira_port.port.types import EntityFailure
 from jira_port_tools.backfill_local import DryRunApply
 
-from .fakes import Failure, FakeGuard, FakePort, as_apply, as_guard
+from .fakes import Failure, FakeGuard, FakePort, as_guard
 
 
 @pytest.mark.parametrize(
@@ -48,14 +47,14 @@ def test_good_inputs_parse():
 def test_failures_are_counted_by_code_with_the_first_examples():
     failures = [Failure("bp", f"I-{n}", "upsert", 422, "invalid", "m" * 500, False) for n in range(7)]
     failures.append(Failure("bp", "X", "upsert", 0, "connection_error", "no answer", True))
-    tally = tally_failures(cast(list[EntityFailure], failures))
+    tally = tally_failures(failures)
     assert tally.rejected == 8 and tally.codes == {"invalid (422)": 7, "connection_error (no response)": 1}
     assert len(tally.examples) == 5 and len(tally.examples[0]["message"]) == 300
 
 
 def test_page_writer_drops_upserts_superseded_by_live_changes():
     port = FakePort()
-    writer = PageWriter(as_apply(port), as_guard(FakeGuard({("b", "new"): 10})))
+    writer = PageWriter(port.apply, as_guard(FakeGuard({("b", "new"): 10})))
     actions = [Action("upsert", "b", {"identifier": "new"}), Action("upsert", "b", {"identifier": "old"})]
     tally = writer.write(actions, read_at_ms=5)
     assert (tally.upserted, tally.skipped_newer) == (1, 1) and port.ids("b") == {"old"}

@@ -104,11 +104,10 @@ class PageWriter:
             return Tally(skipped_newer=skipped)
         result = self.apply(actions)
         if self.ledger is not None:
-            failed = {(f.blueprint, f.identifier) for f in result.failures}
             self.ledger.record(
-                (a.blueprint, a.identifier)
-                for a in actions
-                if a.operation == "upsert" and (a.blueprint, a.identifier) not in failed
+                (o.action.blueprint, o.action.identifier)
+                for o in result.outcomes
+                if o.action.operation == "upsert" and o.applied
             )
         tally = tally_failures(result.failures)
         tally.upserted, tally.deleted, tally.retried = result.upserted, result.deleted, result.retried
