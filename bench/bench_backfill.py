@@ -121,18 +121,14 @@ def _quiet() -> None:
 
 def run_jira_port(env: dict[str, str], mode: str = "incremental") -> dict[str, Any]:
     """One jira-port backfill with its defaults (state in a temporary file); returns its summary."""
-    from jira_port.backfill.continuation import RecordingContinuation
-    from jira_port.backfill.service import BackfillRequest
-    from jira_port.backfill.wiring import LocalOptions, build_service
+    from jira_port_tools.backfill_local import LocalOptions, RecordingContinuation, build_local, run_to_end
 
     with tempfile.TemporaryDirectory() as tmp:
         continuation = RecordingContinuation()
-        service = build_service(
+        service = build_local(
             LocalOptions(state_file=Path(tmp) / "state.json"), continuation=continuation, env=env
         )
-        summary = service.invoke(BackfillRequest(mode))  # type: ignore[arg-type]
-        while (payload := continuation.take()) is not None:
-            summary = service.invoke(BackfillRequest.parse(payload))
+        summary = run_to_end(service, continuation, mode)
     result: dict[str, Any] = summary.to_dict()
     return result
 
@@ -201,7 +197,7 @@ def _measure(conn: Connection, env: dict[str, str], trace: bool) -> None:
     import tracemalloc
 
     _quiet()
-    from jira_port.backfill import wiring  # noqa: F401 - imports counted before the run
+    from jira_port.backfill import runtime  # noqa: F401 - imports counted before the run
 
     rss_before = _status_kb("VmRSS")
     if trace:

@@ -12,19 +12,16 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from jira_port.backfill.service import BackfillRequest, BackfillService
-from jira_port.backfill.telemetry import publish_metrics
-from jira_port.backfill.wiring import build_service, require_lambda_env
-from jira_port.live.factory import Lazy
+from jira_port.backfill.records import BackfillRequest
+from jira_port.backfill.report import publish_metrics
+from jira_port.backfill.runtime import build_backfill, function_settings
+from jira_port.backfill.service import BackfillService
 from jira_port.observability import logger, metrics, tracer
 
 
-def _build() -> BackfillService:
-    require_lambda_env()
-    return build_service()
-
-
-service: Lazy[BackfillService] = Lazy(_build)
+def service() -> BackfillService:
+    """The function's backfill, built on first use and kept for the container's lifetime."""
+    return build_backfill(function_settings())
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -9,19 +9,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jira_port.backfill.continuation import RecordingContinuation
-from jira_port.backfill.deps import MappingLike
-from jira_port.backfill.service import BackfillRequest, BackfillService
-from jira_port.backfill.summary import BackfillSummary
+from jira_port.backfill.records import BackfillRequest
+from jira_port.backfill.report import BackfillSummary
+from jira_port.backfill.runtime import compose
+from jira_port.backfill.service import BackfillService
 from jira_port.backfill.tables import FileTable, ItemTable
-from jira_port.backfill.wiring import LocalOptions, assemble
 from jira_port.jira import JiraClient
 from jira_port.mapping import CompiledMapping, load_mapping
+from jira_port.mapping.source import MappingProvider
 from jira_port.port import PortClient
 from jira_port.settings.backfill import BackfillSettings
 from jira_port.settings.jira import JiraSettings
 from jira_port_emulators.jira import JiraEmulator, JiraFaults, generate_dataset
 from jira_port_emulators.port import PortEmulator, PortFaults
+from jira_port_tools.backfill_local import LocalOptions, RecordingContinuation
 from jira_port_tools.blueprints import bundled_blueprints, dependency_order
 from tests.support.port_emulator import CLIENT_ID, CLIENT_SECRET, FAST_POLICY, client_for
 
@@ -67,13 +68,13 @@ class Sites:
         page_size: int = 100,
         local: LocalOptions | None = None,
         port: PortClient | None = None,
-        mapping: MappingLike | None = None,
+        mapping: CompiledMapping | MappingProvider | None = None,
         **settings: Any,
     ) -> BackfillService:
         """A backfill on these sites with fast retries; state in ``tmp/state.json`` unless ``table``;
         Port with the emulator's first credentials unless ``port``."""
         values = {"partition_concurrency": 4, "safety_margin_seconds": 1, **settings}
-        return assemble(
+        return compose(
             BackfillSettings(**values),
             self.jira_settings(page_size=page_size),
             jira=jira or self.jira_client(max_concurrency=values["partition_concurrency"]),
@@ -81,7 +82,7 @@ class Sites:
             table=table or FileTable(self.tmp / "state.json"),
             continuation=self.continuation,
             port=port or client_for(self.port),
-            local=local,
+            jql=local.jql if local is not None else None,
         )
 
     def drain(

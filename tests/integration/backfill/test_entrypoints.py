@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,11 +12,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from jira_port.backfill.continuation import RecordingContinuation
 from jira_port.backfill.tables import FileTable
-from jira_port.backfill.wiring import build_service
-from jira_port.live.factory import Lazy
 from jira_port.live.guard import VersionGuard
+from jira_port_tools.backfill_local import RecordingContinuation, build_local
 from jira_port_tools.cli import main
 from tests.support.aws import create_state_table, use_fake_aws
 from tests.support.lambda_env import FakeLambdaContext, reload_handler
@@ -168,7 +167,7 @@ def test_lambda_handler_keeps_state_in_dynamodb_and_respects_live_changes(
     VersionGuard(state_table, TABLE).record("jiraIssue", live_key, 2**62, deleted=False)
     continuation = RecordingContinuation()
     module = reload_handler("backfill")
-    monkeypatch.setattr(module, "service", Lazy(lambda: build_service(continuation=continuation)))
+    monkeypatch.setattr(module, "service", functools.cache(lambda: build_local(continuation=continuation)))
 
     with pytest.raises(Exception, match="mode must be one of"):
         module.lambda_handler({"mode": "fast"}, ShortContext())

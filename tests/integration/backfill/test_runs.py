@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from jira_port.backfill.service import BackfillRequest
+from jira_port.backfill.records import BackfillRequest
 from tests.support.lambda_env import FakeLambdaContext
 
 from .conftest import comparable, mapped_jira_state, port_state, sites, strict_blueprints
@@ -130,7 +130,7 @@ def test_a_scope_that_would_delete_most_entities_is_refused(tmp_path: Path) -> N
         assert site.service().invoke(FULL).status == "succeeded"
         first = min(site.jira.ds.projects.values(), key=lambda p: p.id)
         site.port.clear_requests()
-        from jira_port.backfill.wiring import LocalOptions
+        from jira_port_tools.backfill_local import LocalOptions
 
         summary = site.service(local=LocalOptions(jql=f"project = {first.key}")).invoke(FULL)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from jira_port.actions import Action
-from jira_port.backfill.service import BackfillRequest
+from jira_port.backfill.records import BackfillRequest
 from jira_port.backfill.tables import FileTable
 from jira_port.errors import ConfigError
 from jira_port.mapping import load_mapping

@@ -6,19 +6,25 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from jira_port.actions import Action
-from jira_port.backfill.continuation import RecordingContinuation
 from jira_port.backfill.mapper import BackfillMapper
-from jira_port.backfill.runner import PipelineOptions
-from jira_port.backfill.service import BackfillDeps, BackfillService
-from jira_port.backfill.state import BackfillStore
+from jira_port.backfill.pages import PageWriter
+from jira_port.backfill.records import PipelineOptions
+from jira_port.backfill.service import BackfillService
+from jira_port.backfill.store import BackfillStore
 from jira_port.backfill.tables import ItemTable, MemoryTable
-from jira_port.backfill.writer import PageWriter
+from jira_port.jira import JiraClient
 from jira_port.jira.errors import JiraAPIError, JiraUnavailableError
+from jira_port.live.guard import VersionGuard
+from jira_port.mapping import CompiledMapping
 from jira_port.ownership import OwnershipLedger
+from jira_port.port import PortClient
+from jira_port.port.apply import ActionOutcome, ApplyResult
+from jira_port.port.types import BulkResult, EntityFailure
 from jira_port.settings.backfill import BackfillSettings
+from jira_port_tools.backfill_local import RecordingContinuation
 
 _PROJECT = re.compile(r"project = (\d+)")
 _SINCE = re.compile(r'updated >= "([^"]+)"')
@@ -128,30 +134,7 @@ class FakeMapping:
         return [Action("upsert", "jiraProject", {"identifier": project["key"], "title": project["name"]})]
 
 
-@dataclass(frozen=True)
-class Failure:
-    blueprint: str
-    identifier: str
-    operation: str
-    status: int
-    error: str
-    message: str
-    transient: bool
-
-
-@dataclass
-class Result:
-    upserted: int = 0
-    deleted: int = 0
-    failures: list[Failure] = field(default_factory=list)
-    retried: int = 0
-
-
-@dataclass
-class DeleteOutcome:
-    succeeded: list[str] = field(default_factory=list)
-    absent: list[str] = field(default_factory=list)
-    failures: list[Failure] = field(default_factory=list)
+Failure = EntityFailure  # what Port did not accept, as the real apply step reports it
 
 
 class FakePort:
@@ -165,17 +148,17 @@ class FakePort:
         self.deleted: list[tuple[str, str]] = []
         self.lock = threading.Lock()
 
-    def apply(self, actions: list[Action]) -> Result:
-        result = Result()
+    def apply(self, actions: list[Action]) -> ApplyResult:
+        result = ApplyResult()
         with self.lock:
             self.apply_calls += 1
             for action in actions:
                 if action.identifier in self.reject:
-                    result.failures.append(
-                        Failure(
-                            action.blueprint, action.identifier, "upsert", 422, "invalid_entity", "bad", False
-                        )
+                    failure = Failure(
+                        action.blueprint, action.identifier, "upsert", 422, "invalid_entity", "bad", False
                     )
+                    result.failures.append(failure)
+                    result.outcomes.append(ActionOutcome(action, failure))
                     continue
                 if action.operation == "upsert":
                     self.entities.setdefault(action.blueprint, {})[action.identifier] = action.entity
@@ -184,6 +167,7 @@ class FakePort:
                 else:
                     self.entities.get(action.blueprint, {}).pop(action.identifier, None)
                     result.deleted += 1
+                result.outcomes.append(ActionOutcome(action))
         return result
 
     def iter_entity_identifiers(
@@ -195,8 +179,8 @@ class FakePort:
 
     def delete_entities(
         self, blueprint: str, identifiers: Iterable[str], *, delete_dependents: bool = False
-    ) -> DeleteOutcome:
-        out = DeleteOutcome()
+    ) -> BulkResult:
+        out = BulkResult(blueprint, "delete")
         for ident in identifiers:
             if self.entities.get(blueprint, {}).pop(ident, None) is None:
                 out.absent.append(ident)
@@ -248,10 +232,11 @@ class Harness:
     ) -> BackfillService:
         store = BackfillStore(table or self.table)
         ledger = OwnershipLedger(table or self.table)
-        deps = BackfillDeps(
-            jira=self.jira,
-            mapper=BackfillMapper(self.mapping, "https://jira.example.com"),
-            writer=PageWriter(self.port.apply, self.guard, ledger),
+        guard = as_guard(self.guard)
+        return BackfillService(
+            jira=cast(JiraClient, self.jira),
+            mapper=BackfillMapper(cast(CompiledMapping, self.mapping), "https://jira.example.com"),
+            writer=PageWriter(self.port.apply, guard, ledger),
             store=store,
             continuation=self.continuation,
             settings=self.settings,
@@ -260,11 +245,10 @@ class Harness:
                 concurrency=self.settings.partition_concurrency,
                 max_attempts=self.settings.partition_max_attempts,
             ),
-            port=self.port,
-            guard=self.guard,
+            port=as_port(self.port),
+            guard=guard,
             ledger=ledger,
         )
-        return BackfillService(deps)
 
 
 def harness(jira: FakeJira | None = None, guard: FakeGuard | None = None, **settings: Any) -> Harness:
@@ -287,3 +271,13 @@ def transient_error() -> JiraUnavailableError:
 def jql_error(status: int = 400) -> JiraAPIError:
     message = "The value '1' does not exist for the field 'project'."
     return JiraAPIError(status, "POST", "/rest/api/2/search/jql", messages=[message])
+
+
+def as_port(port: FakePort) -> PortClient:
+    """The fake where the backfill takes the real client (it answers the same calls)."""
+    return cast(PortClient, port)
+
+
+def as_guard(guard: FakeGuard | None) -> VersionGuard | None:
+    """The fake where the backfill takes the real version guard."""
+    return cast(VersionGuard | None, guard)

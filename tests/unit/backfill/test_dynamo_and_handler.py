@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 
 from jira_port.backfill.dynamo import DynamoTable
-from jira_port.backfill.service import InvalidRequestError
-from jira_port.backfill.state import BackfillStore, RunLock
+from jira_port.backfill.records import InvalidRequestError
+from jira_port.backfill.store import BackfillStore, RunLock
 from jira_port.backfill.tables import StateError
-from jira_port.live.factory import Lazy
 from jira_port.live.guard import VersionGuard
 from tests.support.lambda_env import FakeLambdaContext, load_handler
 
@@ -64,9 +63,9 @@ def test_lambda_handler_runs_resumes_through_continuations_and_reports(
     h = harness(jira=make_jira(projects=3, per_project=9), partition_concurrency=1, safety_margin_seconds=60)
     h.port.reject = {"P2-9"}
     service = h.service(table=DynamoTable(TABLE, ddb))
-    service.deps.guard = VersionGuard(ddb, TABLE)
-    service.deps.writer.guard = service.deps.guard
-    monkeypatch.setattr(module, "service", Lazy(lambda: service))
+    service.guard = VersionGuard(ddb, TABLE)
+    service.writer.guard = service.guard
+    monkeypatch.setattr(module, "service", lambda: service)
 
     # Each context starts with 63 s left, 400 ms fewer at every look: stops after a few pages
     class ShortContext(FakeLambdaContext):
@@ -102,7 +101,7 @@ def test_lambda_handler_refuses_a_bad_mode_before_touching_anything(
 ) -> None:
     module = load_handler("backfill")
     built: list[bool] = []
-    monkeypatch.setattr(module, "service", Lazy(lambda: built.append(True)))
+    monkeypatch.setattr(module, "service", lambda: built.append(True))
 
     with pytest.raises(InvalidRequestError, match="mode must be one of full, incremental"):
         module.lambda_handler({"mode": "everything"}, FakeLambdaContext())
@@ -114,7 +113,7 @@ def test_a_successful_run_emits_no_failure(ddb: Any, monkeypatch: pytest.MonkeyP
     module = load_handler("backfill")
     h = harness(jira=make_jira(projects=2, per_project=2))
     service = h.service(table=DynamoTable(TABLE, ddb))
-    monkeypatch.setattr(module, "service", Lazy(lambda: service))
+    monkeypatch.setattr(module, "service", lambda: service)
 
     response = module.lambda_handler({"mode": "incremental"}, FakeLambdaContext())
 

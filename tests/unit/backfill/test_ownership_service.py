@@ -7,9 +7,8 @@ from typing import Any
 import pytest
 
 from jira_port.backfill.dynamo import DynamoTable
-from jira_port.backfill.service import BackfillRequest
+from jira_port.backfill.records import BackfillRequest
 from jira_port.backfill.tables import MemoryTable, StateError
-from jira_port.live.factory import Lazy
 from jira_port.ownership import OwnershipLedger
 from tests.support.lambda_env import FakeLambdaContext, load_handler
 
@@ -68,7 +67,7 @@ def test_the_handler_counts_entities_kept_as_not_owned(
     h = harness(jira=make_jira(projects=1, per_project=2))
     h.port.entities["jiraIssue"] = {"THEIRS-1": {}, "THEIRS-2": {}, "THEIRS-3": {}}
     service = h.service(table=DynamoTable(TABLE, ddb))
-    monkeypatch.setattr(module, "service", Lazy(lambda: service))
+    monkeypatch.setattr(module, "service", lambda: service)
 
     response = module.lambda_handler({"mode": "full"}, FakeLambdaContext())
 

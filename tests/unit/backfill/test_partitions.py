@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from jira_port.backfill.events import issue_event, project_event
 from jira_port.backfill.partitions import (
     account_timezone,
     incremental_partitions,
@@ -12,6 +11,7 @@ from jira_port.backfill.partitions import (
     project_partitions,
     scope_restriction,
 )
+from jira_port.backfill.records import issue_event, project_event
 
 
 def test_one_partition_per_project_by_id_with_the_scope():

@@ -11,7 +11,7 @@ from jira_port.backfill.tables import MemoryTable, StateError
 from jira_port.ownership import OwnershipLedger
 from jira_port.port.types import PortAPIError
 
-from .fakes import FakeGuard, FakePort
+from .fakes import FakeGuard, FakePort, as_guard, as_port
 
 
 def port_with(blueprint: str, ids: Iterable[str]) -> FakePort:
@@ -42,7 +42,7 @@ def test_stale_owned_entities_are_deleted_and_forgotten_others_untouched():
     ledger = ledger_of("jiraIssue", ["A-1", "A-2", "A-3", "GONE-1"])
     seen = SeenIndex.build([("jiraIssue", ["A-1", "A-2", "A-3"])])
 
-    result = reconcile(seen, port, ledger, threshold=0.9)
+    result = reconcile(seen, as_port(port), ledger, threshold=0.9)
 
     assert port.deleted == [("jiraIssue", "GONE-1")]
     assert result.tally.deleted == 1 and not result.refused
@@ -66,7 +66,7 @@ def test_entities_of_other_writers_are_never_deleted_whatever_their_share():
     port = port_with("jiraIssue", ["A-1", "GONE-1", *other])
     seen = SeenIndex.build([("jiraIssue", ["A-1"])])
 
-    result = reconcile(seen, port, ledger_of("jiraIssue", ["A-1", "GONE-1"]), threshold=0.9)
+    result = reconcile(seen, as_port(port), ledger_of("jiraIssue", ["A-1", "GONE-1"]), threshold=0.9)
 
     assert port.deleted == [("jiraIssue", "GONE-1")]
     assert result.not_owned == 40 and result.to_json()["keptNotOwned"] == 40
@@ -76,7 +76,9 @@ def test_entities_of_other_writers_are_never_deleted_whatever_their_share():
 def test_without_a_ledger_the_first_run_deletes_nothing():
     """The upgrade path: entities written before ownership was recorded are kept, not guessed at."""
     port = port_with("jiraIssue", ["A-1", "GONE-1"])
-    result = reconcile(SeenIndex.build([("jiraIssue", ["A-1"])]), port, ledger_of("x", []), threshold=0.9)
+    result = reconcile(
+        SeenIndex.build([("jiraIssue", ["A-1"])]), as_port(port), ledger_of("x", []), threshold=0.9
+    )
     assert port.deleted == [] and result.not_owned == 1 and not result.refused
 
 
@@ -87,7 +89,7 @@ def test_more_than_the_threshold_of_owned_entities_is_refused_for_every_blueprin
     ledger.record([("jiraProject", "OLD"), ("jiraProject", "P")])
     seen = SeenIndex.build([("jiraIssue", ["A-0"]), ("jiraProject", ["P"])])
 
-    result = reconcile(seen, port, ledger, threshold=0.8)
+    result = reconcile(seen, as_port(port), ledger, threshold=0.8)
 
     assert result.refused and "9 of the 10 jiraIssue entities" in (result.reason or "")
     assert port.deleted == [] and result.to_json()["refused"] is True
@@ -96,7 +98,7 @@ def test_more_than_the_threshold_of_owned_entities_is_refused_for_every_blueprin
 def test_exactly_the_threshold_is_still_allowed():
     port = port_with("jiraIssue", ["A", "B", "C", "D"])
     ledger = ledger_of("jiraIssue", ["A", "B", "C", "D"])
-    result = reconcile(SeenIndex.build([("jiraIssue", ["A", "B"])]), port, ledger, threshold=0.5)
+    result = reconcile(SeenIndex.build([("jiraIssue", ["A", "B"])]), as_port(port), ledger, threshold=0.5)
     assert not result.refused and len(port.deleted) == 2
 
 
@@ -106,10 +108,10 @@ def test_entities_a_live_event_touched_after_the_run_started_are_kept():
 
     result = reconcile(
         SeenIndex.build([("jiraIssue", ["A"])]),
-        port,
+        as_port(port),
         ledger_of("jiraIssue", ["A", "NEW"]),
         threshold=0.9,
-        guard=guard,
+        guard=as_guard(guard),
         run_started_ms=1_000,
     )
 
@@ -133,7 +135,7 @@ def test_an_unreadable_ownership_record_skips_every_delete(broken: str):
     port.entities["jiraIssue"] = {"A": {}, "GONE": {}}
     ledger = OwnershipLedger(BrokenTable()) if broken == "ledger" else ledger_of("jiraIssue", ["A", "GONE"])
 
-    result = reconcile(SeenIndex.build([("jiraIssue", ["A"])]), port, ledger, threshold=0.9)
+    result = reconcile(SeenIndex.build([("jiraIssue", ["A"])]), as_port(port), ledger, threshold=0.9)
 
     assert port.deleted == [] and result.skipped and "nothing was deleted" in result.skipped
     assert result.to_json()["ownershipError"] is True

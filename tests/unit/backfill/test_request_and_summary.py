@@ -10,13 +10,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from jira_port.actions import Action
-from jira_port.backfill.continuation import ContinuationError, LambdaContinuation
-from jira_port.backfill.model import PartitionState, RunState, Tally
-from jira_port.backfill.service import BackfillRequest, InvalidRequestError
-from jira_port.backfill.summary import BackfillSummary
-from jira_port.backfill.writer import DryRunApply, PageWriter, tally_failures
+from jira_port.backfill.pages import PageWriter
+from jira_port.backfill.records import BackfillRequest, InvalidRequestError, PartitionState, RunState, Tally
+from jira_port.backfill.report import BackfillSummary, tally_failures
+from jira_port.backfill.runtime import ContinuationError, LambdaContinuation
+from jira_port_tools.backfill_local import DryRunApply
 
-from .fakes import Failure, FakeGuard, FakePort
+from .fakes import Failure, FakeGuard, FakePort, as_guard
 
 
 @pytest.mark.parametrize(
@@ -54,7 +54,7 @@ def test_failures_are_counted_by_code_with_the_first_examples():
 
 def test_page_writer_drops_upserts_superseded_by_live_changes():
     port = FakePort()
-    writer = PageWriter(port.apply, FakeGuard({("b", "new"): 10}))
+    writer = PageWriter(port.apply, as_guard(FakeGuard({("b", "new"): 10})))
     actions = [Action("upsert", "b", {"identifier": "new"}), Action("upsert", "b", {"identifier": "old"})]
     tally = writer.write(actions, read_at_ms=5)
     assert (tally.upserted, tally.skipped_newer) == (1, 1) and port.ids("b") == {"old"}

@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 
-from jira_port.backfill.model import RunState
-from jira_port.backfill.service import BackfillRequest
-from jira_port.backfill.state import BackfillStore, RunLock
-from jira_port.backfill.summary import BackfillSummary
+from jira_port.backfill.records import BackfillRequest, RunState
+from jira_port.backfill.report import BackfillSummary
+from jira_port.backfill.store import BackfillStore, RunLock
 from jira_port.backfill.tables import MemoryTable
 from jira_port.errors import ConfigError
 from jira_port.ownership import OwnershipLedger

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from jira_port.backfill.model import PartitionState, RunState, Tally
-from jira_port.backfill.state import BackfillStore, LockLostError, RunLock, decode_ids, encode_ids
+from jira_port.backfill.records import PartitionState, RunState, Tally
+from jira_port.backfill.store import BackfillStore, LockLostError, RunLock, decode_ids, encode_ids
 from jira_port.backfill.tables import FileTable, MemoryTable
 from jira_port.errors import ConfigError
 

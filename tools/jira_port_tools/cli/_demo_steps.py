@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal
 from jira_port_tools.cli._demo_output import DemoFailed, Steps, count, seconds, table
 
 if TYPE_CHECKING:
-    from jira_port.backfill.summary import BackfillSummary
+    from jira_port.backfill.report import BackfillSummary
     from jira_port_emulators.jira import JiraEmulator
     from jira_port_emulators.port import PortEmulator
     from jira_port_tools.cli._demo_live import LiveResult
@@ -131,29 +131,30 @@ class Demo:
         return port
 
     def _backfill(self) -> None:
-        from jira_port.backfill.continuation import RecordingContinuation
-        from jira_port.backfill.service import BackfillRequest
-        from jira_port.backfill.wiring import LocalOptions, build_service
         from jira_port.jira import JiraClient
         from jira_port.port import PortClient
+        from jira_port_tools.backfill_local import (
+            LocalOptions,
+            RecordingContinuation,
+            build_local,
+            run_to_end,
+        )
         from jira_port_tools.cli.backfill import ProgressBar
 
         with self.steps.step("full backfill", "full backfill (jira-port backfill --mode full)"):
             bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
             continuation = RecordingContinuation()
             options = LocalOptions(progress=bar)  # STATE_TABLE: serve's local DynamoDB
-            service = build_service(options, continuation=continuation)
+            service = build_local(options, continuation=continuation)
             try:
-                summary = service.invoke(BackfillRequest("full"))
-                while (payload := continuation.take()) is not None:
-                    summary = service.invoke(BackfillRequest.parse(payload))
+                summary = run_to_end(service, continuation, "full")
             finally:
                 if bar is not None:
                     bar.close()
-                if isinstance(service.deps.port, PortClient):
-                    service.deps.port.close()
-                if isinstance(service.deps.jira, JiraClient):
-                    service.deps.jira.close()
+                if isinstance(service.port, PortClient):
+                    service.port.close()
+                if isinstance(service.jira, JiraClient):
+                    service.jira.close()
             self.report.backfill = summary
             if summary.status != "succeeded":
                 raise DemoFailed(f"the backfill ended {summary.status}: {summary.message}")

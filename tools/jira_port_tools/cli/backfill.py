@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, TextIO
 from jira_port_tools.cli._common import SubParsers, add_json_flag, add_mapping_flag
 
 if TYPE_CHECKING:
-    from jira_port.backfill.runner import Progress
-    from jira_port.backfill.summary import BackfillSummary
+    from jira_port.backfill.records import Progress
+    from jira_port.backfill.report import BackfillSummary
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -101,10 +101,8 @@ def _route_logs(verbose: bool) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run invocations until the run ends (continuing in-process), print the summary, return the exit code."""
-    from jira_port.backfill.continuation import RecordingContinuation
-    from jira_port.backfill.service import BackfillRequest
-    from jira_port.backfill.wiring import LocalOptions, build_service
     from jira_port.errors import ConfigError, JiraPortError
+    from jira_port_tools.backfill_local import LocalOptions, RecordingContinuation, build_local, run_to_end
 
     _route_logs(args.verbose)
     show_bar = args.progress if args.progress is not None else sys.stderr.isatty()
@@ -118,12 +116,9 @@ def run(args: argparse.Namespace) -> int:
         out=sys.stdout,
         progress=bar,
     )
-    service = build_service(options, continuation=continuation)
-    request = BackfillRequest(args.mode)
+    service = build_local(options, continuation=continuation)
     try:
-        summary = service.invoke(request)
-        while (payload := continuation.take()) is not None:
-            summary = service.invoke(BackfillRequest.parse(payload))
+        summary = run_to_end(service, continuation, args.mode)
     except ConfigError:
         raise
     except JiraPortError as exc:

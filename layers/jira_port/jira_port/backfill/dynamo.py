@@ -17,6 +17,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from jira_port.backfill.tables import StateError
+from jira_port.errors import aws_error_code
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -28,7 +29,7 @@ BATCH_WRITE_ATTEMPTS = 6
 
 
 def _conditional_failed(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    return aws_error_code(exc) == "ConditionalCheckFailedException"
 
 
 class DynamoTable:
@@ -39,7 +40,7 @@ class DynamoTable:
         self._client: DynamoDBClient = client if client is not None else boto3.client("dynamodb")
 
     def _fail(self, action: str, exc: Exception) -> StateError:
-        code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
+        code = aws_error_code(exc)
         return StateError(f"DynamoDB {action} on {self.table_name} failed: {code or type(exc).__name__}")
 
     def get(self, pk: str, sk: str) -> dict[str, Any] | None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jira_port.actions import Action
-from jira_port.backfill.deps import MappingLike
-from jira_port.backfill.events import BACKFILL_HEADERS, issue_event, project_event
+from jira_port.backfill.records import BACKFILL_HEADERS, issue_event, project_event
 from jira_port.live.moves import moved_away_deletions
+
+if TYPE_CHECKING:
+    from jira_port.mapping import CompiledMapping
+    from jira_port.mapping.source import MappingProvider
 
 
 @dataclass(slots=True)
@@ -29,7 +32,7 @@ class MappedPage:
 class BackfillMapper:
     """Turns issues and projects into Port actions with the webhook mapping."""
 
-    def __init__(self, mapping: MappingLike, jira_base_url: str | None) -> None:
+    def __init__(self, mapping: CompiledMapping | MappingProvider, jira_base_url: str | None) -> None:
         self.mapping = mapping
         self.jira_base_url = jira_base_url
 

@@ -28,8 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jira_port.backfill.model import PartitionState, RunState
-from jira_port.backfill.runner import PipelineOptions
+from jira_port.backfill.records import PartitionState, PipelineOptions, RunState
 from jira_port.errors import ConfigError, JiraPortError
 from jira_port.jira import jql as jqlmod
 from jira_port.observability import logger

@@ -1,7 +1,7 @@
 """Reconciliation after a clean full pass: delete from Port what Jira no longer has.
 
 Scope: only blueprints the run itself wrote, and only identifiers the mapping produced, so it works
-for any mapping. The identifiers seen by the run are persisted per page (see ``state``), which lets
+for any mapping. The identifiers seen by the run are persisted per page (see ``store``), which lets
 a full run span many invocations. Here they are loaded into a ``SeenIndex``: per blueprint a sorted
 ``array`` of 64-bit BLAKE2b digests, 8 bytes per identifier (0.8 MB for 100,000 issues) and
 binary-searched, instead of a set of strings. A digest collision (odds ~N²/2⁶⁴) can only keep a
@@ -29,15 +29,15 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from jira_port.backfill.deps import PortCatalog, VersionGuardLike
-from jira_port.backfill.model import Tally
-from jira_port.backfill.writer import tally_failures
+from jira_port.backfill.records import MAX_EXAMPLES, Tally
+from jira_port.backfill.report import tally_failures
 from jira_port.errors import JiraPortError
 from jira_port.observability import logger
-from jira_port.transport import RetriesExhaustedError
 
 if TYPE_CHECKING:
+    from jira_port.live.guard import VersionGuard
     from jira_port.ownership import OwnershipLedger
+    from jira_port.port import PortClient
 
 
 def digest(identifier: str) -> int:
@@ -104,9 +104,6 @@ class SeenIndex:
         return pos < len(bucket) and bucket[pos] == value
 
 
-MAX_EXAMPLES = 5
-
-
 @dataclass(slots=True)
 class ReconcileResult:
     """What reconciliation found and did, per blueprint and in total."""
@@ -138,11 +135,11 @@ class ReconcileResult:
 
 def reconcile(
     seen: SeenIndex,
-    port: PortCatalog,
+    port: PortClient,
     ledger: OwnershipLedger,
     *,
     threshold: float,
-    guard: VersionGuardLike | None = None,
+    guard: VersionGuard | None = None,
     run_started_ms: int | None = None,
     adopt_created_by: frozenset[str] = frozenset(),
 ) -> ReconcileResult:
@@ -157,7 +154,7 @@ def reconcile(
         plan = _plan(
             seen, port, ledger, result, guard=guard, run_started_ms=run_started_ms, adopt=adopt_created_by
         )
-    except (JiraPortError, RetriesExhaustedError, requests.RequestException) as exc:
+    except (JiraPortError, requests.RequestException) as exc:
         result.skipped = f"ownership check failed, nothing was deleted: {type(exc).__name__}: {exc}"[:500]
         logger.error("backfill reconciliation skipped", extra={"reason": result.skipped})
         return result
@@ -184,11 +181,11 @@ def reconcile(
 
 def _plan(
     seen: SeenIndex,
-    port: PortCatalog,
+    port: PortClient,
     ledger: OwnershipLedger,
     result: ReconcileResult,
     *,
-    guard: VersionGuardLike | None,
+    guard: VersionGuard | None,
     run_started_ms: int | None,
     adopt: frozenset[str],
 ) -> dict[str, list[str]]:

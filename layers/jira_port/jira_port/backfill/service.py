@@ -22,12 +22,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
-from jira_port.backfill.continuation import Continuation
-from jira_port.backfill.deps import JiraSource, PortCatalog, VersionGuardLike
 from jira_port.backfill.mapper import BackfillMapper
-from jira_port.backfill.model import MODES, Mode, RunState, Tally
+from jira_port.backfill.pages import IssuePipeline, PageWriter
 from jira_port.backfill.partitions import (
     PROJECTS_KEY,
     account_timezone,
@@ -36,67 +34,35 @@ from jira_port.backfill.partitions import (
     plan_partitions,
 )
 from jira_port.backfill.reconcile import SeenIndex, reconcile
-from jira_port.backfill.runner import Deadline, IssuePipeline, PipelineOptions, ProgressListener, now_ms
-from jira_port.backfill.state import BackfillStore, RunLock
-from jira_port.backfill.summary import BackfillSummary, Status, verdict
-from jira_port.backfill.writer import PageWriter
-from jira_port.errors import ConfigError, JiraPortError
+from jira_port.backfill.records import (
+    MODES,
+    BackfillRequest,
+    Deadline,
+    Mode,
+    PipelineOptions,
+    ProgressListener,
+    RunState,
+    Tally,
+    now_ms,
+)
+from jira_port.backfill.report import BackfillSummary, Status, verdict
+from jira_port.backfill.store import BackfillStore, RunLock
+from jira_port.errors import ConfigError
 from jira_port.observability import logger
 from jira_port.settings.backfill import BackfillSettings
 
 if TYPE_CHECKING:
+    from jira_port.jira import JiraClient
+    from jira_port.live.guard import VersionGuard
     from jira_port.ownership import OwnershipLedger
+    from jira_port.port import PortClient
 
 
-class InvalidRequestError(JiraPortError):
-    """The invocation input is not ``{"mode": "full" | "incremental", "runId"?: str}``."""
+class Continuation(Protocol):
+    """Starts the next invocation of a run with ``{"mode": ..., "runId": ...}``: the Lambda invokes
+    itself (``runtime.LambdaContinuation``), the CLI loops in process (its recording continuation)."""
 
-
-@dataclass(frozen=True, slots=True)
-class BackfillRequest:
-    """A validated invocation input."""
-
-    mode: Mode
-    run_id: str | None = None
-
-    @classmethod
-    def parse(cls, event: Any) -> BackfillRequest:
-        """Validate a scheduler / manual / continuation input; raises ``InvalidRequestError``."""
-        if not isinstance(event, dict):
-            raise InvalidRequestError('backfill input must be a JSON object like {"mode": "incremental"}')
-        unknown = sorted(set(event) - {"mode", "runId"})
-        if unknown:
-            raise InvalidRequestError(f"unknown backfill input keys: {', '.join(map(str, unknown))}")
-        mode = event.get("mode")
-        if mode not in MODES:
-            raise InvalidRequestError(f"backfill mode must be one of {', '.join(MODES)}, got {mode!r}"[:200])
-        run_id = event.get("runId")
-        if run_id is not None and (not isinstance(run_id, str) or not 0 < len(run_id) <= 100):
-            raise InvalidRequestError("runId must be a non-empty string of at most 100 characters")
-        return cls(mode=mode, run_id=run_id)
-
-    def payload(self, run_id: str) -> dict[str, str]:
-        """The continuation input for ``run_id``."""
-        return {"mode": self.mode, "runId": run_id}
-
-
-@dataclass(slots=True)
-class BackfillDeps:
-    """Everything an invocation works with (built from the environment by ``wiring``)."""
-
-    jira: JiraSource
-    mapper: BackfillMapper
-    writer: PageWriter
-    store: BackfillStore
-    continuation: Continuation
-    settings: BackfillSettings
-    scope: str
-    options: PipelineOptions
-    port: PortCatalog | None = None
-    guard: VersionGuardLike | None = None
-    progress: ProgressListener | None = None
-    reconcile_enabled: bool = True
-    ledger: OwnershipLedger | None = None
+    def continue_run(self, payload: dict[str, str]) -> None: ...
 
 
 def new_run_id() -> str:
@@ -104,13 +70,23 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
+@dataclass(slots=True, kw_only=True)
 class BackfillService:
-    """Runs invocations of backfill runs against ``deps``."""
+    """Runs invocations of backfill runs (built by ``runtime``; ``port=None`` = dry run, no reconcile)."""
 
-    def __init__(self, deps: BackfillDeps) -> None:
-        self.deps = deps
-        self.store = deps.store
-        self.settings = deps.settings
+    jira: JiraClient
+    mapper: BackfillMapper
+    writer: PageWriter
+    store: BackfillStore
+    continuation: Continuation
+    settings: BackfillSettings
+    scope: str
+    options: PipelineOptions
+    port: PortClient | None = None
+    guard: VersionGuard | None = None
+    progress: ProgressListener | None = None
+    reconcile_enabled: bool = True
+    ledger: OwnershipLedger | None = None
 
     def invoke(
         self, request: BackfillRequest, remaining_ms: Callable[[], int] | None = None
@@ -168,7 +144,7 @@ class BackfillService:
             current = self.store.load_run(mode)
             if current is None or current.status != "running":
                 continue
-            if current.scope == self.deps.scope:
+            if current.scope == self.scope:
                 logger.info(
                     "backfill resuming unfinished run", extra={"run_id": current.run_id, "mode": mode}
                 )
@@ -179,15 +155,15 @@ class BackfillService:
         return self._new_run(request.mode)
 
     def _new_run(self, mode: Mode) -> RunState:
-        run = RunState(run_id=new_run_id(), mode=mode, scope=self.deps.scope, started_ms=now_ms())
+        run = RunState(run_id=new_run_id(), mode=mode, scope=self.scope, started_ms=now_ms())
         if mode == "full":
-            run.reconcile = self.deps.reconcile_enabled
+            run.reconcile = self.reconcile_enabled
         else:
             watermark = self.store.last_success_ms()
             if watermark is not None:
                 zone = self.settings.jira_timezone
                 if zone == "auto":
-                    zone = account_timezone(self.deps.jira)
+                    zone = account_timezone(self.jira)
                 run.since = jql_since(watermark, self.settings.overlap_seconds, zone)
         logger.info(
             "backfill run started",
@@ -202,15 +178,15 @@ class BackfillService:
             elif run.phase == "issues":
                 partitions = self.store.load_partitions(run)
                 pipeline = IssuePipeline(
-                    jira=self.deps.jira,
-                    mapper=self.deps.mapper,
-                    writer=self.deps.writer,
+                    jira=self.jira,
+                    mapper=self.mapper,
+                    writer=self.writer,
                     store=self.store,
-                    run=run,
+                    run_state=run,
                     deadline=deadline,
-                    options=pass_options(self.deps.options, run),
+                    options=pass_options(self.options, run),
                     lock=lock,
-                    progress=self.deps.progress,
+                    progress=self.progress,
                 )
                 invocation.add(pipeline.run(partitions))
                 if any(p.status == "pending" for p in partitions):
@@ -223,13 +199,13 @@ class BackfillService:
 
     def _projects(self, run: RunState) -> Tally:
         read_at = now_ms()
-        projects = list(self.deps.jira.iter_projects())
-        mapped = self.deps.mapper.map_projects(projects, read_at)
-        tally = self.deps.writer.write(mapped.actions, read_at)
+        projects = list(self.jira.iter_projects())
+        mapped = self.mapper.map_projects(projects, read_at)
+        tally = self.writer.write(mapped.actions, read_at)
         tally.items = len(projects)
         if run.reconcile:
             self.store.save_seen(run, PROJECTS_KEY, 0, mapped.seen)
-        partitions = plan_partitions(self.deps.jira, projects, run, self.settings)
+        partitions = plan_partitions(self.jira, projects, run, self.settings)
         for partition in partitions:
             self.store.save_partition(run, partition)
         run.projects = tally
@@ -249,9 +225,9 @@ class BackfillService:
     def _reconcile(self, run: RunState) -> Tally:
         partitions = self.store.load_partitions(run)
         blocker = verdict(run, partitions)
-        if blocker is not None or self.deps.port is None or self.deps.ledger is None:
+        if blocker is not None or self.port is None or self.ledger is None:
             reason = blocker or (
-                "no Port client (dry run)" if self.deps.port is None else "no ownership ledger configured"
+                "no Port client (dry run)" if self.port is None else "no ownership ledger configured"
             )
             run.reconciliation = {"skipped": reason}
             logger.warning("backfill reconciliation skipped", extra={"run_id": run.run_id, "reason": reason})
@@ -259,10 +235,10 @@ class BackfillService:
         seen = SeenIndex.build(self.store.iter_seen(run))
         result = reconcile(
             seen,
-            self.deps.port,
-            self.deps.ledger,
+            self.port,
+            self.ledger,
             threshold=self.settings.delete_threshold,
-            guard=self.deps.guard,
+            guard=self.guard,
             run_started_ms=run.started_ms,
             adopt_created_by=self.settings.adopt_client_ids,
         )
@@ -292,7 +268,7 @@ class BackfillService:
         else:
             self.store.save_run(run)
             lock.handoff(run.run_id, self.settings.lock_lease_seconds)
-            self.deps.continuation.continue_run(BackfillRequest(run.mode).payload(run.run_id))
+            self.continuation.continue_run(BackfillRequest(run.mode).payload(run.run_id))
             status = "continued"
             partitions = self.store.load_partitions(run)
         summary = BackfillSummary.of_run(run, partitions, status, invocation)

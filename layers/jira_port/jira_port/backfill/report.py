@@ -1,19 +1,56 @@
-"""The end-of-run summary: what was read and written, what Port rejected and why, and the verdict.
+"""What a backfill reports: rejection tallies, the end-of-run summary and verdict, and its metrics.
 
 Rejections are never hidden: a run with any rejected entity, failed partition, failed or refused
 reconciliation is ``failed`` (``ok: false``), whatever else went well.
+
+Metrics (Powertools EMF, namespace ``JiraPort``) are this invocation's share, so sums over time are
+totals; ``RejectedEntities`` and ``BackfillFailed`` feed the template's alarms. No extra dimension:
+the alarms match on ``service``.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from jira_port.backfill.model import PartitionState, RunState, Tally
+from jira_port.backfill.records import MAX_EXAMPLES, PartitionState, RunState, Tally
+from jira_port.observability import MetricUnit, metrics
+
+if TYPE_CHECKING:
+    from jira_port.port.types import EntityFailure
 
 Status = Literal["succeeded", "failed", "continued", "locked", "stale"]
 MAX_FAILED_PARTITIONS = 5
+MAX_MESSAGE_CHARS = 300
+
+
+def failure_code(failure: EntityFailure) -> str:
+    """The key rejections are counted by: Port's error code and the HTTP status, e.g. ``not_found (404)``."""
+    status = "no response" if failure.status == 0 else str(failure.status)
+    return f"{failure.error or 'error'} ({status})"
+
+
+def tally_failures(failures: Sequence[EntityFailure]) -> Tally:
+    """Rejection counts per code and the first examples."""
+    tally = Tally(rejected=len(failures))
+    for failure in failures:
+        code = failure_code(failure)
+        tally.codes[code] = tally.codes.get(code, 0) + 1
+        if len(tally.examples) < MAX_EXAMPLES:
+            tally.examples.append(
+                {
+                    "blueprint": failure.blueprint,
+                    "identifier": failure.identifier,
+                    "operation": failure.operation,
+                    "status": failure.status,
+                    "error": failure.error,
+                    "message": failure.message[:MAX_MESSAGE_CHARS],
+                    "transient": failure.transient,
+                }
+            )
+    return tally
 
 
 def run_totals(run: RunState, partitions: list[PartitionState]) -> Tally:
@@ -203,3 +240,26 @@ class BackfillSummary:
             f"{self.issues_per_second} issues/s"
         )
         return "\n".join(lines)
+
+
+def publish_metrics(summary: BackfillSummary, elapsed_seconds: float) -> None:
+    """Add the invocation's metrics to the Powertools metrics object (flushed by ``log_metrics``)."""
+    done = summary.invocation
+    metrics.add_metric(name="Pages", unit=MetricUnit.Count, value=done.pages)
+    metrics.add_metric(name="Issues", unit=MetricUnit.Count, value=done.items)
+    metrics.add_metric(name="Upserts", unit=MetricUnit.Count, value=done.upserted)
+    metrics.add_metric(name="Deletes", unit=MetricUnit.Count, value=done.deleted)
+    metrics.add_metric(name="Failures", unit=MetricUnit.Count, value=done.rejected)
+    metrics.add_metric(name="RejectedEntities", unit=MetricUnit.Count, value=done.rejected)
+    rate = done.items / elapsed_seconds if elapsed_seconds > 0 else 0.0
+    metrics.add_metric(name="IssuesPerSecond", unit=MetricUnit.CountPerSecond, value=round(rate, 2))
+    metrics.add_metric(
+        name="BackfillFailed", unit=MetricUnit.Count, value=1 if summary.status == "failed" else 0
+    )
+    rec = summary.reconciliation or {}
+    if rec.get("refused"):
+        metrics.add_metric(name="ReconciliationRefused", unit=MetricUnit.Count, value=1)
+    if rec.get("ownershipError"):
+        metrics.add_metric(name="ReconciliationSkipped", unit=MetricUnit.Count, value=1)
+    if rec.get("keptNotOwned"):
+        metrics.add_metric(name="KeptNotOwned", unit=MetricUnit.Count, value=int(rec["keptNotOwned"]))

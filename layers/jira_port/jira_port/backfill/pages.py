@@ -1,10 +1,10 @@
-"""The pipelined issue pass: several partitions paged concurrently, each page written while the next is read.
+"""The page flow of the issue pass: read → map → guard → write → commit, partitions paged concurrently.
 
-Per partition, one reader thread loops: fetch page k+1 → map it → hand it to the writer pool → wait for
-page k's writes → save page k's seen identifiers, then its cursor. So the next Jira request overlaps the
-current Port writes, cursors are saved strictly in page order and only after the page's writes
-completed (a crash re-reads at most the pages in flight, never skips one), and at most two pages per
-partition are held in memory (flat memory whatever the issue count).
+Per partition, one reader thread loops: fetch page k+1 → map it → hand it to the writer pool (``PageWriter``:
+version guard, apply, ownership) → wait for page k's writes → save page k's seen identifiers, then its
+cursor. So the next Jira request overlaps the current Port writes, cursors are saved strictly in page order
+and only after the page's writes completed (a crash re-reads at most the pages in flight, never skips one),
+and at most two pages per partition are held in memory (flat memory whatever the issue count).
 
 Stopping (time budget or another partition's fatal error): readers take no new page, finish the
 writes in flight and save their cursors. A partition whose Jira requests fail (after the client's
@@ -20,60 +20,34 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import requests
 
-from jira_port.backfill.deps import IssuePageLike, JiraSource
+from jira_port.actions import Action
 from jira_port.backfill.mapper import BackfillMapper, MappedPage
-from jira_port.backfill.model import PartitionState, RunState, Tally
-from jira_port.backfill.state import BackfillStore, RunLock
-from jira_port.backfill.writer import PageWriter
-from jira_port.errors import ConfigError, JiraPortError
+from jira_port.backfill.records import (
+    Deadline,
+    PartitionState,
+    PipelineOptions,
+    Progress,
+    ProgressListener,
+    RunState,
+    Tally,
+    now_ms,
+)
+from jira_port.backfill.report import tally_failures
+from jira_port.backfill.store import BackfillStore, RunLock
+from jira_port.errors import ConfigError, JiraPortError, is_transient
 from jira_port.observability import logger
-from jira_port.transport import RetriesExhaustedError
 
+if TYPE_CHECKING:
+    from jira_port.jira import IssuePage, JiraClient
+    from jira_port.live.guard import VersionGuard
+    from jira_port.ownership import OwnershipLedger
+    from jira_port.port.apply import ApplyResult
 
-def now_ms() -> int:
-    """Wall-clock epoch milliseconds (the version stamp of what is read now)."""
-    return time.time_ns() // 1_000_000
-
-
-class Deadline:
-    """Whether the invocation must stop taking new work (``remaining_ms`` below the safety margin)."""
-
-    def __init__(self, remaining_ms: Callable[[], int] | None, margin_seconds: float) -> None:
-        self._remaining_ms = remaining_ms
-        self.margin_ms = int(margin_seconds * 1000)
-
-    def expired(self) -> bool:
-        """True once less than the margin is left (never without a time limit)."""
-        return self._remaining_ms is not None and self._remaining_ms() < self.margin_ms
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """A progress snapshot for the CLI bar."""
-
-    issues: int
-    pages: int
-    partitions_done: int
-    partitions_total: int
-    elapsed_seconds: float
-
-
-ProgressListener = Callable[[Progress], None]
-
-
-@dataclass(frozen=True, slots=True)
-class PipelineOptions:
-    """Paging and concurrency options of the issue pass."""
-
-    concurrency: int = 8
-    fields: list[str] | None = None
-    expand: str | None = None
-    page_size: int | None = None
-    max_attempts: int = 3
-    record_seen: bool = True
+ApplyFn = Callable[[list[Action]], "ApplyResult"]
 
 
 @dataclass(slots=True)
@@ -99,47 +73,66 @@ class _FetchFailed(Exception):
 
 def _partition_error(exc: BaseException) -> bool:
     """Errors that belong to one partition's Jira requests (the rest are fatal)."""
-    if isinstance(exc, ConfigError):
-        return False
-    return isinstance(exc, JiraPortError | RetriesExhaustedError | requests.RequestException)
+    return isinstance(exc, JiraPortError | requests.RequestException) and not isinstance(exc, ConfigError)
 
 
-def _transient(exc: BaseException) -> bool:
-    return bool(getattr(exc, "transient", False)) or isinstance(
-        exc, RetriesExhaustedError | requests.RequestException
-    )
+class PageWriter:
+    """Applies a page's actions; with a version guard, drops upserts a newer live change superseded.
 
-
-class IssuePipeline:
-    """Runs the pending partitions of ``run`` until done, stopped, or a fatal error."""
+    The guard is asked with the time the page was read: an entity the live path wrote or deleted after
+    that instant is left alone, so a backfill never overwrites a newer change nor resurrects an entity a
+    live delete removed. With an ownership ledger, every entity Port accepted is recorded as this
+    deployment's (a ledger failure raises: the page is not committed and is written again)."""
 
     def __init__(
-        self,
-        *,
-        jira: JiraSource,
-        mapper: BackfillMapper,
-        writer: PageWriter,
-        store: BackfillStore,
-        run: RunState,
-        deadline: Deadline,
-        options: PipelineOptions,
-        lock: RunLock | None = None,
-        progress: ProgressListener | None = None,
+        self, apply: ApplyFn, guard: VersionGuard | None = None, ledger: OwnershipLedger | None = None
     ) -> None:
-        self.jira = jira
-        self.mapper = mapper
-        self.writer = writer
-        self.store = store
-        self.run_state = run
-        self.deadline = deadline
-        self.options = options
-        self.lock = lock
-        self.progress = progress
-        self._stop = threading.Event()
-        self._shared = _Shared()
-        self._started = time.monotonic()
-        self._total = 0
-        self._writers: ThreadPoolExecutor | None = None
+        self.apply = apply
+        self.guard = guard
+        self.ledger = ledger
+
+    def write(self, actions: list[Action], read_at_ms: int) -> Tally:
+        """Write ``actions`` and return their tally (``pages``/``items`` are left to the caller)."""
+        skipped = 0
+        if self.guard is not None and actions:
+            newer = self.guard.newer_entries({(a.blueprint, a.identifier) for a in actions}, read_at_ms)
+            if newer:
+                kept = [a for a in actions if (a.blueprint, a.identifier) not in newer]
+                skipped = len(actions) - len(kept)
+                actions = kept
+        if not actions:
+            return Tally(skipped_newer=skipped)
+        result = self.apply(actions)
+        if self.ledger is not None:
+            self.ledger.record(
+                (o.action.blueprint, o.action.identifier)
+                for o in result.outcomes
+                if o.action.operation == "upsert" and o.applied
+            )
+        tally = tally_failures(result.failures)
+        tally.upserted, tally.deleted, tally.retried = result.upserted, result.deleted, result.retried
+        tally.skipped_newer = skipped
+        return tally
+
+
+@dataclass(kw_only=True)
+class IssuePipeline:
+    """Runs the pending partitions of ``run_state`` until done, stopped, or a fatal error."""
+
+    jira: JiraClient
+    mapper: BackfillMapper
+    writer: PageWriter
+    store: BackfillStore
+    run_state: RunState
+    deadline: Deadline
+    options: PipelineOptions
+    lock: RunLock | None = None
+    progress: ProgressListener | None = None
+    _stop: threading.Event = field(default_factory=threading.Event, init=False)
+    _shared: _Shared = field(default_factory=_Shared, init=False)
+    _started: float = field(default_factory=time.monotonic, init=False)
+    _total: int = field(default=0, init=False)
+    _writers: ThreadPoolExecutor | None = field(default=None, init=False)
 
     def run(self, partitions: list[PartitionState]) -> Tally:
         """Process every pending partition; returns this invocation's tally. Re-raises a fatal error."""
@@ -190,7 +183,7 @@ class IssuePipeline:
             self._stop.set()
             raise
 
-    def _pump(self, partition: PartitionState, pages: Iterator[IssuePageLike]) -> None:
+    def _pump(self, partition: PartitionState, pages: Iterator[IssuePage]) -> None:
         pending: _InFlight | None = None
         broken = False  # a commit failed: committing a later page would skip the failed one
         try:
@@ -218,7 +211,7 @@ class IssuePipeline:
                 self._commit(partition, pending)
 
     @staticmethod
-    def _fetch(pages: Iterator[IssuePageLike]) -> IssuePageLike | None:
+    def _fetch(pages: Iterator[IssuePage]) -> IssuePage | None:
         try:
             return next(pages)
         except StopIteration:
@@ -266,7 +259,7 @@ class IssuePipeline:
     def _record_failure(self, partition: PartitionState, exc: BaseException) -> None:
         partition.attempts += 1
         partition.error = f"{type(exc).__name__}: {exc}"[:500]
-        permanent = not _transient(exc)
+        permanent = not is_transient(exc)
         if permanent or partition.attempts >= self.options.max_attempts:
             partition.status = "failed"
         self.store.save_partition(self.run_state, partition)

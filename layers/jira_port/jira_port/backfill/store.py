@@ -22,7 +22,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 
-from jira_port.backfill.model import MODES, Mode, PartitionState, RunState
+from jira_port.backfill.records import MODES, Mode, PartitionState, RunState
 from jira_port.backfill.tables import ItemTable
 from jira_port.errors import JiraPortError
 

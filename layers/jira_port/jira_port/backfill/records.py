@@ -1,13 +1,18 @@
-"""The backfill's persistent records: a run, its partitions, and the tallies both accumulate.
+"""The backfill's records: its input, what it reads (as webhook events), a run, its partitions, tallies.
 
-Every record serialises to plain JSON (``to_json``/``from_json``) so the same records live in
-DynamoDB items and in the local state file.
+Every persistent record serialises to plain JSON (``to_json``/``from_json``) so the same records live
+in DynamoDB items and in the local state file. What the backfill reads is presented exactly as the
+live webhooks carry it, so one mapping serves both paths.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
+
+from jira_port.errors import JiraPortError
 
 Mode = Literal["full", "incremental"]
 MODES: tuple[Mode, ...] = ("full", "incremental")
@@ -15,6 +20,52 @@ RunStatus = Literal["running", "succeeded", "failed"]
 Phase = Literal["projects", "issues", "reconcile", "done"]
 PartitionStatus = Literal["pending", "done", "failed"]
 MAX_EXAMPLES = 5
+BACKFILL_SOURCE = "backfill"
+BACKFILL_HEADERS: dict[str, str] = {"x-jira-port-source": BACKFILL_SOURCE}
+ISSUE_EVENT = "jira:issue_updated"
+PROJECT_EVENT = "project_updated"
+
+
+class InvalidRequestError(JiraPortError):
+    """The invocation input is not ``{"mode": "full" | "incremental", "runId"?: str}``."""
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillRequest:
+    """A validated invocation input."""
+
+    mode: Mode
+    run_id: str | None = None
+
+    @classmethod
+    def parse(cls, event: Any) -> BackfillRequest:
+        """Validate a scheduler / manual / continuation input; raises ``InvalidRequestError``."""
+        if not isinstance(event, dict):
+            raise InvalidRequestError('backfill input must be a JSON object like {"mode": "incremental"}')
+        unknown = sorted(set(event) - {"mode", "runId"})
+        if unknown:
+            raise InvalidRequestError(f"unknown backfill input keys: {', '.join(map(str, unknown))}")
+        mode = event.get("mode")
+        if mode not in MODES:
+            raise InvalidRequestError(f"backfill mode must be one of {', '.join(MODES)}, got {mode!r}"[:200])
+        run_id = event.get("runId")
+        if run_id is not None and (not isinstance(run_id, str) or not 0 < len(run_id) <= 100):
+            raise InvalidRequestError("runId must be a non-empty string of at most 100 characters")
+        return cls(mode=mode, run_id=run_id)
+
+    def payload(self, run_id: str) -> dict[str, str]:
+        """The continuation input for ``run_id``."""
+        return {"mode": self.mode, "runId": run_id}
+
+
+def issue_event(issue: dict[str, Any], read_at_ms: int) -> dict[str, Any]:
+    """A ``jira:issue_updated`` webhook body for ``issue`` (REST v2 shape), stamped with the read time."""
+    return {"webhookEvent": ISSUE_EVENT, "timestamp": read_at_ms, "issue": issue}
+
+
+def project_event(project: dict[str, Any], read_at_ms: int) -> dict[str, Any]:
+    """A ``project_updated`` webhook body for ``project``, stamped with the read time."""
+    return {"webhookEvent": PROJECT_EVENT, "timestamp": read_at_ms, "project": project}
 
 
 @dataclass(slots=True)
@@ -180,3 +231,46 @@ class RunState:
             finished_ms=data.get("finishedMs"),
             error=data.get("error"),
         )
+
+
+def now_ms() -> int:
+    """Wall-clock epoch milliseconds (the version stamp of what is read now)."""
+    return time.time_ns() // 1_000_000
+
+
+class Deadline:
+    """Whether the invocation must stop taking new work (``remaining_ms`` below the safety margin)."""
+
+    def __init__(self, remaining_ms: Callable[[], int] | None, margin_seconds: float) -> None:
+        self._remaining_ms = remaining_ms
+        self.margin_ms = int(margin_seconds * 1000)
+
+    def expired(self) -> bool:
+        """True once less than the margin is left (never without a time limit)."""
+        return self._remaining_ms is not None and self._remaining_ms() < self.margin_ms
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A progress snapshot for the CLI bar."""
+
+    issues: int
+    pages: int
+    partitions_done: int
+    partitions_total: int
+    elapsed_seconds: float
+
+
+ProgressListener = Callable[[Progress], None]
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineOptions:
+    """Paging and concurrency options of the issue pass."""
+
+    concurrency: int = 8
+    fields: list[str] | None = None
+    expand: str | None = None
+    page_size: int | None = None
+    max_attempts: int = 3
+    record_seen: bool = True
