@@ -1,4 +1,9 @@
-"""Map what the backfill read through the configured mapping, exactly as a live webhook would be."""
+"""Map what the backfill read through the configured mapping, exactly as a live webhook would be.
+
+A page of issues that came with its raw search response is mapped in one jq run over those bytes
+(``mapping.pages``); otherwise, or when that run fails or passes its bound, issue by issue, where an
+issue that makes the mapping pass its per-event bound is logged with the culprit and left out.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jira_port.actions import Action
-from jira_port.backfill.deps import MappingLike
-from jira_port.backfill.events import BACKFILL_HEADERS, issue_event, project_event
+from jira_port.backfill.deps import IssuePageLike, MappingLike
+from jira_port.backfill.events import BACKFILL_HEADERS, ISSUE_EVENT, issue_event, project_event
+from jira_port.jira.models import IssuePage
 from jira_port.live.moves import moved_away_deletions
+from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError, log_warnings
+from jira_port.mapping.issue_fields import ALL_FIELDS, search_request
+from jira_port.mapping.pages import evaluate_page, page_program
+from jira_port.observability import logger
 
 
 @dataclass(slots=True)
@@ -32,17 +42,56 @@ class BackfillMapper:
     def __init__(self, mapping: MappingLike, jira_base_url: str | None) -> None:
         self.mapping = mapping
         self.jira_base_url = jira_base_url
+        self._compiled = mapping if isinstance(mapping, CompiledMapping) else None
+        self._page_program = (
+            page_program(self._compiled, ISSUE_EVENT, BACKFILL_HEADERS) if self._compiled else None
+        )
+
+    def issue_request(self, fields: list[str] | None, expand: str | None) -> tuple[list[str], str | None]:
+        """The ``fields`` and ``expand`` of the issue search: ``fields`` (``JIRA_FIELDS``) when given,
+        else those the mapping reads (see ``mapping.issue_fields``); ``expand`` adds what it reads."""
+        if self._compiled is None:
+            return fields or [ALL_FIELDS], expand
+        return search_request(self._compiled.rules, fields, expand)
 
     def _evaluate(self, body: dict[str, Any]) -> list[Action]:
         return self.mapping.evaluate(body, BACKFILL_HEADERS, {}, jira_base_url=self.jira_base_url)
 
+    def map_page(self, page: IssuePageLike, read_at_ms: int) -> MappedPage:
+        """Actions for a page of issues read at ``read_at_ms``: one jq run over its raw response when
+        it has one, else (or when that run fails or passes its bound) issue by issue."""
+        issues = page.issues
+        raw = page.raw if isinstance(page, IssuePage) else None
+        if raw is None or self._compiled is None or self._page_program is None or not issues:
+            return self.map_issues(issues, read_at_ms)
+        skip = page.raw_skip if isinstance(page, IssuePage) else 0
+        results = evaluate_page(
+            self._compiled, self._page_program, raw, skip=skip, count=len(issues),
+            read_at_ms=read_at_ms, jira_base_url=self.jira_base_url,
+        )  # fmt: skip
+        if results is None:
+            return self.map_issues(issues, read_at_ms)
+        mapped = MappedPage()
+        for issue, result in zip(issues, results, strict=True):
+            log_warnings(result.warnings)
+            actions = result.actions
+            mapped.add(actions + self._moved_away(issue_event(issue, read_at_ms), issue, actions))
+        return mapped
+
     def map_issues(self, issues: list[dict[str, Any]], read_at_ms: int) -> MappedPage:
-        """Actions for a page of issues read at ``read_at_ms``."""
+        """Actions for a page of issues read at ``read_at_ms``, one issue at a time."""
         page = MappedPage()
         for issue in issues:
             event = issue_event(issue, read_at_ms)
-            actions = self._evaluate(event)
-            page.add(actions + self._moved_away(event, issue, actions))
+            try:
+                actions = self._evaluate(event)
+                page.add(actions + self._moved_away(event, issue, actions))
+            except MappingLimitError as exc:
+                logger.error(
+                    "backfill: the issue makes the mapping pass its bound; it is left out",
+                    extra={"issue_key": issue.get("key"), "rule": exc.rule, "field": exc.field,
+                           "problem": str(exc)},
+                )  # fmt: skip
         return page
 
     def _moved_away(

@@ -124,9 +124,14 @@ def assemble(
     apply: ApplyFn = (
         DryRunApply(local.out or sys.stdout) if port is None else partial(apply_actions, port=port)
     )
+    mapper = BackfillMapper(mapping, jira_settings.base_url)
+    # issue 14: ask Jira only for the fields (and expands) the mapping reads, unless JIRA_FIELDS says
+    fields, expand = mapper.issue_request(
+        None if jira_settings.derives_fields else jira_settings.field_list, jira_settings.expand
+    )
     deps = BackfillDeps(
         jira=jira,
-        mapper=BackfillMapper(mapping, jira_settings.base_url),
+        mapper=mapper,
         writer=PageWriter(apply, guard, ledger),
         store=BackfillStore(table, ttl_days=settings.state_ttl_days),
         continuation=continuation,
@@ -134,8 +139,8 @@ def assemble(
         scope=scope_restriction(local.jql if local.jql is not None else jira_settings.jql),
         options=PipelineOptions(
             concurrency=settings.partition_concurrency,
-            fields=jira_settings.field_list,
-            expand=jira_settings.expand,
+            fields=fields,
+            expand=expand,
             page_size=jira_settings.page_size,
             max_attempts=settings.partition_max_attempts,
         ),
