@@ -55,12 +55,15 @@ def derive_issue_fields(rules: Iterable[Rule]) -> IssueFields:
     """The fields and expands every expression of ``rules`` reads from an issue (pure)."""
     fields: set[str] = set()
     expand: set[str] = set()
+    first_reason: str | None = None
     for rule in rules:
         for jq_field in _expressions(rule):
+            # every expression is scanned, even after one forces *all: the others' expands still count
             reason = _scan(_strip_comments(jq_field.program), fields, expand)
-            if reason is not None:
-                where = f"{rule.label} {jq_field.path}"
-                return IssueFields((ALL_FIELDS,), tuple(sorted(expand)), f"{where}: {reason}")
+            if reason is not None and first_reason is None:
+                first_reason = f"{rule.label} {jq_field.path}: {reason}"
+    if first_reason is not None:
+        return IssueFields((ALL_FIELDS,), tuple(sorted(expand)), first_reason)
     return IssueFields(tuple(sorted(fields)) or ("id",), tuple(sorted(expand)))
 
 
