@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from jira_port.jira.errors import JiraAPIError, JiraResponseError
+from jira_port.jira.models import SearchAnswer
 from jira_port.jira.paging import (
     MAX_ANCHORS,
     MAX_EMPTY_PAGES,
@@ -197,3 +199,17 @@ def test_a_cursor_of_the_old_numeric_id_form_restarts_the_project() -> None:
     state = parse_cursor({"afterId": 10042})
     assert state.anchors == [] and state.token is None
     assert parse_cursor(None).anchors == []
+
+
+@pytest.mark.parametrize("pager", [iter_server_pages, iter_cloud_pages])
+def test_the_raw_body_rides_along_with_the_sentinel_to_skip(pager: Any) -> None:
+    def answer(data: dict[str, Any]) -> SearchAnswer:
+        return SearchAnswer(data, json.dumps(data).encode())
+
+    resumed = {"anchors": ["A-3"]}
+    first = answer({"total": 3, "issues": _issues(3, 4, 5), "isLast": True})
+    pages = list(pager(Script(first), WHERE, cursor=resumed, **OPTS))
+    assert [(p.raw, p.raw_skip) for p in pages] == [(first.raw, 1)]
+    assert _keys(pages) == ["A-4", "A-5"]
+    plain = list(pager(Script({"total": 1, "issues": _issues(1), "isLast": True}), WHERE, **OPTS))
+    assert [(p.raw, p.raw_skip) for p in plain] == [(None, 0)]

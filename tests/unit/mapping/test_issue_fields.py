@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from jira_port.mapping import BUNDLED_MAPPINGS, load_mapping, load_mapping_text
-from jira_port.mapping.issue_fields import ALL_FIELDS, derive_issue_fields
+from jira_port.mapping.issue_fields import ALL_FIELDS, derive_issue_fields, search_request
 from tests.support.fixtures import fixture_paths, load_fixture
 
 BACKFILL = {"x-jira-port-source": "backfill"}
@@ -111,3 +111,24 @@ def test_derived_fields_give_the_same_actions_as_all_fields_on_every_capture(nam
             less = mapping.evaluate({**event, "issue": narrowed}, headers, jira_base_url=BASE_URL)
             assert less == full, issue.get("key")
             assert full, f"{name} mapped nothing for {issue.get('key')}"
+
+
+def test_the_search_request_derives_unless_jira_fields_is_set_and_adds_the_expands_read() -> None:
+    rules = load_mapping_text(_rule(html=".body.issue.renderedFields.description"), "yaml").rules
+    fields, expand = search_request(rules, None, "names")
+    assert "description" in fields and "key" in fields and ALL_FIELDS not in fields
+    assert expand == "names,renderedFields"
+    assert search_request(rules, ["*all"], None) == (["*all"], "renderedFields")
+    # a mapping reading no field still gets the keys paging anchors on
+    assert search_request(load_mapping_text(_rule(value='"x"'), "yaml").rules, None, None) == (
+        ["id", "key"],
+        None,
+    )
+
+
+def test_the_search_request_falls_back_to_all_fields_and_logs_why(caplog: pytest.LogCaptureFixture) -> None:
+    rules = load_mapping_text(_rule(value=".body.issue.fields | keys"), "yaml").rules
+    with caplog.at_level("INFO"):
+        assert search_request(rules, None, None) == ([ALL_FIELDS], None)
+    logged = [r for r in caplog.records if "cannot be derived" in r.getMessage()]
+    assert len(logged) == 1 and "uses 'keys'" in logged[0].reason  # type: ignore[attr-defined]

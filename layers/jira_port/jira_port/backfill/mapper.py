@@ -1,17 +1,28 @@
-"""Map what the backfill read through the configured mapping, exactly as a live webhook would be."""
+"""Map what the backfill read through the configured mapping, exactly as a live webhook would be.
+
+A page of issues that came with its raw search response is mapped in one jq run over those bytes
+(``mapping.pages``); otherwise, or when that run fails or passes its bound, issue by issue. An issue that
+makes the mapping pass its per-event bound is logged with the culprit and fails the page: the run stops
+before reconciliation, so an entity whose issue could not be mapped is never deleted as unseen.
+
+With a ``MappingProvider`` (``MAPPING_SOURCE`` in S3 or Port) each page uses the mapping current when it
+is mapped; the page program is compiled once per mapping.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jira_port.actions import Action
-from jira_port.backfill.records import BACKFILL_HEADERS, issue_event, project_event
+from jira_port.backfill.records import BACKFILL_HEADERS, ISSUE_EVENT, issue_event, project_event
+from jira_port.jira.models import IssuePage
 from jira_port.live.moves import moved_away_deletions
-
-if TYPE_CHECKING:
-    from jira_port.mapping import CompiledMapping
-    from jira_port.mapping.source import MappingProvider
+from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError, log_warnings
+from jira_port.mapping.issue_fields import search_request
+from jira_port.mapping.pages import evaluate_page, page_program
+from jira_port.mapping.source import MappingProvider
+from jira_port.observability import logger
 
 
 @dataclass(slots=True)
@@ -35,17 +46,61 @@ class BackfillMapper:
     def __init__(self, mapping: CompiledMapping | MappingProvider, jira_base_url: str | None) -> None:
         self.mapping = mapping
         self.jira_base_url = jira_base_url
+        self._programs: tuple[CompiledMapping, Any] | None = None
+
+    def _compiled(self) -> CompiledMapping:
+        mapping = self.mapping
+        return mapping.current() if isinstance(mapping, MappingProvider) else mapping
+
+    def _page_program(self, compiled: CompiledMapping) -> Any:
+        cached = self._programs
+        if cached is None or cached[0] is not compiled:
+            cached = self._programs = (compiled, page_program(compiled, ISSUE_EVENT, BACKFILL_HEADERS))
+        return cached[1]
+
+    def issue_request(self, fields: list[str] | None, expand: str | None) -> tuple[list[str], str | None]:
+        """The ``fields`` and ``expand`` of the issue search: ``fields`` (``JIRA_FIELDS``) when given,
+        else those the mapping reads (see ``mapping.issue_fields``); ``expand`` adds what it reads."""
+        return search_request(self._compiled().rules, fields, expand)
 
     def _evaluate(self, body: dict[str, Any]) -> list[Action]:
         return self.mapping.evaluate(body, BACKFILL_HEADERS, {}, jira_base_url=self.jira_base_url)
 
+    def map_page(self, page: IssuePage, read_at_ms: int) -> MappedPage:
+        """Actions for a page of issues read at ``read_at_ms``: one jq run over its raw response when
+        it has one, else (or when that run fails or passes its bound) issue by issue."""
+        issues = page.issues
+        if page.raw is None or not issues:
+            return self.map_issues(issues, read_at_ms)
+        compiled = self._compiled()
+        results = evaluate_page(
+            compiled, self._page_program(compiled), page.raw, skip=page.raw_skip, count=len(issues),
+            read_at_ms=read_at_ms, jira_base_url=self.jira_base_url,
+        )  # fmt: skip
+        if results is None:
+            return self.map_issues(issues, read_at_ms)
+        mapped = MappedPage()
+        for issue, result in zip(issues, results, strict=True):
+            log_warnings(result.warnings)
+            actions = result.actions
+            mapped.add(actions + self._moved_away(issue_event(issue, read_at_ms), issue, actions))
+        return mapped
+
     def map_issues(self, issues: list[dict[str, Any]], read_at_ms: int) -> MappedPage:
-        """Actions for a page of issues read at ``read_at_ms``."""
+        """Actions for a page of issues read at ``read_at_ms``, one issue at a time."""
         page = MappedPage()
         for issue in issues:
             event = issue_event(issue, read_at_ms)
-            actions = self._evaluate(event)
-            page.add(actions + self._moved_away(event, issue, actions))
+            try:
+                actions = self._evaluate(event)
+                page.add(actions + self._moved_away(event, issue, actions))
+            except MappingLimitError as exc:
+                logger.error(
+                    "backfill: the issue makes the mapping pass its bound; the run stops before reconciling",
+                    extra={"issue_key": issue.get("key"), "rule": exc.rule, "field": exc.field,
+                           "problem": str(exc)},
+                )  # fmt: skip
+                raise
         return page
 
     def _moved_away(

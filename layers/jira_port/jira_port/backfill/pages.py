@@ -196,7 +196,7 @@ class IssuePipeline:
                     else:
                         pending.cursor = None
                     break
-                mapped = self.mapper.map_issues(page.issues, read_at)
+                mapped = self.mapper.map_page(page, read_at)
                 assert self._writers is not None
                 future = self._writers.submit(self.writer.write, mapped.actions, read_at)
                 previous, pending = pending, _InFlight(future, mapped, page.cursor, len(page.issues))

@@ -164,9 +164,14 @@ def compose(
             raise ValueError("a dry run needs an apply function")
         apply = partial(apply_actions, port=port)
     ledger = None if port is None else OwnershipLedger(table)
+    mapper = BackfillMapper(mapping, jira_settings.base_url)
+    # Ask Jira only for the fields (and expands) the mapping reads, unless JIRA_FIELDS names them.
+    fields, expand = mapper.issue_request(
+        None if jira_settings.derives_fields else jira_settings.field_list, jira_settings.expand
+    )
     return BackfillService(
         jira=jira,
-        mapper=BackfillMapper(mapping, jira_settings.base_url),
+        mapper=mapper,
         writer=PageWriter(apply, guard, ledger),
         store=BackfillStore(table, ttl_days=settings.state_ttl_days),
         continuation=continuation,
@@ -174,8 +179,8 @@ def compose(
         scope=scope_restriction(jql if jql is not None else jira_settings.jql),
         options=PipelineOptions(
             concurrency=settings.partition_concurrency,
-            fields=jira_settings.field_list,
-            expand=jira_settings.expand,
+            fields=fields,
+            expand=expand,
             page_size=jira_settings.page_size,
             max_attempts=settings.partition_max_attempts,
         ),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
@@ -201,11 +202,14 @@ class BackfillService:
         read_at = now_ms()
         projects = list(self.jira.iter_projects())
         mapped = self.mapper.map_projects(projects, read_at)
-        tally = self.writer.write(mapped.actions, read_at)
+        # The project writes (and Port's token) go out while Jira plans the partitions.
+        with ThreadPoolExecutor(1, thread_name_prefix="backfill-projects") as pool:
+            written = pool.submit(self.writer.write, mapped.actions, read_at)
+            partitions = plan_partitions(self.jira, projects, run, self.settings)
+            tally = written.result()
         tally.items = len(projects)
         if run.reconcile:
             self.store.save_seen(run, PROJECTS_KEY, 0, mapped.seen)
-        partitions = plan_partitions(self.jira, projects, run, self.settings)
         for partition in partitions:
             self.store.save_partition(run, partition)
         run.projects = tally

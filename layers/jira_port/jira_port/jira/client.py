@@ -26,6 +26,7 @@ from jira_port.jira.models import (
     Partition,
     PartitionPage,
     PartitionSkipped,
+    SearchAnswer,
     WebhookRegistration,
 )
 from jira_port.jira.paging import iter_cloud_pages, iter_server_pages
@@ -273,11 +274,15 @@ class JiraClient:
 
     # -- HTTP ----------------------------------------------------------------------------------
 
-    def _search_cloud(self, body: dict[str, Any]) -> dict[str, Any]:
-        return _as_dict(self.request("POST", "/rest/api/2/search/jql", json=body), "search")
+    def _search_cloud(self, body: dict[str, Any]) -> SearchAnswer:
+        return self._search("/rest/api/2/search/jql", body)
 
-    def _search_server(self, body: dict[str, Any]) -> dict[str, Any]:
-        return _as_dict(self.request("POST", "/rest/api/2/search", json=body), "search")
+    def _search_server(self, body: dict[str, Any]) -> SearchAnswer:
+        return self._search("/rest/api/2/search", body)
+
+    def _search(self, path: str, body: dict[str, Any]) -> SearchAnswer:
+        data, raw = self._http.request_raw("POST", path, json=body)
+        return SearchAnswer(_as_dict(data, "search"), raw)
 
     def request(
         self,

@@ -70,6 +70,18 @@ class JiraHTTP:
         Raises ``JiraAPIError`` subclasses for error answers and ``JiraUnavailableError`` when the
         retry budget is spent.
         """
+        return self.request_raw(method, path, params=params, json=json, retry_statuses=retry_statuses)[0]
+
+    def request_raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        retry_statuses: frozenset[int] | None = None,
+    ) -> tuple[Any, bytes]:
+        """Like ``request``, also returning the response body exactly as received (for jq)."""
         policy = self._policy
         if retry_statuses is not None:
             policy = dataclasses.replace(policy, statuses=retry_statuses)
@@ -81,7 +93,7 @@ class JiraHTTP:
                 latest = self._credentials.refresh()
             response.close()
             response = self._send(method, path, params, json, creds=latest, policy=policy)
-        return self._decode(method, path, response, policy)
+        return self._decode(method, path, response, policy), response.content
 
     def _send(
         self,

@@ -21,6 +21,19 @@ class IssuePage:
 
     issues: list[dict[str, Any]]
     cursor: dict[str, Any] | None
+    #: The search response's body as received, when the page came straight from one: its ``issues``
+    #: array holds ``raw_skip`` leading issues (a paging sentinel) before ``issues``. The backfill hands
+    #: these bytes to jq as they are instead of re-encoding every issue.
+    raw: bytes | None = None
+    raw_skip: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SearchAnswer:
+    """A search response: the decoded JSON and the body bytes it was decoded from."""
+
+    data: dict[str, Any]
+    raw: bytes
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,8 @@ issue keeps its old key as an alias in its new project. Hence, per project:
 - Cloud follows ``nextPageToken`` (a chain ends only when the token is absent or ``isLast`` is true;
   short and empty pages continue). A rejected token falls back to the anchors, never to ``id >``.
 
-Both loops hold one page at a time and take the HTTP call as ``fetch(body) -> dict``.
+Both loops hold one page at a time and take the HTTP call as ``fetch(body) -> dict`` (or a
+``SearchAnswer``, whose raw body then rides along on the page, see ``IssuePage.raw``).
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from typing import Any
 
 from jira_port.jira import jql as jqlmod
 from jira_port.jira.errors import JiraAPIError, JiraResponseError
-from jira_port.jira.models import IssuePage
+from jira_port.jira.models import IssuePage, SearchAnswer
 from jira_port.observability import logger
 
-Fetch = Callable[[dict[str, Any]], dict[str, Any]]
+Fetch = Callable[[dict[str, Any]], dict[str, Any] | SearchAnswer]
 MAX_ANCHORS = 12
 MAX_EMPTY_PAGES = 100  # consecutive empty Cloud pages that still carry a token before giving up
 
@@ -84,6 +85,13 @@ def parse_cursor(cursor: Mapping[str, Any] | None) -> ChainState:
     if chain_anchor is not None and not isinstance(chain_anchor, str):
         raise ValueError("cursor chainAnchor must be an issue key")
     return ChainState(token, list(anchors), chain_anchor if token is not None else None)
+
+
+def _answer(fetch: Fetch, body: dict[str, Any]) -> tuple[dict[str, Any], bytes | None]:
+    answer = fetch(body)
+    if isinstance(answer, SearchAnswer):
+        return answer.data, answer.raw
+    return answer, None
 
 
 def _issues(data: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -145,7 +153,7 @@ def iter_server_pages(
         if expand_list:
             body["expand"] = expand_list
         try:
-            data = fetch(body)
+            data, raw = _answer(fetch, body)
         except JiraAPIError as exc:
             if anchor is None or not _names_anchor(exc, anchor):
                 raise
@@ -160,6 +168,7 @@ def iter_server_pages(
                 continue
             issues = issues[1:]
             remaining = None if remaining is None else remaining - 1
+        skip = int(anchor is not None)
         # total counts what is left after the anchor; without it a capped page looks short, so only an
         # empty page ends the project
         last = not issues or (remaining is not None and len(issues) >= remaining)
@@ -167,7 +176,7 @@ def iter_server_pages(
             raise JiraResponseError("Jira returned only the anchor although more issues match")
         if issues:
             state.anchors = spread_anchors(issues, state.anchors)
-        yield IssuePage(issues, None if last else state.cursor())
+        yield IssuePage(issues, None if last else state.cursor(), raw, skip)
         if last:
             return
 
@@ -195,7 +204,7 @@ def iter_cloud_pages(
         if expand:
             body["expand"] = expand
         try:
-            data = fetch(body)
+            data, raw = _answer(fetch, body)
         except JiraAPIError as exc:
             _recover_cloud(state, exc)
             sentinel = state.chain_anchor
@@ -203,19 +212,20 @@ def iter_cloud_pages(
         issues = _issues(data)
         token = data.get("nextPageToken")
         last = data.get("isLast") is True or not isinstance(token, str) or not token
+        skip = 0
         if sentinel is not None and (issues or last):
             if not issues or _key(issues[0]).upper() != sentinel.upper():
                 state.drop_anchor(sentinel, "moved to another project")
                 sentinel = state.chain_anchor
                 continue
-            issues, sentinel = issues[1:], None
+            issues, sentinel, skip = issues[1:], None, 1
         empty_run = 0 if issues else empty_run + 1
         if empty_run > MAX_EMPTY_PAGES:
             raise JiraResponseError(f"Jira returned {empty_run} empty pages in a row that all claim more")
         if issues:
             state.anchors = spread_anchors(issues, state.anchors)
         state.token = None if last else str(token)
-        yield IssuePage(issues, None if last else state.cursor())
+        yield IssuePage(issues, None if last else state.cursor(), raw, skip)
         if last:
             return
 

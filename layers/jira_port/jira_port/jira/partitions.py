@@ -64,9 +64,8 @@ def iter_scope_pages(
         following = {"project": str(ids[n + 1]), "chain": None} if n + 1 < len(ids) else None
         try:
             for page in client.project_pages(jqlmod.project_partition(pid, where), options, chain):
-                yield IssuePage(
-                    page.issues, {"project": str(pid), "chain": page.cursor} if page.cursor else following
-                )
+                cursor_out = {"project": str(pid), "chain": page.cursor} if page.cursor else following
+                yield IssuePage(page.issues, cursor_out, page.raw, page.raw_skip)
         except JiraAPIError as exc:
             if project_access_reason(exc) is None:
                 raise

@@ -136,7 +136,7 @@ class BoundedJq:
         self._idle: list[_Worker] = []
         self._ids: dict[tuple[str, str | None], tuple[int, bytes]] = {}
 
-    def first(self, text: str, base: str | None, data: str, deadline: float) -> Any:
+    def first(self, text: str, base: str | None, data: str | bytes, deadline: float) -> Any:
         """The first output of program ``text`` on input ``data``, like ``jq.compile(...).first()``.
 
         Raises ``StopIteration`` (no output), ``ValueError`` (jq error) or ``LimitExceededError``.
@@ -148,7 +148,8 @@ class BoundedJq:
             worker.compile(program_id, spec)
             # Starting a worker and compiling a program do not count against the event's bound.
             deadline += time.monotonic() - started
-            kind, payload = worker.run(program_id, data.encode("utf-8"), deadline)
+            encoded = data.encode("utf-8") if isinstance(data, str) else data
+            kind, payload = worker.run(program_id, encoded, deadline)
         except BaseException:
             worker.close()  # stuck or dead: never reused
             raise

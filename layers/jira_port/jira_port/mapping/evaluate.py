@@ -116,8 +116,7 @@ class CompiledMapping:
         result = self.evaluate_detailed(
             body, headers, query_params, jira_base_url=jira_base_url, raw_body=raw_body
         )
-        for warning in result.warnings:
-            logger.warning(f"mapping: {warning}", extra={"mapping_warning": warning.to_log()})
+        log_warnings(result.warnings)
         return result.actions
 
     def evaluate_detailed(
@@ -134,7 +133,7 @@ class CompiledMapping:
         ``raw_body``: the JSON text ``body`` was parsed from, when the caller has it (a webhook delivery):
         jq then reads it as sent instead of a re-serialisation of ``body``.
         """
-        base = _base_url(jira_base_url)
+        base = clean_base_url(jira_base_url)
         document = build_document(body, headers, query_params)
         text = document_text(document, raw_body)
         deadline = self._deadline()
@@ -164,7 +163,7 @@ class CompiledMapping:
         Fails open (True): on a jq error or past the bound the full evaluation decides (and reports)."""
         text = document_text(build_document(body, headers, query_params), raw_body)
         try:
-            result = self._first(self.relevance_text, _base_url(jira_base_url), text, self._deadline())
+            result = self.first(self.relevance_text, clean_base_url(jira_base_url), text, self._deadline())
         except (ValueError, StopIteration):
             return True
         except LimitExceededError as exc:
@@ -181,10 +180,12 @@ class CompiledMapping:
     def _limits_seconds(self) -> float:
         return self.limits.timeout_seconds if self.limits is not None else float("inf")
 
-    def _first(self, program: str, base: str | None, text: str, deadline: float) -> Any:
-        """The first output of ``program`` (``StopIteration``: none; ``ValueError``: jq error)."""
+    def first(self, program: str, base: str | None, text: str | bytes, deadline: float) -> Any:
+        """The first output of ``program`` under this mapping's bound (``StopIteration``: none;
+        ``ValueError``: jq error; ``LimitExceededError``: past ``deadline`` or the memory cap)."""
         if self._runner is None:
-            return self._program(program, base).input_text(text).first()
+            data = text.decode("utf-8") if isinstance(text, bytes) else text
+            return self._program(program, base).input_text(data).first()
         return self._runner.first(program, base, text, deadline)
 
     def _culprit(self, document: dict[str, Any], base: str | None, reason: str) -> MappingLimitError:
@@ -219,7 +220,7 @@ class CompiledMapping:
 
     def _run_all(self, text: str, base: str | None, deadline: float) -> list[Any] | None:
         try:
-            out = self._first(self.program_text, base, text, deadline)
+            out = self.first(self.program_text, base, text, deadline)
         except (ValueError, StopIteration):  # unparsable input, or a `halt` in some expression
             return None
         if not isinstance(out, list) or len(out) != len(self.rules):
@@ -251,11 +252,17 @@ class CompiledMapping:
 
     def _field(self, jq_field: JqField, text: str, base: str | None, deadline: float) -> Any:
         try:
-            return self._first(programs.PRELUDE + programs.wrap(jq_field), base, text, deadline)
+            return self.first(programs.PRELUDE + programs.wrap(jq_field), base, text, deadline)
         except StopIteration:
             return {"e": "the expression stopped jq (halt)"}
         except ValueError as exc:
             return {"e": str(exc)}
+
+
+def log_warnings(warnings: list[MappingWarning]) -> None:
+    """Log each mapping warning (as ``evaluate`` does)."""
+    for warning in warnings:
+        logger.warning(f"mapping: {warning}", extra={"mapping_warning": warning.to_log()})
 
 
 def build_document(
@@ -283,7 +290,7 @@ def _one_list(value: Any) -> bool:
     return isinstance(value, list) and len(value) == 1 and isinstance(value[0], list)
 
 
-def _base_url(value: str | None) -> str | None:
+def clean_base_url(value: str | None) -> str | None:
     if value is None:
         return None
     value = value.strip().rstrip("/")

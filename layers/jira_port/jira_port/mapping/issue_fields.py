@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from jira_port.mapping.model import JqField, Rule
+from jira_port.observability import logger
 
 ALL_FIELDS = "*all"
 #: Issue sections that exist only when asked for with ``expand``.
@@ -54,13 +55,39 @@ def derive_issue_fields(rules: Iterable[Rule]) -> IssueFields:
     """The fields and expands every expression of ``rules`` reads from an issue (pure)."""
     fields: set[str] = set()
     expand: set[str] = set()
+    first_reason: str | None = None
     for rule in rules:
         for jq_field in _expressions(rule):
+            # every expression is scanned, even after one forces *all: the others' expands still count
             reason = _scan(_strip_comments(jq_field.program), fields, expand)
-            if reason is not None:
-                where = f"{rule.label} {jq_field.path}"
-                return IssueFields((ALL_FIELDS,), tuple(sorted(expand)), f"{where}: {reason}")
+            if reason is not None and first_reason is None:
+                first_reason = f"{rule.label} {jq_field.path}: {reason}"
+    if first_reason is not None:
+        return IssueFields((ALL_FIELDS,), tuple(sorted(expand)), first_reason)
     return IssueFields(tuple(sorted(fields)) or ("id",), tuple(sorted(expand)))
+
+
+def search_request(
+    rules: Iterable[Rule], fields: list[str] | None, expand: str | None
+) -> tuple[list[str], str | None]:
+    """The ``fields`` and ``expand`` of the backfill's issue search for a mapping of ``rules``.
+
+    ``fields``: ``JIRA_FIELDS`` when set explicitly (it wins), ``None`` to derive them (``*all`` is logged
+    with its reason when they cannot be). Derived fields add ``key``, which paging's anchors need (Jira
+    leaves it out when only ``id`` is asked for); ``created`` windows are planned with their own queries.
+    ``expand`` is ``JIRA_EXPAND`` plus the sections the mapping reads.
+    """
+    derived = derive_issue_fields(rules)
+    if fields is None:
+        fields = list(derived.fields) if ALL_FIELDS in derived.fields else [*derived.fields, "key"]
+        if derived.reason is not None:
+            logger.info(
+                "backfill reads every Jira field (*all): the mapping's fields cannot be derived",
+                extra={"reason": derived.reason},
+            )
+    parts = [p.strip() for p in (expand or "").split(",") if p.strip()]
+    parts += [e for e in derived.expand if e not in parts]
+    return fields, ",".join(parts) or None
 
 
 def _expressions(rule: Rule) -> list[JqField]:

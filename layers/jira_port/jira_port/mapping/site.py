@@ -90,4 +90,8 @@ class SiteMapping(CompiledMapping):
         result = super().evaluate_detailed(
             body, headers, query_params, jira_base_url=jira_base_url, raw_body=raw_body
         )
+        return self.affixed(result)
+
+    def affixed(self, result: MappingResult) -> MappingResult:
+        """``result`` of the base mapping with every action affixed (also used for whole pages)."""
         return MappingResult([self.affix.apply(a) for a in result.actions], result.warnings)

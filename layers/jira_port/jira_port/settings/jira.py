@@ -10,8 +10,10 @@ Credentials, in order of precedence:
 3. ``JIRA_EMAIL`` + ``JIRA_API_TOKEN``: Jira Cloud basic auth.
 4. ``JIRA_USERNAME`` + ``JIRA_PASSWORD``: Server/Data Center basic auth.
 
-``JIRA_FIELDS`` defaults to ``*all`` so backfilled issues carry every field a webhook body carries and one
-mapping serves both paths. ``JIRA_JQL`` narrows the scope (its ORDER BY is replaced by ``ORDER BY id ASC``).
+``JIRA_FIELDS`` defaults to ``derive``: the backfill asks Jira for the fields (and ``expand`` sections)
+the mapping reads, or for ``*all`` (logged with the reason) when a mapping reads fields it cannot name;
+an explicit comma-separated list (e.g. ``*all``) overrides. Either way one mapping serves both paths.
+``JIRA_JQL`` narrows the scope (its ORDER BY is replaced by ``ORDER BY id ASC``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from jira_port.settings.common import EnvModel
 
 Deployment = Literal["auto", "cloud", "server"]
+#: ``JIRA_FIELDS`` value asking the backfill to read only the fields the mapping reads.
+DERIVE = "derive"
 
 _DEPLOYMENT_ALIASES = {
     "auto": "auto",
@@ -47,7 +51,7 @@ class JiraSettings(EnvModel):
     password: SecretStr | None = Field(default=None, alias="JIRA_PASSWORD")
     credentials_secret_arn: str | None = Field(default=None, alias="JIRA_CREDENTIALS_SECRET_ARN")
     jql: str | None = Field(default=None, alias="JIRA_JQL")
-    fields: str = Field(default="*all", alias="JIRA_FIELDS")
+    fields: str = Field(default=DERIVE, alias="JIRA_FIELDS")
     expand: str | None = Field(default=None, alias="JIRA_EXPAND")
     page_size: int = Field(default=100, ge=1, le=5000, alias="JIRA_PAGE_SIZE")
     max_concurrency: int = Field(default=4, ge=1, le=32, alias="JIRA_MAX_CONCURRENCY")
@@ -93,8 +97,16 @@ class JiraSettings(EnvModel):
         return self
 
     @property
+    def derives_fields(self) -> bool:
+        """Whether the backfill derives its fields from the mapping (``JIRA_FIELDS=derive``)."""
+        return self.fields.strip().lower() == DERIVE
+
+    @property
     def field_list(self) -> list[str]:
-        """``JIRA_FIELDS`` split on commas."""
+        """``JIRA_FIELDS`` split on commas; ``["*all"]`` when derived (the client's default for reads
+        outside the backfill, which asks for the mapping's own fields)."""
+        if self.derives_fields:
+            return ["*all"]
         return [f.strip() for f in self.fields.split(",") if f.strip()]
 
 
