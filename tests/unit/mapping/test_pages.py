@@ -14,6 +14,7 @@ from jira_port.backfill.records import BACKFILL_HEADERS, ISSUE_EVENT, issue_even
 from jira_port.jira.models import IssuePage
 from jira_port.mapping import BUNDLED_MAPPINGS, CompiledMapping, load_mapping, load_mapping_text
 from jira_port.mapping.bounded import EvaluationLimits
+from jira_port.mapping.evaluate import MappingLimitError
 from jira_port.mapping.pages import evaluate_page, page_program
 from jira_port.mapping.site import SiteMapping
 from tests.support.fixtures import fixture_paths, load_fixture
@@ -107,13 +108,19 @@ HOSTILE = """
 """
 
 
-def test_a_runaway_issue_is_isolated_and_the_others_are_still_mapped() -> None:
+def test_a_runaway_issue_is_isolated_and_named_and_stops_the_page() -> None:
+    # The page run passes its bound, the issue-by-issue fallback finds the culprit and raises it: the run
+    # stops before reconciliation, so no entity is deleted because its issue could not be mapped.
     mapping = load_mapping_text(HOSTILE, "yaml", limits=EvaluationLimits(timeout_seconds=0.3))
     issues = [*capture_issues()[:3], {"key": "SPIN-1", "fields": {}}]
     raw = search_page(issues, None)
     mapper = BackfillMapper(mapping, BASE_URL)
-    mapped = mapper.map_page(IssuePage(issues, None, raw, 0), READ_AT)
-    assert [a.identifier for a in mapped.actions] == [i["key"] for i in issues[:3]]
+    with pytest.raises(MappingLimitError) as raised:
+        mapper.map_page(IssuePage(issues, None, raw, 0), READ_AT)
+    assert raised.value.rule == 0 and raised.value.field == "entity.properties.spin"
+    assert [a.identifier for a in mapper.map_issues(issues[:3], READ_AT).actions] == [
+        i["key"] for i in issues[:3]
+    ]
 
 
 def test_a_site_mapping_affixes_page_results_like_issue_results() -> None:
