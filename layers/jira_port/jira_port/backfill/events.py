@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from jira_port.mapping.evaluate import SOURCE_HEADER
+
 BACKFILL_SOURCE = "backfill"
-BACKFILL_HEADERS: dict[str, str] = {"x-jira-port-source": BACKFILL_SOURCE}
+BACKFILL_HEADERS: dict[str, str] = {SOURCE_HEADER: BACKFILL_SOURCE}
 ISSUE_EVENT = "jira:issue_updated"
 PROJECT_EVENT = "project_updated"
 
