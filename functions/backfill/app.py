@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from jira_port.backfill.service import BackfillRequest, BackfillService
 from jira_port.backfill.telemetry import publish_metrics
 from jira_port.backfill.wiring import build_service, require_lambda_env
-from jira_port.live.factory import Lazy
+from jira_port.live.lazy import Lazy
 from jira_port.observability import logger, metrics, tracer
 
 

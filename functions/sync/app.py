@@ -7,18 +7,25 @@ its order; other groups carry on. All logic lives in ``jira_port.live.process``.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from jira_port.live.factory import Lazy, build_processor
 from jira_port.live.process import LiveProcessor
+from jira_port.live.runtime import sync_processor, warm
 from jira_port.observability import logger, metrics, tracer
+from jira_port.settings.live import LiveSettings
 
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
-live: Lazy[LiveProcessor] = Lazy(build_processor)
+
+
+@cache
+def live() -> LiveProcessor:
+    """This container's processor; a build that raised is not cached, so the next batch tries again."""
+    return sync_processor(LiveSettings.from_env())
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -44,4 +51,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 
 # Init phase: compile the mapping and make the clients before the first batch waits for them.
-live.warm()
+warm(live)

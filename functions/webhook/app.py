@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import base64
 import json
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from jira_port.errors import ConfigError
-from jira_port.live.factory import Lazy, build_receiver
 from jira_port.live.receive import WebhookReceiver, WebhookResponse, correlation_id
+from jira_port.live.runtime import warm, webhook_receiver
 from jira_port.observability import MetricUnit, logger, metrics, tracer
+from jira_port.settings.live import LiveSettings
 
 ROUTES = {"POST /webhook": False, "POST /webhook/{token}": True}  # route key -> authenticated by URL token
-receiver: Lazy[WebhookReceiver] = Lazy(build_receiver)
+
+
+@cache
+def receiver() -> WebhookReceiver:
+    """This container's receiver; a build that raised is not cached, so the next delivery tries again."""
+    return webhook_receiver(LiveSettings.from_env())
 
 
 def raw_body(event: dict[str, Any]) -> bytes:
@@ -81,4 +88,4 @@ def _request_id(event: dict[str, Any]) -> str:
 
 
 # Init phase: compile the mapping and make the SQS client before the first delivery waits for them.
-receiver.warm()
+warm(receiver)

@@ -14,8 +14,8 @@ from moto import mock_aws
 from jira_port.backfill.continuation import RecordingContinuation
 from jira_port.backfill.tables import FileTable
 from jira_port.backfill.wiring import build_service
-from jira_port.live.factory import Lazy
 from jira_port.live.guard import VersionGuard
+from jira_port.live.lazy import Lazy
 from jira_port_tools.cli import main
 from tests.support.aws import create_state_table, use_fake_aws
 from tests.support.lambda_env import FakeLambdaContext, reload_handler

@@ -11,8 +11,8 @@ from jira_port.backfill.dynamo import DynamoTable
 from jira_port.backfill.service import InvalidRequestError
 from jira_port.backfill.state import BackfillStore, RunLock
 from jira_port.backfill.tables import StateError
-from jira_port.live.factory import Lazy
 from jira_port.live.guard import VersionGuard
+from jira_port.live.lazy import Lazy
 from tests.support.lambda_env import FakeLambdaContext, load_handler
 
 from .conftest import TABLE

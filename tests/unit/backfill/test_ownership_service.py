@@ -9,7 +9,7 @@ import pytest
 from jira_port.backfill.dynamo import DynamoTable
 from jira_port.backfill.service import BackfillRequest
 from jira_port.backfill.tables import MemoryTable, StateError
-from jira_port.live.factory import Lazy
+from jira_port.live.lazy import Lazy
 from jira_port.ownership import OwnershipLedger
 from tests.support.lambda_env import FakeLambdaContext, load_handler
 
