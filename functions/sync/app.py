@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from jira_port.live.process import LiveProcessor
 from jira_port.live.runtime import sync_processor, warm
-from jira_port.observability import logger, metrics, tracer
+from jira_port.observability import logger, metrics, traced_handler
 from jira_port.settings.live import LiveSettings
 
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
@@ -39,7 +39,7 @@ def record_handler(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@traced_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point for SQS event source mapping batches (``ReportBatchItemFailures``)."""
     response: dict[str, Any] = dict(

@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from jira_port.errors import ConfigError
 from jira_port.live.receive import WebhookReceiver, WebhookResponse, correlation_id
 from jira_port.live.runtime import warm, webhook_receiver
-from jira_port.observability import MetricUnit, logger, metrics, tracer
+from jira_port.observability import MetricUnit, logger, metrics, traced_handler
 from jira_port.settings.live import LiveSettings
 
 ROUTES = {"POST /webhook": False, "POST /webhook/{token}": True}  # route key -> authenticated by URL token
@@ -76,7 +76,7 @@ def _answer(event: dict[str, Any]) -> WebhookResponse:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@traced_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point for API Gateway HTTP API events."""
     logger.set_correlation_id(correlation_id(event.get("headers") or {}, _request_id(event)))

@@ -43,7 +43,7 @@ from jira_port.live.queue import (
 )
 from jira_port.live.versions import action_version
 from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError
-from jira_port.observability import MetricUnit, logger, metrics, tracer
+from jira_port.observability import MetricUnit, logger, metrics, traced
 
 if TYPE_CHECKING:
     from jira_port.ownership import OwnershipLedger
@@ -123,7 +123,7 @@ class LiveProcessor:
             )
             raise
 
-    @tracer.capture_method(capture_response=False)
+    @traced
     def process(
         self, message: str, *, message_id: str | None = None, receive_count: int | None = None
     ) -> ProcessResult:

@@ -32,7 +32,7 @@ from jira_port.live.queue import (
 )
 from jira_port.live.signature import SIGNATURE_HEADER
 from jira_port.mapping import CompiledMapping
-from jira_port.observability import MetricUnit, logger, metrics, tracer
+from jira_port.observability import MetricUnit, logger, metrics, traced
 from jira_port.settings.live import LiveSettings
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ class WebhookReceiver:
         """Release the AWS clients the enqueuer holds."""
         self._enqueuer.close()
 
-    @tracer.capture_method(capture_response=False)
+    @traced
     def receive(
         self,
         raw: bytes,
