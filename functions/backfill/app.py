@@ -16,7 +16,7 @@ from jira_port.backfill.service import BackfillRequest, BackfillService
 from jira_port.backfill.telemetry import publish_metrics
 from jira_port.backfill.wiring import build_service, require_lambda_env
 from jira_port.live.lazy import Lazy
-from jira_port.observability import logger, metrics, tracer
+from jira_port.observability import logger, metrics, traced_handler
 
 
 def _build() -> BackfillService:
@@ -29,7 +29,7 @@ service: Lazy[BackfillService] = Lazy(_build)
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@traced_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Validate the input, run one invocation of the backfill, publish its metrics."""
     request = BackfillRequest.parse(event)

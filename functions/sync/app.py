@@ -7,17 +7,20 @@ its order; other groups carry on. All logic lives in ``jira_port.live.process``.
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any
+from jira_port.live.runtime import start_live_mapping, sync_processor, warm
 
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+start_live_mapping()  # the jq worker starts and checks the mapping while the imports below run
 
-from jira_port.live.process import LiveProcessor
-from jira_port.live.runtime import sync_processor, warm
-from jira_port.observability import logger, metrics, traced_handler
-from jira_port.settings.live import LiveSettings
+from functools import cache  # noqa: E402
+from typing import Any  # noqa: E402
+
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response  # noqa: E402
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord  # noqa: E402
+from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: E402
+
+from jira_port.live.process import LiveProcessor  # noqa: E402
+from jira_port.observability import logger, metrics, traced_handler  # noqa: E402
+from jira_port.settings.live import LiveSettings  # noqa: E402
 
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 

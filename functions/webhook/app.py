@@ -8,18 +8,21 @@ routes are told apart by the event's ``routeKey``: an HTTP API resolver would co
 
 from __future__ import annotations
 
-import base64
-import json
-from functools import cache
-from typing import Any
+from jira_port.live.runtime import start_live_mapping, warm, webhook_receiver
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+start_live_mapping()  # the jq worker starts and checks the mapping while the imports below run
 
-from jira_port.errors import ConfigError
-from jira_port.live.receive import WebhookReceiver, WebhookResponse, correlation_id
-from jira_port.live.runtime import warm, webhook_receiver
-from jira_port.observability import MetricUnit, logger, metrics, traced_handler
-from jira_port.settings.live import LiveSettings
+import base64  # noqa: E402
+import json  # noqa: E402
+from functools import cache  # noqa: E402
+from typing import Any  # noqa: E402
+
+from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: E402
+
+from jira_port.errors import ConfigError  # noqa: E402
+from jira_port.live.receive import WebhookReceiver, WebhookResponse, correlation_id  # noqa: E402
+from jira_port.observability import MetricUnit, logger, metrics, traced_handler  # noqa: E402
+from jira_port.settings.live import LiveSettings  # noqa: E402
 
 ROUTES = {"POST /webhook": False, "POST /webhook/{token}": True}  # route key -> authenticated by URL token
 

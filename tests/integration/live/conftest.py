@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from types import ModuleType
 from typing import Any
 
@@ -84,7 +85,7 @@ def sync(aws: LiveResources, port: PortEmulator) -> Iterator[Any]:
     """The sync function, cold-started inside moto, its Port client with short retry delays."""
     module: Any = reload_handler("sync")
     client = client_for(port, policy=SHORT_POLICY)
-    module.live = lambda: sync_processor(LiveSettings.from_env(), client)
+    module.live = cache(lambda: sync_processor(LiveSettings.from_env(), client))
     yield module
     close_all()
     client.close()

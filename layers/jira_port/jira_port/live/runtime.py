@@ -9,22 +9,24 @@ AWS clients get short timeouts on the webhook (Jira waits for the answer; a slow
 a 503 that Jira retries, not in a hung delivery) and standard-mode retries everywhere. Each function
 imports only the modules of its own core (the imports below are local for that reason), and the S3
 client, needed only for oversized bodies, is made on first use.
+
+``start_live_mapping`` lets a handler begin loading the mapping before its other imports: loading
+starts the bounded jq worker process and checks the mapping against the sample events in it, which then
+overlaps with importing boto3 and making the clients instead of following them.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import cache, partial
 from typing import TYPE_CHECKING
 
-import boto3
-from botocore.config import Config
-
 from jira_port.errors import ConfigError
-from jira_port.observability import logger
-from jira_port.settings.live import LiveSettings
 
 if TYPE_CHECKING:
+    import boto3
+    from botocore.config import Config
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
 
@@ -33,22 +35,56 @@ if TYPE_CHECKING:
     from jira_port.live.receive import WebhookReceiver
     from jira_port.mapping import CompiledMapping
     from jira_port.port import PortClient
+    from jira_port.settings.live import LiveSettings
 
 _built: list[Callable[[], None]] = []  # the close() of everything built, for close_all
-WEBHOOK_AWS_CONFIG = Config(
-    connect_timeout=2, read_timeout=4, retries={"mode": "standard", "total_max_attempts": 3}
-)
-SYNC_AWS_CONFIG = Config(
-    connect_timeout=3, read_timeout=10, retries={"mode": "standard", "total_max_attempts": 6}
-)
+_pending: list[tuple[threading.Thread, list[CompiledMapping | Exception]]] = []  # start_live_mapping's
+
+
+def start_live_mapping() -> None:
+    """Begin loading the mapping on a thread; the next ``live_mapping()`` waits for it and returns it (or
+    raises what loading raised)."""
+    outcome: list[CompiledMapping | Exception] = []
+
+    def load() -> None:
+        try:
+            outcome.append(_load_mapping())
+        except Exception as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=load, name="jira-port-mapping", daemon=True)
+    thread.start()
+    _pending.append((thread, outcome))
 
 
 def live_mapping() -> CompiledMapping:
     """The mapping both live functions evaluate: the one place they obtain it from
     (``MAPPING_FILE``/``MAPPING_CONFIG``; the bundled default otherwise)."""
-    from jira_port.settings.mapping import load_configured_mapping  # noqa: PLC0415 - heavy (jq compile)
+    if not _pending:
+        return _load_mapping()
+    thread, outcome = _pending.pop()
+    thread.join()
+    if isinstance(outcome[0], Exception):
+        raise outcome[0]
+    return outcome[0]
+
+
+def _load_mapping() -> CompiledMapping:
+    from jira_port.settings.mapping import load_configured_mapping  # noqa: PLC0415 - heavy (jq worker)
 
     return load_configured_mapping()
+
+
+def _aws_config(*, webhook: bool) -> Config:
+    """Short timeouts on the webhook (Jira waits: a slow SQS call should end in a 503 that Jira retries),
+    standard-mode retries everywhere."""
+    from botocore.config import Config  # noqa: PLC0415 - imported after start_live_mapping
+
+    if webhook:
+        return Config(
+            connect_timeout=2, read_timeout=4, retries={"mode": "standard", "total_max_attempts": 3}
+        )
+    return Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard", "total_max_attempts": 6})
 
 
 @cache
@@ -59,15 +95,17 @@ def webhook_receiver(settings: LiveSettings) -> WebhookReceiver:
 
     if not settings.queue_url:
         raise ConfigError("QUEUE_URL is not set (the SQS FIFO queue the webhook enqueues to)")
-    session = boto3.session.Session()
+    import boto3  # noqa: PLC0415 - imported after start_live_mapping
+
+    session, config = boto3.session.Session(), _aws_config(webhook=True)
     receiver = WebhookReceiver(
         settings,
         authenticator=WebhookAuthenticator(settings),
         mapping=live_mapping(),
         enqueuer=Enqueuer(
-            session.client("sqs", config=WEBHOOK_AWS_CONFIG),
+            session.client("sqs", config=config),
             settings.queue_url,
-            payloads=_payload_store(session, settings.payload_bucket, WEBHOOK_AWS_CONFIG),
+            payloads=_payload_store(session, settings.payload_bucket, config),
             max_message_bytes=settings.max_message_bytes,
         ),
     )
@@ -88,8 +126,10 @@ def sync_processor(settings: LiveSettings, port: PortClient | None = None) -> Li
 
     if not settings.state_table:
         raise ConfigError("STATE_TABLE is not set (the DynamoDB table of the version guard)")
-    session = boto3.session.Session()
-    dynamodb: DynamoDBClient = session.client("dynamodb", config=SYNC_AWS_CONFIG)
+    import boto3  # noqa: PLC0415 - imported after start_live_mapping
+
+    session, config = boto3.session.Session(), _aws_config(webhook=False)
+    dynamodb: DynamoDBClient = session.client("dynamodb", config=config)
     mapping = live_mapping()
     client = port if port is not None else PortClient.from_env()
     if port is None:
@@ -98,7 +138,7 @@ def sync_processor(settings: LiveSettings, port: PortClient | None = None) -> Li
         mapping=mapping,
         apply=partial(apply_actions, port=client),
         guard=VersionGuard(dynamodb, settings.state_table, ttl_days=settings.guard_ttl_days),
-        payloads=_payload_store(session, settings.payload_bucket, SYNC_AWS_CONFIG),
+        payloads=_payload_store(session, settings.payload_bucket, config),
         jira_base_url=settings.jira_base_url,
         ownership=OwnershipLedger(DynamoTable(settings.state_table, dynamodb)),
     )
@@ -110,6 +150,8 @@ def warm(build: Callable[[], object]) -> bool:
     """Build now (a handler's init phase, which Lambda runs before the first request; with provisioned
     concurrency or SnapStart, before any request). A failure is logged and returns False: nothing is
     cached, so the first invocation builds again and raises it where the handler reports it."""
+    from jira_port.observability import logger  # noqa: PLC0415
+
     try:
         build()
     except ConfigError as exc:
