@@ -1,9 +1,10 @@
 """The composition root of the webhook and sync functions: what each builds, from its settings, once.
 
-``webhook_receiver(settings)`` and ``sync_processor(settings)`` are cached per settings value, so a warm
-container builds its core once; a build that raised is not cached and runs again on the next call, which
-is how a configuration error at init reaches the first invocation (``warm``). ``close_all`` releases
-whatever was built (``jira-port serve`` calls it when it stops).
+``webhook_receiver(settings)`` and ``sync_processor(settings)`` build a function's core; each handler
+caches its one call (``functools.cache``; the mapping is configured beside the settings, so the cache
+belongs to the handler module, whose reload is a new container). A build that raised is not cached and
+runs again on the next call, which is how a configuration error at init reaches the first invocation
+(``warm``). ``close_all`` releases whatever was built (``jira-port serve`` calls it when it stops).
 
 AWS clients get short timeouts on the webhook (Jira waits for the answer; a slow SQS call should end in
 a 503 that Jira retries, not in a hung delivery) and standard-mode retries everywhere. Each function
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from functools import cache, partial
+from functools import partial
 from typing import TYPE_CHECKING
 
 from jira_port.errors import ConfigError
@@ -44,6 +45,7 @@ _pending: list[tuple[threading.Thread, list[CompiledMapping | Exception]]] = [] 
 def start_live_mapping() -> None:
     """Begin loading the mapping on a thread; the next ``live_mapping()`` waits for it and returns it (or
     raises what loading raised)."""
+    _pending.clear()  # an earlier start nobody waited for was loaded from an older environment
     outcome: list[CompiledMapping | Exception] = []
 
     def load() -> None:
@@ -87,7 +89,6 @@ def _aws_config(*, webhook: bool) -> Config:
     return Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard", "total_max_attempts": 6})
 
 
-@cache
 def webhook_receiver(settings: LiveSettings) -> WebhookReceiver:
     """The webhook core: authenticator, relevance filter and enqueuer (SQS, plus S3 when configured)."""
     from jira_port.live.auth import WebhookAuthenticator  # noqa: PLC0415 - webhook only
@@ -113,7 +114,6 @@ def webhook_receiver(settings: LiveSettings) -> WebhookReceiver:
     return receiver
 
 
-@cache
 def sync_processor(settings: LiveSettings, port: PortClient | None = None) -> LiveProcessor:
     """The sync core: mapping, Port (``PORT_*``, unless ``port`` is given: the caller then owns it), version
     guard and ownership ledger (``STATE_TABLE``) and payload reader."""
@@ -165,8 +165,6 @@ def warm(build: Callable[[], object]) -> bool:
 
 def close_all() -> None:
     """Release every receiver and processor built so far (their AWS and Port clients) and forget them."""
-    webhook_receiver.cache_clear()
-    sync_processor.cache_clear()
     while _built:
         _built.pop()()
 
