@@ -20,9 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
 from jira_port.live.auth import WebhookAuthenticator
-from jira_port.live.enqueue import Enqueuer
-from jira_port.live.factory import Lazy, load_live_mapping
-from jira_port.live.receive import WebhookReceiver
+from jira_port.live.receive import Enqueuer, WebhookReceiver
+from jira_port.live.runtime import live_mapping
 from jira_port.live.signature import compute_signature
 from jira_port.observability import logger
 from jira_port.settings.live import LiveSettings
@@ -130,10 +129,10 @@ def ack_latency(
                     cast(Any, MemorySqs()), "memory.fifo", payloads=None, max_message_bytes=10**6
                 )
                 stubbed = WebhookReceiver(
-                    settings, authenticator=WebhookAuthenticator(settings), mapping=load_live_mapping(),
+                    settings, authenticator=WebhookAuthenticator(settings), mapping=live_mapping(),
                     enqueuer=enqueuer,
                 )  # fmt: skip
-                module.receiver = Lazy(lambda: stubbed)
+                module.receiver = lambda: stubbed
             handler = module.lambda_handler
             events = [event_for(raw, i) for i in range(calls + 50)]
             for event in events[:50]:  # warm-up: cold start, connections, caches

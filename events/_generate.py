@@ -16,8 +16,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "layers" / "jira_port")]
 
-from jira_port.live.envelope import Envelope  # noqa: E402
-from jira_port.live.grouping import deduplication_id, message_group_id  # noqa: E402
+from jira_port.live.queue import (  # noqa: E402
+    Envelope,
+    deduplication_id,
+    message_group_id,
+)
 from jira_port.live.signature import compute_signature  # noqa: E402
 from jira_port_tools.serve.lambda_events import http_api_event, sqs_event  # noqa: E402
 

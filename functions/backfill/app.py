@@ -16,7 +16,7 @@ from jira_port.backfill.records import BackfillRequest
 from jira_port.backfill.report import publish_metrics
 from jira_port.backfill.runtime import build_backfill, function_settings
 from jira_port.backfill.service import BackfillService
-from jira_port.observability import logger, metrics, tracer
+from jira_port.observability import logger, metrics, traced_handler
 
 
 def service() -> BackfillService:
@@ -26,7 +26,7 @@ def service() -> BackfillService:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@traced_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Validate the input, run one invocation of the backfill, publish its metrics."""
     request = BackfillRequest.parse(event)

@@ -7,18 +7,28 @@ its order; other groups carry on. All logic lives in ``jira_port.live.process``.
 
 from __future__ import annotations
 
-from typing import Any
+from jira_port.live.runtime import start_live_mapping, sync_processor, warm
 
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+start_live_mapping()  # the jq worker starts and checks the mapping while the imports below run
 
-from jira_port.live.factory import Lazy, build_processor
-from jira_port.live.process import LiveProcessor
-from jira_port.observability import logger, metrics, tracer
+from functools import cache  # noqa: E402
+from typing import Any  # noqa: E402
+
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response  # noqa: E402
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord  # noqa: E402
+from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: E402
+
+from jira_port.live.process import LiveProcessor  # noqa: E402
+from jira_port.observability import logger, metrics, traced_handler  # noqa: E402
+from jira_port.settings.live import LiveSettings  # noqa: E402
 
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
-live: Lazy[LiveProcessor] = Lazy(build_processor)
+
+
+@cache
+def live() -> LiveProcessor:
+    """This container's processor; a build that raised is not cached, so the next batch tries again."""
+    return sync_processor(LiveSettings.from_env())
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -32,7 +42,7 @@ def record_handler(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@traced_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point for SQS event source mapping batches (``ReportBatchItemFailures``)."""
     response: dict[str, Any] = dict(
@@ -44,4 +54,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 
 # Init phase: compile the mapping and make the clients before the first batch waits for them.
-live.warm()
+warm(live)

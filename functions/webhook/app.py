@@ -8,19 +8,29 @@ routes are told apart by the event's ``routeKey``: an HTTP API resolver would co
 
 from __future__ import annotations
 
-import base64
-import json
-from typing import Any
+from jira_port.live.runtime import start_live_mapping, warm, webhook_receiver
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+start_live_mapping()  # the jq worker starts and checks the mapping while the imports below run
 
-from jira_port.errors import ConfigError
-from jira_port.live.factory import Lazy, build_receiver
-from jira_port.live.receive import WebhookReceiver, WebhookResponse, correlation_id
-from jira_port.observability import MetricUnit, logger, metrics, tracer
+import base64  # noqa: E402
+import json  # noqa: E402
+from functools import cache  # noqa: E402
+from typing import Any  # noqa: E402
+
+from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: E402
+
+from jira_port.errors import ConfigError  # noqa: E402
+from jira_port.live.receive import WebhookReceiver, WebhookResponse, correlation_id  # noqa: E402
+from jira_port.observability import MetricUnit, logger, metrics, traced_handler  # noqa: E402
+from jira_port.settings.live import LiveSettings  # noqa: E402
 
 ROUTES = {"POST /webhook": False, "POST /webhook/{token}": True}  # route key -> authenticated by URL token
-receiver: Lazy[WebhookReceiver] = Lazy(build_receiver)
+
+
+@cache
+def receiver() -> WebhookReceiver:
+    """This container's receiver; a build that raised is not cached, so the next delivery tries again."""
+    return webhook_receiver(LiveSettings.from_env())
 
 
 def raw_body(event: dict[str, Any]) -> bytes:
@@ -69,7 +79,7 @@ def _answer(event: dict[str, Any]) -> WebhookResponse:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@traced_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point for API Gateway HTTP API events."""
     logger.set_correlation_id(correlation_id(event.get("headers") or {}, _request_id(event)))
@@ -81,4 +91,4 @@ def _request_id(event: dict[str, Any]) -> str:
 
 
 # Init phase: compile the mapping and make the SQS client before the first delivery waits for them.
-receiver.warm()
+warm(receiver)

@@ -12,11 +12,18 @@ import typing
 import pytest
 from pydantic import SecretStr
 
+from jira_port.observability import TRACE_SDK_ENV
 from jira_port.settings.common import EnvModel
 from tests.infra.contract import FUNCTION_SETTINGS, LAMBDA_REQUIRED, settings_class
 from tests.infra.stack import Stack
 
-RUNTIME_VARIABLES = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
+# Read by Powertools, and by jira_port.observability (X-Ray SDK subsegments on or off).
+RUNTIME_VARIABLES = {
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_LOG_LEVEL",
+    TRACE_SDK_ENV,
+}
 EXISTING_SECRETS = {
     name: f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{name}-AbCdEf"
     for name in ("PortCredentialsSecretArn", "JiraCredentialsSecretArn", "WebhookSecretArn")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from jira_port.observability import NAMESPACE, SERVICE
+from jira_port.observability import NAMESPACE, SERVICE, TRACE_SDK_ENV
 from tests.infra.stack import ROOT, Stack, load_sam
 
 FUNCTIONS = {"WebhookFunction": "webhook", "SyncFunction": "sync", "BackfillFunction": "backfill"}
@@ -71,6 +71,9 @@ def test_runtime_architecture_tracing_layer_and_logging(stack: Stack, function_i
     env = stack.function_env(function_id)
     assert env["POWERTOOLS_SERVICE_NAME"] == SERVICE
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == NAMESPACE
+    # Active tracing always; the X-Ray SDK's own subsegments only when the operator turns them on
+    assert env[TRACE_SDK_ENV] == "false"
+    assert stack.template["Parameters"]["TraceSdkCalls"]["Default"] == "false"
 
 
 def test_function_timeouts_fit_their_roles(stack: Stack) -> None:

@@ -139,7 +139,7 @@ def _letter(message: dict[str, Any]) -> DeadLetter:
 
 def _describe_body(text: str) -> tuple[str | None, str | None]:
     """The webhook event name and issue key / project key of an envelope, as far as they can be read."""
-    from jira_port.live.envelope import Envelope, EnvelopeError
+    from jira_port.live.queue import Envelope, EnvelopeError
 
     try:
         envelope = Envelope.from_json(text)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jira_port.live.envelope import Envelope, EnvelopeError, PayloadPointer, mapping_headers, safe_query
+from jira_port.live.queue import Envelope, EnvelopeError, PayloadPointer, mapping_headers, safe_query
 
 
 class EventError(Exception):
@@ -128,7 +128,7 @@ def read_payload_from_s3(pointer: PayloadPointer) -> bytes:
     """Read an offloaded body with the default AWS credentials, checked as the sync function checks it."""
     import boto3
 
-    from jira_port.live.payloads import PayloadStore
+    from jira_port.live.queue import PayloadStore
 
     store = PayloadStore(boto3.client("s3"), pointer.bucket)
     try:

@@ -6,15 +6,15 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import partial
+from functools import cache
 from types import ModuleType
 from typing import Any
 
 import pytest
 from moto import mock_aws
 
-from jira_port.live.factory import Lazy, build_processor
-from jira_port.port.apply import apply_actions
+from jira_port.live.runtime import close_all, sync_processor
+from jira_port.settings.live import LiveSettings
 from jira_port.transport import RetryPolicy
 from jira_port_emulators.port import PortEmulator, PortFaults
 from jira_port_tools.serve.sqs_poller import SqsPoller
@@ -89,8 +89,9 @@ def sync(aws: LiveResources, port: PortEmulator) -> Iterator[Any]:
     """The sync function, cold-started inside moto, its Port client with short retry delays."""
     module: Any = reload_handler("sync")
     client = client_for(port, policy=SHORT_POLICY)
-    module.live = Lazy(lambda: build_processor(apply=partial(apply_actions, port=client)))
+    module.live = cache(lambda: sync_processor(LiveSettings.from_env(), client))
     yield module
+    close_all()
     client.close()
 
 

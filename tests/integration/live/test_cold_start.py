@@ -27,8 +27,9 @@ spec = importlib.util.spec_from_file_location("app", sys.argv[1])
 module = importlib.util.module_from_spec(spec)
 sys.modules["app"] = module
 spec.loader.exec_module(module)
-built = next(v.built for v in vars(module).values() if type(v).__name__ == "Lazy")
-print(json.dumps({"built": built, "modules": sorted(m for m in sys.modules if m.startswith("jira_port"))}))
+built = getattr(module, sys.argv[2]).cache_info().currsize == 1
+jira_port = sorted(m for m in sys.modules if m.startswith("jira_port"))
+print(json.dumps({"built": built, "modules": jira_port, "xray": "aws_xray_sdk" in sys.modules}))
 """
 ENV = {
     "AWS_REGION": "us-east-1",
@@ -46,14 +47,15 @@ ENV = {
 }
 # Modules only the other function needs.
 SYNC_ONLY = {"jira_port.live.process", "jira_port.live.guard", "jira_port.port", "jira_port.port.apply"}
-WEBHOOK_ONLY = {"jira_port.live.receive", "jira_port.live.auth", "jira_port.live.enqueue"}
+WEBHOOK_ONLY = {"jira_port.live.receive", "jira_port.live.auth"}
+CORE = {"webhook": "receiver", "sync": "live"}  # the handler's cached builder of its core
 
 
-def cold_import(function: str) -> dict[str, Any]:
+def cold_import(function: str, **extra_env: str) -> dict[str, Any]:
     """Import ``functions/<function>/app.py`` in a fresh interpreter; what it built and imported."""
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")} | ENV
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")} | ENV | extra_env
     done = subprocess.run(
-        [sys.executable, "-c", _IMPORT, str(ROOT / "functions" / function / "app.py")],
+        [sys.executable, "-c", _IMPORT, str(ROOT / "functions" / function / "app.py"), CORE[function]],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -81,6 +83,14 @@ def test_a_cold_start_builds_its_own_core_and_imports_nothing_of_the_other(
     modules = set(started["modules"])
     assert needed <= modules
     assert modules & foreign == set()
+
+
+@pytest.mark.parametrize("function", ["webhook", "sync"])
+def test_the_xray_sdk_is_imported_only_when_its_subsegments_are_turned_on(function: str) -> None:
+    assert not cold_import(function)["xray"]
+    assert not cold_import(function, TRACE_SDK_CALLS="false")["xray"]
+    traced = cold_import(function, TRACE_SDK_CALLS="true")
+    assert traced["xray"] and traced["built"]
 
 
 @pytest.fixture
@@ -120,5 +130,5 @@ def test_the_sync_function_makes_no_s3_client_at_init(
     aws: LiveResources, port: PortEmulator, clients_made: list[str]
 ) -> None:
     module: Any = reload_handler("sync")
-    assert module.live.built
+    assert module.live.cache_info().currsize == 1
     assert clients_made == ["dynamodb"]

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from jira_port.live.enqueue import EnqueueError, Enqueuer
-from jira_port.live.envelope import Envelope
+from jira_port.live.queue import Envelope
+from jira_port.live.receive import EnqueueError, Enqueuer
 
 
 class FlakySqs:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from jira_port.live.envelope import Envelope, EnvelopeError, PayloadPointer, safe_headers, safe_query
+from jira_port.live.queue import Envelope, EnvelopeError, PayloadPointer, safe_headers, safe_query
 from tests.support.fixtures import FIXTURES
 
 RAW = (FIXTURES / "jira-webhooks" / "webhook-issue-updated-assigned.json").read_bytes()

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from jira_port.live.envelope import Envelope
+from jira_port.live.queue import Envelope
 from jira_port.live.signature import verify_signature
 from tests.support.events import EVENTS, event_names, load_event
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from jira_port.live.grouping import deduplication_id, message_group_id, sqs_id
+from jira_port.live.queue import deduplication_id, message_group_id, sqs_id
 from tests.support.fixtures import fixture_paths, load_fixture
 
 SQS_ID = re.compile(r"^[!-~]{1,128}$")

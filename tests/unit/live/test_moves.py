@@ -12,10 +12,10 @@ import pytest
 from moto import mock_aws
 
 from jira_port.backfill.dynamo import DynamoTable
-from jira_port.live.envelope import Envelope
 from jira_port.live.guard import VersionGuard
 from jira_port.live.moves import old_keys
 from jira_port.live.process import LiveProcessor
+from jira_port.live.queue import Envelope
 from jira_port.mapping import load_mapping
 from jira_port.ownership import OwnershipLedger
 from jira_port_emulators.jira import JiraEmulator, generate_dataset

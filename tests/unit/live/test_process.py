@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import pytest
@@ -14,11 +13,12 @@ from moto import mock_aws
 
 from jira_port.actions import Action
 from jira_port.backfill.dynamo import DynamoTable
-from jira_port.live.envelope import Envelope
 from jira_port.live.guard import GuardState, VersionGuard
-from jira_port.live.payloads import PayloadStore
 from jira_port.live.process import LiveProcessor, PermanentSyncError, TransientSyncError
+from jira_port.live.queue import Envelope, PayloadStore
+from jira_port.mapping import CompiledMapping
 from jira_port.ownership import OwnershipLedger
+from jira_port.port.apply import ActionOutcome, ApplyResult
 from jira_port.port.types import EntityFailure
 from tests.integration.live.resources import BUCKET, TABLE
 from tests.support.aws import create_state_table
@@ -50,11 +50,6 @@ class FakeMapping:
         return True
 
 
-@dataclass
-class Outcome:
-    failures: list[EntityFailure] = field(default_factory=list)
-
-
 class FakePort:
     """Applies actions to a dict, failing identifiers listed in ``fail`` (status -> transient or not)."""
 
@@ -63,24 +58,27 @@ class FakePort:
         self.fail: dict[str, int] = {}
         self.calls: list[list[Action]] = []
 
-    def __call__(self, actions: Sequence[Action], /) -> Outcome:
+    def __call__(self, actions: Sequence[Action], /) -> ApplyResult:
         self.calls.append(list(actions))
-        outcome = Outcome()
+        outcome = ApplyResult()
         for action in actions:
             status = self.fail.get(action.identifier)
+            failure = None
             if status is not None:
-                outcome.failures.append(
-                    EntityFailure(
-                        action.blueprint,
-                        action.identifier,
-                        action.operation,
-                        status,
-                        "err",
-                        "msg",
-                        status >= 500,
-                    )
+                failure = EntityFailure(
+                    action.blueprint,
+                    action.identifier,
+                    action.operation,
+                    status,
+                    "err",
+                    "msg",
+                    status >= 500,
                 )
-            elif action.operation == "delete":
+                outcome.failures.append(failure)
+            outcome.outcomes.append(ActionOutcome(action, failure))
+            if failure is not None:
+                continue
+            if action.operation == "delete":
                 self.entities.pop(action.identifier, None)
             else:
                 self.entities[action.identifier] = action.entity
@@ -110,7 +108,7 @@ def mapping() -> FakeMapping:
 def processor(aws: tuple[Any, Any], port: FakePort, mapping: FakeMapping) -> LiveProcessor:
     ddb, s3 = aws
     return LiveProcessor(
-        mapping=mapping,
+        mapping=cast(CompiledMapping, mapping),  # a stand-in: maps the test's tiny bodies
         apply=port,
         guard=VersionGuard(ddb, TABLE),
         payloads=PayloadStore(s3, BUCKET),
@@ -258,7 +256,7 @@ def test_tampered_payload_is_permanent(processor: LiveProcessor, aws: Any) -> No
 def test_unexpected_errors_are_logged_and_reraised(
     processor: LiveProcessor, port: FakePort, log_records: list[logging.LogRecord]
 ) -> None:
-    def explode(actions: Sequence[Action], /) -> Outcome:
+    def explode(actions: Sequence[Action], /) -> ApplyResult:
         raise RuntimeError("connection pool exhausted")
 
     processor._apply = explode  # the Port client blew up

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from jira_port.backfill.dynamo import DynamoTable
 from jira_port.backfill.tables import StateError
 from jira_port.live.guard import VersionGuard
-from jira_port.live.payloads import PayloadStore
 from jira_port.live.process import LiveProcessor, TransientSyncError
+from jira_port.live.queue import PayloadStore
+from jira_port.mapping import CompiledMapping
 from jira_port.ownership import OwnershipLedger
 from tests.integration.live.resources import BUCKET, TABLE
 from tests.unit.live.test_process import FakeMapping, FakePort, aws, message
@@ -44,7 +45,7 @@ def port() -> FakePort:
 def processor(aws: tuple[Any, Any], port: FakePort, table: FlakyTable) -> LiveProcessor:
     ddb, s3 = aws
     return LiveProcessor(
-        mapping=FakeMapping(),
+        mapping=cast(CompiledMapping, FakeMapping()),
         apply=port,
         guard=VersionGuard(ddb, TABLE),
         payloads=PayloadStore(s3, BUCKET),

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from jira_port.live.envelope import TOKEN_PARAM
+from jira_port.live.queue import TOKEN_PARAM
 from jira_port.observability import logger
 from jira_port_tools.serve.lambda_events import http_api_event
 

@@ -31,7 +31,7 @@ from typing import Any
 import boto3
 
 from jira_port.errors import ConfigError
-from jira_port.live.lazy import Lazy
+from jira_port.live.runtime import close_all
 from jira_port.observability import logger
 from jira_port_tools.serve.lambda_events import LocalLambdaContext
 from jira_port_tools.serve.local_aws import LocalAws
@@ -62,10 +62,12 @@ def load_function(name: str, directory: Path) -> ModuleType:
 
 
 def unload_function(module: ModuleType) -> None:
-    """Undo ``load_function``: close what the handler built (every ``Lazy`` it holds), forget the module."""
+    """Undo ``load_function``: forget what the handler cached, close what the composition root built (its
+    AWS and Port clients), forget the module."""
     for value in list(vars(module).values()):
-        if isinstance(value, Lazy):
-            value.close()
+        if callable(getattr(value, "cache_clear", None)):
+            value.cache_clear()
+    close_all()
     if sys.modules.get(module.__name__) is module:
         del sys.modules[module.__name__]
 

@@ -7,8 +7,29 @@ Jira no longer has; ``store`` persists runs, partitions and cursors on a ``table
 ``runtime`` builds it all for the Lambda (and, with local parts, for the CLI).
 """
 
-from jira_port.backfill.records import BackfillRequest, InvalidRequestError
-from jira_port.backfill.report import BackfillSummary
-from jira_port.backfill.service import BackfillService
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jira_port.backfill.records import BackfillRequest, InvalidRequestError
+    from jira_port.backfill.report import BackfillSummary
+    from jira_port.backfill.service import BackfillService
+
+# Imported on first use: the sync function imports ``backfill.dynamo`` and must not load the whole backfill.
+_EXPORTS = {
+    "BackfillRequest": "records",
+    "BackfillService": "service",
+    "InvalidRequestError": "records",
+    "BackfillSummary": "report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(f"jira_port.backfill.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["BackfillRequest", "BackfillService", "BackfillSummary", "InvalidRequestError"]

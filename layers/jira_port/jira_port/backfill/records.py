@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from jira_port.errors import JiraPortError
+from jira_port.mapping.evaluate import SOURCE_HEADER
 
 Mode = Literal["full", "incremental"]
 MODES: tuple[Mode, ...] = ("full", "incremental")
@@ -21,7 +22,7 @@ Phase = Literal["projects", "issues", "reconcile", "done"]
 PartitionStatus = Literal["pending", "done", "failed"]
 MAX_EXAMPLES = 5
 BACKFILL_SOURCE = "backfill"
-BACKFILL_HEADERS: dict[str, str] = {"x-jira-port-source": BACKFILL_SOURCE}
+BACKFILL_HEADERS: dict[str, str] = {SOURCE_HEADER: BACKFILL_SOURCE}
 ISSUE_EVENT = "jira:issue_updated"
 PROJECT_EVENT = "project_updated"
 

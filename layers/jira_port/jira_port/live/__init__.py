@@ -1,6 +1,6 @@
 """The live path: webhook verification and enqueue, SQS processing with a version guard.
 
-Modules: ``signature``/``auth`` (who may deliver), ``envelope``/``grouping``/``enqueue``/``payloads`` (what
-is queued and how), ``receive`` (the webhook core), ``versions``/``guard`` (order safety), ``process``
-(one queued event to Port), ``factory`` (wiring from the environment).
+Modules: ``runtime`` (the composition root of both functions), ``receive`` (the webhook receiver and its
+enqueue), ``signature``/``auth`` (who may deliver), ``queue`` (the queue contract, both directions),
+``process`` (one queued event to Port), ``versions``/``guard``/``moves`` (order safety).
 """

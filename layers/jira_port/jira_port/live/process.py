@@ -24,23 +24,32 @@ message fails transiently and is retried: a delete is never applied unchecked.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from jira_port.actions import Action
-from jira_port.errors import JiraPortError
+from jira_port.errors import JiraPortError, is_transient
 from jira_port.live.body import body_text
-from jira_port.live.envelope import Envelope, EnvelopeError, mapping_headers
 from jira_port.live.guard import VersionGuard
 from jira_port.live.moves import moved_away_deletions
-from jira_port.live.payloads import PayloadCorruptError, PayloadMissingError, PayloadStore
-from jira_port.live.protocols import ApplyActions, EventMapping
+from jira_port.live.queue import (
+    Envelope,
+    EnvelopeError,
+    PayloadCorruptError,
+    PayloadMissingError,
+    PayloadStore,
+    mapping_headers,
+)
 from jira_port.live.versions import action_version
-from jira_port.mapping.evaluate import MappingLimitError
-from jira_port.observability import MetricUnit, logger, metrics, tracer
+from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError
+from jira_port.mapping.source import MappingProvider
+from jira_port.observability import MetricUnit, logger, metrics, traced
 
 if TYPE_CHECKING:
     from jira_port.ownership import OwnershipLedger
+    from jira_port.port.apply import ApplyResult
+    from jira_port.port.types import EntityFailure
 
 
 class SyncError(JiraPortError):
@@ -71,8 +80,8 @@ class LiveProcessor:
     def __init__(
         self,
         *,
-        mapping: EventMapping,
-        apply: ApplyActions,
+        mapping: CompiledMapping | MappingProvider,
+        apply: Callable[[Sequence[Action]], ApplyResult],
         guard: VersionGuard,
         payloads: PayloadStore | None,
         jira_base_url: str | None,
@@ -86,13 +95,10 @@ class LiveProcessor:
         self._jira_base_url = jira_base_url
 
     def close(self) -> None:
-        """Release the clients it holds: DynamoDB, S3, and the Port client when ``apply`` has ``close()``."""
+        """Release the AWS clients it holds (DynamoDB, S3); the Port client is its builder's to close."""
         self._guard.close()
         if self._payloads is not None:
             self._payloads.close()
-        close = getattr(self._apply, "close", None)
-        if callable(close):
-            close()
 
     def process_record(
         self, message: str, *, message_id: str | None = None, receive_count: int | None = None
@@ -109,11 +115,16 @@ class LiveProcessor:
             metrics.add_metric(name="UnexpectedErrors", unit=MetricUnit.Count, value=1)
             logger.exception(
                 "message failed unexpectedly; it will be retried",
-                extra={"message_id": message_id, "receive_count": receive_count, "error": type(exc).__name__},
+                extra={
+                    "message_id": message_id,
+                    "receive_count": receive_count,
+                    "error": type(exc).__name__,
+                    "transient": is_transient(exc),
+                },
             )
             raise
 
-    @tracer.capture_method(capture_response=False)
+    @traced
     def process(
         self, message: str, *, message_id: str | None = None, receive_count: int | None = None
     ) -> ProcessResult:
@@ -217,18 +228,13 @@ class LiveProcessor:
 
     def _write(self, admitted: list[tuple[Action, int]], context: dict[str, Any]) -> int:
         outcome = self._apply([action for action, _ in admitted])
-        failed = {(f.blueprint, f.identifier, f.operation) for f in outcome.failures}
-        applied = [a for a, _ in admitted if (a.blueprint, a.identifier, a.operation) not in failed]
+        applied = [(o.action, v) for o, (_, v) in zip(outcome.outcomes, admitted, strict=True) if o.applied]
         try:
-            self._ownership.record((a.blueprint, a.identifier) for a in applied if a.operation == "upsert")
-            self._ownership.forget((a.blueprint, a.identifier) for a in applied if a.operation == "delete")
+            self._ownership.record((a.blueprint, a.identifier) for a, _ in applied if a.operation == "upsert")
+            self._ownership.forget((a.blueprint, a.identifier) for a, _ in applied if a.operation == "delete")
         except JiraPortError as exc:  # the redelivery re-applies the same version and records again
             raise TransientSyncError(f"ownership ledger not written: {exc}") from exc
-        written = 0
-        for action, version in admitted:
-            if (action.blueprint, action.identifier, action.operation) in failed:
-                continue
-            written += 1
+        for action, version in applied:
             deleted = action.operation == "delete"
             if not self._guard.record(action.blueprint, action.identifier, version, deleted=deleted):
                 metrics.add_metric(name="GuardRaces", unit=MetricUnit.Count, value=1)
@@ -237,9 +243,10 @@ class LiveProcessor:
                     extra={**context, **_describe(action), "version": version},
                 )
         for kind, name in (("upsert", "EntitiesUpserted"), ("delete", "EntitiesDeleted")):
-            done = sum(1 for a, _ in admitted if a.operation == kind) - sum(1 for f in failed if f[2] == kind)
+            done = sum(1 for a, _ in applied if a.operation == kind)
             if done:
                 metrics.add_metric(name=name, unit=MetricUnit.Count, value=done)
+        written = len(applied)
         if not outcome.failures:
             return written
         transient = [f for f in outcome.failures if f.transient]
@@ -268,6 +275,6 @@ def _describe(action: Action) -> dict[str, Any]:
     return {"operation": action.operation, "blueprint": action.blueprint, "identifier": action.identifier}
 
 
-def _first(failures: list[Any]) -> str:
+def _first(failures: list[EntityFailure]) -> str:
     f = failures[0]
     return f"{f.blueprint}/{f.identifier} {f.operation} HTTP {f.status} {f.error}"

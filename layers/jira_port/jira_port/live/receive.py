@@ -3,25 +3,45 @@
 Answers follow Jira's retry rules: 2xx for stored and deliberately ignored events, 401 for a bad
 signature, 400/413 for bodies that can never succeed (Jira does not retry other 4xx), and 5xx whenever
 the delivery could not be stored (Jira retries 5xx), so a 2xx always means "durably queued or
-deliberately dropped".
+deliberately dropped". A failed store is retried in-process before the answer is 503: Jira Data Center
+never retries a delivery (on DC a 5xx loses the event until the next incremental backfill), and retrying
+is safe (the FIFO deduplication id and the S3 key are the same on every attempt).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from jira_port.errors import JiraPortError, aws_error_code
 from jira_port.live.auth import WebhookAuthenticator
 from jira_port.live.body import BodyError, body_text, parse_body
-from jira_port.live.enqueue import EnqueueError, Enqueuer
-from jira_port.live.envelope import LIVE_SOURCE, SOURCE_HEADER, TOKEN_PARAM, Envelope, mapping_headers
-from jira_port.live.grouping import IDENTIFIER_HEADER, deduplication_id, message_group_id
-from jira_port.live.protocols import EventMapping
+from jira_port.live.queue import (
+    IDENTIFIER_HEADER,
+    TOKEN_PARAM,
+    Envelope,
+    PayloadStore,
+    deduplication_id,
+    mapping_headers,
+    message_group_id,
+    outgoing_message,
+)
 from jira_port.live.signature import SIGNATURE_HEADER
-from jira_port.observability import MetricUnit, logger, metrics, tracer
+from jira_port.mapping import CompiledMapping
+from jira_port.mapping.source import MappingProvider
+from jira_port.observability import MetricUnit, logger, metrics, traced
 from jira_port.settings.live import LiveSettings
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+
+class EnqueueError(JiraPortError):
+    """The delivery could not be stored (SQS or S3 failed); the webhook answers 503 so Jira retries."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +68,7 @@ class WebhookReceiver:
         settings: LiveSettings,
         *,
         authenticator: WebhookAuthenticator,
-        mapping: EventMapping,
+        mapping: CompiledMapping | MappingProvider,
         enqueuer: Enqueuer,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -62,7 +82,7 @@ class WebhookReceiver:
         """Release the AWS clients the enqueuer holds."""
         self._enqueuer.close()
 
-    @tracer.capture_method(capture_response=False)
+    @traced
     def receive(
         self,
         raw: bytes,
@@ -139,6 +159,63 @@ class WebhookReceiver:
         return WebhookResponse(202, {"status": "accepted", "id": envelope.dedupe_id})
 
 
+@dataclass(frozen=True, slots=True)
+class EnqueueResult:
+    """What was sent: the SQS message id, whether the body went to S3, and the message size in bytes."""
+
+    message_id: str
+    offloaded: bool
+    message_bytes: int
+
+
+class Enqueuer:
+    """Sends envelopes to one FIFO queue (ids from the envelope), bodies above ``max_message_bytes`` to S3."""
+
+    def __init__(
+        self,
+        sqs: SQSClient, queue_url: str, *, payloads: PayloadStore | None, max_message_bytes: int,
+        pauses: Sequence[float] = (0.2, 0.8), sleep: Callable[[float], None] = time.sleep,
+    ) -> None:  # fmt: skip
+        self._sqs, self._queue_url, self._payloads = sqs, queue_url, payloads
+        self._max_bytes, self._pauses, self._sleep = max_message_bytes, tuple(pauses), sleep
+
+    def close(self) -> None:
+        """Release the SQS client's connections, and the payload store's."""
+        self._sqs.close()
+        if self._payloads is not None:
+            self._payloads.close()
+
+    def enqueue(self, envelope: Envelope, *, request_id: str) -> EnqueueResult:
+        """Store the envelope durably, retrying after each of ``pauses``, or raise ``EnqueueError``."""
+        for pause in self._pauses:
+            try:
+                return self._enqueue_once(envelope, request_id=request_id)
+            except EnqueueError as exc:
+                logger.warning("delivery not stored yet; retrying in-process", extra={"error": str(exc)})
+                self._sleep(pause)
+        return self._enqueue_once(envelope, request_id=request_id)
+
+    def _enqueue_once(self, envelope: Envelope, *, request_id: str) -> EnqueueResult:
+        try:
+            text, offloaded = outgoing_message(
+                envelope,
+                payloads=self._payloads,
+                max_message_bytes=self._max_bytes,
+                request_id=request_id,
+            )
+            response = self._sqs.send_message(
+                QueueUrl=self._queue_url,
+                MessageBody=text,
+                MessageGroupId=envelope.group_id,
+                MessageDeduplicationId=envelope.dedupe_id,
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise EnqueueError(
+                f"could not store the delivery: {type(exc).__name__} {aws_error_code(exc)}"
+            ) from exc
+        return EnqueueResult(response["MessageId"], offloaded, len(text))
+
+
 def correlation_id(headers: Mapping[str, str], request_id: str) -> str:
     """Jira's delivery identifier when present (stable across retries), else the request id."""
     value = header(headers, IDENTIFIER_HEADER)
@@ -146,11 +223,11 @@ def correlation_id(headers: Mapping[str, str], request_id: str) -> str:
 
 
 __all__ = [
-    "LIVE_SOURCE",
-    "SOURCE_HEADER",
+    "EnqueueError",
+    "EnqueueResult",
+    "Enqueuer",
     "WebhookReceiver",
     "WebhookResponse",
     "correlation_id",
     "header",
-    "mapping_headers",
 ]

@@ -8,7 +8,7 @@ The config format is exactly Port's (a list of rules, or Port's webhook object w
 see docs/mapping.md.
 """
 
-from jira_port.mapping.evaluate import SENSITIVE_HEADERS, CompiledMapping, MappingResult
+from jira_port.mapping.evaluate import SENSITIVE_HEADERS, SOURCE_HEADER, CompiledMapping, MappingResult
 from jira_port.mapping.load import (
     BUNDLED_MAPPINGS,
     DEFAULT_MAPPING,
@@ -18,9 +18,6 @@ from jira_port.mapping.load import (
 )
 from jira_port.mapping.model import MAX_ITEMS_PER_EVENT, MappingError, MappingProblem, MappingWarning
 from jira_port.mapping.quotes import format_filter
-
-#: Header that tells backfill events (``backfill``) from live ones (``webhook``).
-SOURCE_HEADER = "x-jira-port-source"
 
 __all__ = [
     "BUNDLED_MAPPINGS",

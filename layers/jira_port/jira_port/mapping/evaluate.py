@@ -26,7 +26,19 @@ from jira_port.mapping.model import (
 from jira_port.observability import logger
 
 # Never handed to jq: a mapping expression (or its error message) must not be able to leak them.
-SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
+#: Header that tells backfill events (``backfill``) from live ones (``webhook``); only jira-port sets it.
+SOURCE_HEADER = "x-jira-port-source"
+#: Credential headers: never queued, logged or shown to the mapping (the one list; names lower-case).
+SENSITIVE_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-amz-security-token"}
+)
+_SENSITIVE_PREFIXES = ("x-hub-signature",)  # X-Hub-Signature and its -256 variant
+
+
+def sensitive_header(name: str) -> bool:
+    """Whether the header ``name`` (any case) carries a credential or a signature."""
+    key = name.lower()
+    return key in SENSITIVE_HEADERS or key.startswith(_SENSITIVE_PREFIXES)
 
 
 class MappingLimitError(JiraPortError):
@@ -269,7 +281,7 @@ def build_document(
     body: Any, headers: Mapping[str, str] | None, query_params: Mapping[str, str] | None
 ) -> dict[str, Any]:
     """Port's jq input ``{body, headers, queryParams}``: header names lower-cased, credentials dropped."""
-    clean = {k.lower(): v for k, v in (headers or {}).items() if k.lower() not in SENSITIVE_HEADERS}
+    clean = {k.lower(): v for k, v in (headers or {}).items() if not sensitive_header(k)}
     return {"body": body, "headers": clean, "queryParams": dict(query_params or {})}
 
 

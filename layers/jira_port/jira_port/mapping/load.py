@@ -11,7 +11,7 @@ from typing import Any
 
 from jira_port.mapping.bounded import EvaluationLimits
 from jira_port.mapping.config import Format, parse_text, rules_from_document
-from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError
+from jira_port.mapping.evaluate import SOURCE_HEADER, CompiledMapping, MappingLimitError
 from jira_port.mapping.model import MappingError, MappingProblem
 
 #: Mappings shipped in ``jira_port/data``: name -> file.
@@ -25,7 +25,7 @@ DEFAULT_MAPPING = "default"
 #: Real Jira deliveries (issue created/updated/deleted, comment, project) every mapping must map
 #: within its bound at load time (``data/sample-events.json``, from tests/fixtures/jira-webhooks).
 SAMPLE_EVENTS = "sample-events.json"
-_SAMPLE_HEADERS = {"x-jira-port-source": "webhook"}
+_SAMPLE_HEADERS = {SOURCE_HEADER: "webhook"}
 
 _cache: dict[tuple[str, Format | None, EvaluationLimits | None], CompiledMapping] = {}
 _cache_lock = threading.Lock()
