@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from jira_port.live.runtime import close_all
 from jira_port_emulators.port import PortEmulator
 from jira_port_tools.serve.sqs_poller import SqsPoller
 from tests.integration.live.conftest import Deliver
@@ -46,7 +47,7 @@ def live(
     webhook: ModuleType = reload_handler("webhook")
     sync: Any = reload_handler("sync")
     yield Deliver(webhook), SqsPoller(aws.sqs, aws.queue_url, sync.lambda_handler, visibility_timeout=30)
-    sync.live.close()
+    close_all()  # the clients (and the mapping's Port reader) the handlers built
 
 
 def _issue_updated(summary: str, timestamp: int) -> dict[str, Any]:
