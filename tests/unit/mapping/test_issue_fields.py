@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from jira_port.mapping import BUNDLED_MAPPINGS, load_mapping, load_mapping_text
 from jira_port.mapping.issue_fields import ALL_FIELDS, derive_issue_fields, search_request
-from tests.support.fixtures import fixture_paths, load_fixture
+from tests.support.fixtures import capture_issues
 
 BACKFILL = {"x-jira-port-source": "backfill"}
 BASE_URL = "https://example.atlassian.net"
@@ -85,22 +84,12 @@ def test_comments_and_strings_do_not_count() -> None:
     assert derived.derived and derived.fields == ("summary",)
 
 
-def _issues() -> list[dict[str, Any]]:
-    found = []
-    for path in fixture_paths("jira-webhooks") + fixture_paths("jira-api"):
-        body = load_fixture(str(Path(path.parent.name) / path.name))
-        issue = body.get("issue") if "issue" in body else body if "fields" in body else None
-        if isinstance(issue, dict) and isinstance(issue.get("fields"), dict):
-            found.append(issue)
-    return found
-
-
 @pytest.mark.parametrize("name", sorted(BUNDLED_MAPPINGS))
 def test_derived_fields_give_the_same_actions_as_all_fields_on_every_capture(name: str) -> None:
     mapping = load_mapping(name)
     derived = derive_issue_fields(mapping.rules)
     assert derived.derived, derived.reason
-    issues = _issues()
+    issues = capture_issues()
     assert len(issues) >= 15
     for issue in issues:
         narrowed = copy.deepcopy(issue)

@@ -4,7 +4,6 @@ one: on every capture, for every bundled mapping, with field errors, halts and t
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,21 +16,10 @@ from jira_port.mapping.bounded import EvaluationLimits
 from jira_port.mapping.evaluate import MappingLimitError
 from jira_port.mapping.pages import evaluate_page, page_program
 from jira_port.mapping.site import SiteMapping
-from tests.support.fixtures import fixture_paths, load_fixture
+from tests.support.fixtures import capture_issues
 
 BASE_URL = "https://example.atlassian.net/"
 READ_AT = 1_733_000_000_123
-
-
-def capture_issues() -> list[dict[str, Any]]:
-    """Every issue (REST v2/v3 shape with fields) among the captured webhooks and API answers."""
-    found = []
-    for path in fixture_paths("jira-webhooks") + fixture_paths("jira-api"):
-        body = load_fixture(str(Path(path.parent.name) / path.name))
-        issue = body.get("issue") if "issue" in body else body if "fields" in body else None
-        if isinstance(issue, dict) and isinstance(issue.get("fields"), dict):
-            found.append(issue)
-    return found
 
 
 def search_page(issues: list[dict[str, Any]], sentinel: dict[str, Any] | None) -> bytes:
