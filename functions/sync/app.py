@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: E402
 
 from jira_port.live.process import LiveProcessor  # noqa: E402
 from jira_port.observability import logger, metrics, traced_handler  # noqa: E402
-from jira_port.settings.live import LiveSettings  # noqa: E402
+from jira_port.settings.live import SyncSettings  # noqa: E402
 
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 
@@ -28,7 +28,7 @@ processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 @cache
 def live() -> LiveProcessor:
     """This container's processor; a build that raised is not cached, so the next batch tries again."""
-    return sync_processor(LiveSettings.from_env())
+    return sync_processor(SyncSettings.from_env())
 
 
 def record_handler(record: SQSRecord) -> None:
