@@ -25,7 +25,7 @@ from jira_port.errors import ConfigError
 from jira_port.live.signature import verify_signature, verify_token
 from jira_port.observability import logger
 from jira_port.secrets import get_secret_string
-from jira_port.settings.live import LiveSettings
+from jira_port.settings.live import WebhookSettings
 
 SecretReader = Callable[..., str]
 #: The message the default URL token is the HMAC-SHA256 (hex) of, keyed with the webhook secret.
@@ -66,7 +66,7 @@ class WebhookAuthenticator:
 
     def __init__(
         self,
-        settings: LiveSettings,
+        settings: WebhookSettings,
         *,
         read_secret: SecretReader = get_secret_string,
         clock: Callable[[], float] = time.monotonic,

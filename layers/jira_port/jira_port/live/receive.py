@@ -34,7 +34,7 @@ from jira_port.live.signature import SIGNATURE_HEADER
 from jira_port.mapping import CompiledMapping
 from jira_port.mapping.source import MappingProvider
 from jira_port.observability import MetricUnit, logger, metrics, traced
-from jira_port.settings.live import LiveSettings
+from jira_port.settings.live import WebhookSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -65,7 +65,7 @@ class WebhookReceiver:
 
     def __init__(
         self,
-        settings: LiveSettings,
+        settings: WebhookSettings,
         *,
         authenticator: WebhookAuthenticator,
         mapping: CompiledMapping | MappingProvider,

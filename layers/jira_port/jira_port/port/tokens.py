@@ -13,11 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from pydantic import SecretStr
-
 from jira_port.errors import ConfigError
 from jira_port.port.types import PortAuthError, PortStats
 from jira_port.secrets import get_secret_json
+from jira_port.settings.common import SecretStr
 from jira_port.settings.port import PortSettings
 
 # Refresh this long before expiry, at most (tokens live 3 h; short test lifetimes use 10 %).
