@@ -14,7 +14,8 @@ from pydantic import SecretStr
 
 from jira_port.errors import ConfigError
 from jira_port.port import PortAuthError, PortClient
-from jira_port.port.tokens import Credentials, SecretCredentials, StaticCredentials, TokenManager
+from jira_port.port.credentials import Credentials, SecretCredentials, StaticCredentials
+from jira_port.port.session import TokenManager
 from jira_port.port.types import PortStats
 from jira_port.settings.port import PortSettings
 from tests.support.port_emulator import CLIENT_ID, CLIENT_SECRET, FAST_POLICY, new_emulator

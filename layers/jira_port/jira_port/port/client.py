@@ -18,8 +18,8 @@ import requests
 
 from jira_port.port import writes
 from jira_port.port.batches import MAX_DELETE_IDS, chunks, entity_label, identifier_problem, plan_batches
+from jira_port.port.credentials import CredentialSource, credential_source
 from jira_port.port.session import PortSession, flag, segment
-from jira_port.port.tokens import CredentialSource, credential_source
 from jira_port.port.types import BulkResult, EntityFailure, PortStats
 from jira_port.settings.port import PortSettings
 from jira_port.transport import RetryPolicy, new_session
