@@ -10,20 +10,18 @@ refreshes a token only when it is about to expire or Port rejected it.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import requests
 
 from jira_port.errors import NO_RESPONSE
 from jira_port.observability import logger
 from jira_port.port.credentials import Credentials, CredentialSource
-from jira_port.port.types import PortAPIError, PortAuthError, PortStats
+from jira_port.port.types import PortAPIError, PortAuthError, PortStats, encode_json
 from jira_port.settings.port import PortSettings
 from jira_port.transport import RetriesExhaustedError, RetryPolicy, send
 
@@ -34,21 +32,6 @@ _AUTH_ROUNDS = 3
 MAX_EXPIRY_SKEW_SECONDS = 60.0
 
 Params = Mapping[str, str | list[str]]
-
-
-def encode_json(value: Any) -> bytes:
-    """The exact bytes sent for ``value`` (compact UTF-8 JSON), so sizes are measured, not guessed."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def segment(value: str) -> str:
-    """``value`` encoded as one URL path segment (identifiers may hold ``/``, ``\\``, ``+``...)."""
-    return quote(value, safe="")
-
-
-def flag(value: bool) -> str:
-    """A boolean query parameter as Port expects it."""
-    return "true" if value else "false"
 
 
 @dataclass(frozen=True, slots=True)
