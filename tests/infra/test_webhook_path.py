@@ -2,7 +2,7 @@
 
 The stack runs in moto as in ``test_permissions_live``; each handler is imported cold and warmed with one
 delivery, then a second delivery is traced through the webhook handler and its queued message through the
-sync handler. The trace (``sys.setprofile`` on every thread) names each ``jira_port`` module whose code ran
+sync handler. The trace (a profile function on every thread) names each ``jira_port`` module whose code ran
 for that request; import-time code and the cold build are not part of a request. The jq worker is another
 process: ``mapping/jq_worker.py`` runs there, beside the count.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,13 +44,12 @@ def traced_modules() -> Iterator[set[str]]:
         if event == "call" and frame.f_code.co_filename.startswith(prefix):
             seen.add(frame.f_code.co_filename.removeprefix(prefix))
 
-    threading.setprofile(profile)
-    sys.setprofile(profile)
+    # Every thread: those running already (the clients' worker pools were made by the warm-up) and new ones.
+    threading.setprofile_all_threads(profile)
     try:
         yield seen
     finally:
-        sys.setprofile(None)
-        threading.setprofile(None)
+        threading.setprofile_all_threads(None)
 
 
 def _signed(secret: str, identifier: str, timestamp_offset: int) -> dict[str, Any]:
