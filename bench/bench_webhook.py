@@ -19,10 +19,9 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
-from jira_port.live.auth import WebhookAuthenticator
+from jira_port.live.auth import WebhookAuthenticator, compute_signature
 from jira_port.live.receive import Enqueuer, WebhookReceiver
 from jira_port.live.runtime import live_mapping
-from jira_port.live.signature import compute_signature
 from jira_port.observability import logger
 from jira_port.settings.live import WebhookSettings
 from jira_port_emulators.port import PortFaults

@@ -13,8 +13,7 @@ import pytest
 from moto import mock_aws
 
 from jira_port.errors import ConfigError
-from jira_port.live.auth import WebhookAuthenticator, parse_webhook_secret, url_token
-from jira_port.live.signature import compute_signature
+from jira_port.live.auth import WebhookAuthenticator, compute_signature, parse_webhook_secret, url_token
 from jira_port.settings.live import WebhookSettings
 from jira_port_tools.cli import main
 

@@ -13,7 +13,8 @@ from moto import mock_aws
 
 from jira_port.errors import ConfigError
 from jira_port.port import PortAuthError, PortClient
-from jira_port.port.tokens import Credentials, SecretCredentials, StaticCredentials, TokenManager
+from jira_port.port.credentials import Credentials, SecretCredentials, StaticCredentials
+from jira_port.port.session import TokenManager
 from jira_port.port.types import PortStats
 from jira_port.settings.common import SecretStr
 from jira_port.settings.port import PortSettings
