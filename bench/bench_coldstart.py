@@ -144,7 +144,7 @@ def _row(logical_id: str, folder: str, app: Path) -> str:
         samples.append(_probe(app, env, mode="live" if live else ""))
         floors.append(_probe(None, env, clients))
         if live:
-            unmapped.append(_probe(app, env, mode="nomap")["ms"])
+            unmapped.append(_probe(app, env, mode="nomap"))
     ms = statistics.median(s["ms"] for s in samples)
     floor_ms = statistics.median(f["ms"] for f in floors)
     rss = statistics.median(s["rss_kb"] for s in samples)
@@ -158,7 +158,10 @@ def _row(logical_id: str, folder: str, app: Path) -> str:
     mapping = "-"
     if live:
         wait = statistics.median(s["wait_ms"] for s in samples)
-        mapping = f"{ms - statistics.median(unmapped):.0f} ({wait:.0f} waited)"
+        cpu_ms = statistics.median(s["cpu_ms"] for s in samples)
+        share = ms - statistics.median(u["ms"] for u in unmapped)
+        cpu_share = cpu_ms - statistics.median(u["cpu_ms"] for u in unmapped)
+        mapping = f"{share:.0f} / {cpu_share:.0f} CPU ({wait:.0f} waited)"
     return (
         f"| {logical_id} (`{folder}/app.py`) | {ms:.0f} | {floor_ms:.0f} ({'+'.join(clients)}) "
         f"| **{ratio:.2f}x** {verdict} | {cpu_ratio:.2f}x | {spread} | {mapping} | {rss / 1024:.1f} "
@@ -190,10 +193,11 @@ def run() -> str:
         "interleaved with the handler's runs; the ratio is of the two medians. Mapping load: the live "
         "handlers first start loading the mapping on a thread (jq worker process start, compile, check "
         "against the sample events; `jira_port.mapping.bounded`), overlapping their other imports. Its "
-        "share is the median minus the median of the same handler run (interleaved) with that load "
-        "stubbed out; *waited* is how long the init phase blocked on the thread (median). CPU ratio: the "
-        "same medians in CPU time (all threads plus the live jq worker process, from /proc), which machine "
-        "load does not inflate and which is what a fractional Lambda vCPU (512 MB) pays in full. "
+        "share (wall ms / CPU ms) is the median minus the median of the same handler run (interleaved) "
+        "with that load stubbed out; *waited* is how long the init phase blocked on the thread (median). "
+        "CPU ratio: the same medians in CPU time (all threads plus the live jq worker process, from "
+        "/proc), which machine load hardly inflates and which a fractional Lambda vCPU (512 MB) pays in "
+        "full. "
         f"Load average {load_before:.1f} before, {load_after:.1f} after (2 shared cores). Measured on this "
         "x86_64 machine, not on Lambda's arm64.",
     ]
