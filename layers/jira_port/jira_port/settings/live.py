@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from jira_port.settings.common import EnvModel, SecretStr, env
+from jira_port.settings.jira import site_url
 
 MIB = 1024 * 1024
 KIB = 1024
@@ -14,14 +14,6 @@ KIB = 1024
 MAX_BODY_LIMIT = 6 * MIB
 # SQS accepts 1 MiB messages since 2025; 256 KiB was the limit for years (and still is in some tools).
 SQS_MESSAGE_LIMIT = 1024 * KIB
-
-
-def _base_url(value: str) -> str:
-    url = value.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ValueError("must be an http(s) URL such as https://your-site.atlassian.net")
-    return url
 
 
 def _fifo_queue(value: str) -> str:
@@ -35,7 +27,7 @@ class LiveSiteSettings(EnvModel):
     """What both live functions share: the Jira site the events come from (``JIRA_BASE_URL``, for the
     issue links the mapping builds) and the bucket of oversized queue messages (``PAYLOAD_BUCKET``)."""
 
-    jira_base_url: str | None = env("JIRA_BASE_URL", None, check=_base_url)
+    jira_base_url: str | None = env("JIRA_BASE_URL", None, check=site_url)
     payload_bucket: str | None = env("PAYLOAD_BUCKET", None, min_length=3, max_length=63)
 
 
