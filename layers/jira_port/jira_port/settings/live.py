@@ -1,5 +1,10 @@
 """Settings of the live path, one model per function composed from shared parts: ``WebhookSettings``
-(the webhook function) and ``SyncSettings`` (the sync function), both also read by ``jira-port serve``."""
+(the webhook function) and ``SyncSettings`` (the sync function, which also holds the Port part), both with
+the mapping part; ``jira-port serve`` reads both.
+
+The handlers also read the mapping part alone (``MappingSettings``) on the thread that loads the mapping
+while they import the rest, so that load need not wait for these models.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from dataclasses import dataclass
 
 from jira_port.settings.common import EnvModel, SecretStr, env
 from jira_port.settings.jira import site_url
+from jira_port.settings.mapping import MappingSettings
+from jira_port.settings.port import PortSettings
 
 MIB = 1024 * 1024
 KIB = 1024
@@ -32,7 +39,7 @@ class LiveSiteSettings(EnvModel):
 
 
 @dataclass(frozen=True, kw_only=True)
-class WebhookSettings(LiveSiteSettings):
+class WebhookSettings(LiveSiteSettings, MappingSettings):
     """The webhook function: authentication, body limit and the queue it writes to.
 
     ``WEBHOOK_SECRET`` (local) or ``WEBHOOK_SECRET_ARN`` (Lambda) is the X-Hub-Signature key.
@@ -56,6 +63,7 @@ class WebhookSettings(LiveSiteSettings):
 
     def check(self) -> None:
         """Contradictory security settings fail at start, not on the first delivery."""
+        super().check()
         if self.require_signature and not self.has_secret:
             raise ValueError(
                 "WEBHOOK_REQUIRE_SIGNATURE is true but neither WEBHOOK_SECRET nor WEBHOOK_SECRET_ARN is set "
@@ -76,8 +84,8 @@ class WebhookSettings(LiveSiteSettings):
 
 
 @dataclass(frozen=True, kw_only=True)
-class SyncSettings(LiveSiteSettings):
-    """The sync function: the state table of the version guard and ownership ledger.
+class SyncSettings(LiveSiteSettings, MappingSettings, PortSettings):
+    """The sync function: the state table of the version guard and ownership ledger, and Port.
 
     ``GUARD_TTL_DAYS``: keep above the queue retention plus the DLQ retention (4 + 14 days by default).
     """
