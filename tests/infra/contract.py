@@ -13,7 +13,7 @@ from jira_port.settings.common import EnvModel
 # function -> the settings models its code loads (module:class under jira_port.settings)
 FUNCTION_SETTINGS: dict[str, tuple[str, ...]] = {
     "WebhookFunction": ("live:WebhookSettings", "mapping:MappingSettings"),
-    "SyncFunction": ("live:SyncSettings", "mapping:MappingSettings", "port:PortSettings"),
+    "SyncFunction": ("live:SyncSettings", "mapping:MappingSettings"),
     "BackfillFunction": (
         "port:PortSettings",
         "jira:JiraSettings",

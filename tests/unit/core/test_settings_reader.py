@@ -8,6 +8,7 @@ from jira_port.errors import ConfigError
 from jira_port.settings.common import SecretStr
 from jira_port.settings.jira import JiraSettings
 from jira_port.settings.live import LiveSiteSettings, SyncSettings, WebhookSettings
+from jira_port.settings.mapping import MappingSettings
 from jira_port.settings.port import PortSettings
 
 CREDS = {"PORT_CLIENT_ID": "id", "PORT_CLIENT_SECRET": "hunter2-secret"}
@@ -78,14 +79,22 @@ def test_blank_variables_are_unset_overrides_win_and_construction_validates() ->
 
 
 def test_each_live_function_has_its_own_model_composed_from_the_shared_part() -> None:
-    shared = set(LiveSiteSettings.env_names().values())
+    site = set(LiveSiteSettings.env_names().values())
+    mapping, port = set(MappingSettings.env_names().values()), set(PortSettings.env_names().values())
     webhook, sync = set(WebhookSettings.env_names().values()), set(SyncSettings.env_names().values())
-    assert shared == {"JIRA_BASE_URL", "PAYLOAD_BUCKET"}
-    assert webhook & sync == shared
+    assert site == {"JIRA_BASE_URL", "PAYLOAD_BUCKET"}
+    assert webhook & sync == site | mapping
     assert {"QUEUE_URL", "WEBHOOK_SECRET_ARN", "MAX_BODY_BYTES"} <= webhook - sync
-    assert sync - webhook == {"STATE_TABLE", "GUARD_TTL_DAYS"}
-    env = {"JIRA_BASE_URL": "https://acme.atlassian.net/", "STATE_TABLE": "state"}
-    assert SyncSettings.from_env(env).jira_base_url == "https://acme.atlassian.net"
+    assert sync - webhook == {"STATE_TABLE", "GUARD_TTL_DAYS"} | port
+    env = {**CREDS, "JIRA_BASE_URL": "https://acme.atlassian.net/", "STATE_TABLE": "state"}
+    sync_settings = SyncSettings.from_env(
+        {**env, "MAPPING_TIMEOUT_SECONDS": "5", "PORT_TIMEOUT_SECONDS": "7"}
+    )
+    assert sync_settings.jira_base_url == "https://acme.atlassian.net"
+    assert (sync_settings.limits.timeout_seconds, sync_settings.timeout_seconds) == (5, 7)
+    # Each part's rule still holds in the composed model: the Port part wants credentials.
+    with pytest.raises(ConfigError, match="PORT_CLIENT_ID and PORT_CLIENT_SECRET not set"):
+        SyncSettings.from_env({"STATE_TABLE": "state"})
 
 
 def test_contradictory_security_settings_fail_fast() -> None:

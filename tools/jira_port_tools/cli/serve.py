@@ -56,7 +56,6 @@ def register(subparsers: SubParsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Start the local server and serve until Ctrl-C/SIGTERM (or, with ``--once``, one delivery)."""
     from jira_port.settings.live import SyncSettings, WebhookSettings
-    from jira_port.settings.port import PortSettings
     from jira_port_tools.serve.local_server import LocalServer
 
     if args.mapping:  # the handlers read the environment, as in Lambda
@@ -66,7 +65,6 @@ def run(args: argparse.Namespace) -> int:
     # Fail fast (exit 2) on configuration problems, before any server starts.
     live = WebhookSettings.from_env()
     SyncSettings.from_env()
-    PortSettings.from_env()
     load_cli_mapping(None)
     server = LocalServer(
         args.host, args.port, max_receive_count=args.max_receive_count, retry_delay_seconds=args.retry_delay

@@ -116,8 +116,8 @@ def webhook_receiver(settings: WebhookSettings) -> WebhookReceiver:
 
 
 def sync_processor(settings: SyncSettings, port: PortClient | None = None) -> LiveProcessor:
-    """The sync core: mapping, Port (``PORT_*``, unless ``port`` is given: the caller then owns it), version
-    guard and ownership ledger (``STATE_TABLE``) and payload reader."""
+    """The sync core: mapping, Port (the settings' Port part, unless ``port`` is given: the caller then owns
+    it), version guard and ownership ledger (``STATE_TABLE``) and payload reader."""
     from jira_port.backfill.tables import DynamoTable  # noqa: PLC0415 - sync only
     from jira_port.live.guard import VersionGuard  # noqa: PLC0415
     from jira_port.live.process import LiveProcessor  # noqa: PLC0415
@@ -132,7 +132,7 @@ def sync_processor(settings: SyncSettings, port: PortClient | None = None) -> Li
     session, config = boto3.session.Session(), _aws_config(webhook=False)
     dynamodb: DynamoDBClient = session.client("dynamodb", config=config)
     mapping = live_mapping()
-    client = port if port is not None else PortClient.from_env()
+    client = port if port is not None else PortClient(settings)
     if port is None:
         _built.append(client.close)
     processor = LiveProcessor(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import urlsplit
 
 from jira_port.settings.common import EnvModel, SecretStr, env
 
@@ -38,11 +39,13 @@ _DEPLOYMENT_ALIASES = {
 }
 
 
-def _base_url(value: str) -> str:
-    value = value.strip().rstrip("/")
-    if not value.startswith(("https://", "http://")) or "://" not in value or len(value) < 10:
+def site_url(value: str) -> str:
+    """``JIRA_BASE_URL`` without a trailing slash; ``ValueError`` unless it is an http(s) URL."""
+    url = value.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise ValueError("must be an http(s) URL such as https://your-site.atlassian.net")
-    return value
+    return url
 
 
 def _deployment(value: str) -> str:
@@ -59,7 +62,7 @@ def _field_names(value: str) -> str:
 class JiraSettings(EnvModel):
     """Where Jira is, how to authenticate, and what to read from it."""
 
-    base_url: str = env("JIRA_BASE_URL", check=_base_url)
+    base_url: str = env("JIRA_BASE_URL", check=site_url)
     deployment: Deployment = env("JIRA_DEPLOYMENT", "auto", before=_deployment)
     email: str | None = env("JIRA_EMAIL", None)
     api_token: SecretStr | None = env("JIRA_API_TOKEN", None)

@@ -1,12 +1,19 @@
 """Settings of the live path, one model per function composed from shared parts: ``WebhookSettings``
-(the webhook function) and ``SyncSettings`` (the sync function), both also read by ``jira-port serve``."""
+(the webhook function) and ``SyncSettings`` (the sync function, which also holds the Port part), both with
+the mapping part; ``jira-port serve`` reads both.
+
+The handlers also read the mapping part alone (``MappingSettings``) on the thread that loads the mapping
+while they import the rest, so that load need not wait for these models.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from jira_port.settings.common import EnvModel, SecretStr, env
+from jira_port.settings.jira import site_url
+from jira_port.settings.mapping import MappingSettings
+from jira_port.settings.port import PortSettings
 
 MIB = 1024 * 1024
 KIB = 1024
@@ -14,14 +21,6 @@ KIB = 1024
 MAX_BODY_LIMIT = 6 * MIB
 # SQS accepts 1 MiB messages since 2025; 256 KiB was the limit for years (and still is in some tools).
 SQS_MESSAGE_LIMIT = 1024 * KIB
-
-
-def _base_url(value: str) -> str:
-    url = value.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ValueError("must be an http(s) URL such as https://your-site.atlassian.net")
-    return url
 
 
 def _fifo_queue(value: str) -> str:
@@ -35,12 +34,12 @@ class LiveSiteSettings(EnvModel):
     """What both live functions share: the Jira site the events come from (``JIRA_BASE_URL``, for the
     issue links the mapping builds) and the bucket of oversized queue messages (``PAYLOAD_BUCKET``)."""
 
-    jira_base_url: str | None = env("JIRA_BASE_URL", None, check=_base_url)
+    jira_base_url: str | None = env("JIRA_BASE_URL", None, check=site_url)
     payload_bucket: str | None = env("PAYLOAD_BUCKET", None, min_length=3, max_length=63)
 
 
 @dataclass(frozen=True, kw_only=True)
-class WebhookSettings(LiveSiteSettings):
+class WebhookSettings(LiveSiteSettings, MappingSettings):
     """The webhook function: authentication, body limit and the queue it writes to.
 
     ``WEBHOOK_SECRET`` (local) or ``WEBHOOK_SECRET_ARN`` (Lambda) is the X-Hub-Signature key.
@@ -64,6 +63,7 @@ class WebhookSettings(LiveSiteSettings):
 
     def check(self) -> None:
         """Contradictory security settings fail at start, not on the first delivery."""
+        super().check()
         if self.require_signature and not self.has_secret:
             raise ValueError(
                 "WEBHOOK_REQUIRE_SIGNATURE is true but neither WEBHOOK_SECRET nor WEBHOOK_SECRET_ARN is set "
@@ -84,8 +84,8 @@ class WebhookSettings(LiveSiteSettings):
 
 
 @dataclass(frozen=True, kw_only=True)
-class SyncSettings(LiveSiteSettings):
-    """The sync function: the state table of the version guard and ownership ledger.
+class SyncSettings(LiveSiteSettings, MappingSettings, PortSettings):
+    """The sync function: the state table of the version guard and ownership ledger, and Port.
 
     ``GUARD_TTL_DAYS``: keep above the queue retention plus the DLQ retention (4 + 14 days by default).
     """

@@ -41,8 +41,10 @@ class MappingSettings(EnvModel):
     refresh_seconds: float = env("MAPPING_REFRESH_SECONDS", DEFAULT_REFRESH_SECONDS, ge=0, le=86_400)
     identifier_prefix: str = env("MAPPING_IDENTIFIER_PREFIX", "", max_length=100, check=_identifier_chars)
     identifier_suffix: str = env("MAPPING_IDENTIFIER_SUFFIX", "", max_length=100, check=_identifier_chars)
-    timeout_seconds: float = env("MAPPING_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS, ge=0.05, le=60)
-    memory_mb: int = env("MAPPING_MEMORY_MB", DEFAULT_MEMORY_MB, ge=64, le=10_240)
+    evaluation_timeout_seconds: float = env(
+        "MAPPING_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS, ge=0.05, le=60
+    )
+    evaluation_memory_mb: int = env("MAPPING_MEMORY_MB", DEFAULT_MEMORY_MB, ge=64, le=10_240)
 
     def with_source(self, source: str | None) -> MappingSettings:
         """These settings with ``source`` chosen (a CLI's ``--mapping``), winning over ``MAPPING_CONFIG``;
@@ -59,7 +61,7 @@ class MappingSettings(EnvModel):
     @property
     def limits(self) -> EvaluationLimits:
         """The evaluation bound per event."""
-        return EvaluationLimits(self.timeout_seconds, self.memory_mb)
+        return EvaluationLimits(self.evaluation_timeout_seconds, self.evaluation_memory_mb)
 
     @property
     def description(self) -> str:

@@ -41,6 +41,7 @@ class PortSettings(EnvModel):
 
     def check(self) -> None:
         """Name the variable that is missing (a model-level message names the variables itself)."""
+        super().check()
         if self.credentials_secret_arn:
             return
         secret = self.client_secret.get_secret_value() if self.client_secret is not None else ""
