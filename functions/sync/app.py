@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord  # noqa: E402
 from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: E402
 
+from jira_port.live.batch import premap_batch  # noqa: E402
 from jira_port.live.process import LiveProcessor  # noqa: E402
 from jira_port.observability import logger, metrics, traced_handler  # noqa: E402
 from jira_port.settings.live import LiveSettings  # noqa: E402
@@ -45,6 +46,7 @@ def record_handler(record: SQSRecord) -> None:
 @traced_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point for SQS event source mapping batches (``ReportBatchItemFailures``)."""
+    premap_batch(live, event)  # the whole batch mapped in one jq worker round trip
     response: dict[str, Any] = dict(
         process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from jira_port.errors import JiraPortError
-from jira_port.mapping.evaluate import SOURCE_HEADER
+from jira_port.mapping.document import SOURCE_HEADER
 
 Mode = Literal["full", "incremental"]
 MODES: tuple[Mode, ...] = ("full", "incremental")
