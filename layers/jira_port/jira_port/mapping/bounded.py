@@ -110,8 +110,7 @@ class _Worker:
         self._out = self.process.stdout.fileno()
         self._poller = select.poll()
         self._poller.register(self._out, select.POLLIN)
-        cpu = _pick_cpu()
-        self.cpus = {cpu} if cpu is not None and _pin(self.process.pid, {cpu}) else None
+        self.cpus: set[int] | None = None  # pinned once started (see compile)
         self.known: set[int] = set()
         with _pools_lock:
             _workers.add(self)
@@ -121,6 +120,11 @@ class _Worker:
         if program_id not in self.known:
             self.request(b"P", program_id, spec, time.monotonic() + COMPILE_TIMEOUT_SECONDS)
             self.known.add(program_id)
+            if self.cpus is None:
+                # Pinned only now: its start (interpreter, jq) may use another core, in parallel with the
+                # function's own imports at cold start.
+                cpu = _pick_cpu()
+                self.cpus = {cpu} if cpu is not None and _pin(self.process.pid, {cpu}) else None
 
     def request(self, kind: bytes, program_id: int, data: bytes, deadline: float) -> Answer:
         """Send one request; wait for its answer until ``deadline`` on the worker's CPU."""
