@@ -35,10 +35,11 @@ class Delivery:
 
 
 def premap(
-    mapping: CompiledMapping, messages: Sequence[str], jira_base_url: str | None
+    mapping: Callable[[], CompiledMapping], messages: Sequence[str], jira_base_url: str | None
 ) -> dict[str, Delivery]:
-    """The deliveries of ``messages`` with inline JSON-object bodies, each with its mapping result
-    (none when fewer than two: one event is mapped by ``process`` as it would be anyway)."""
+    """The deliveries of ``messages`` with inline JSON-object bodies, each with its result under
+    ``mapping()`` (none when fewer than two: one event is mapped by ``process`` as it would be anyway,
+    without asking a provider for its current mapping twice)."""
     deliveries: dict[str, Delivery] = {}
     for message in messages:
         try:
@@ -56,7 +57,7 @@ def premap(
         Event(d.body, mapping_headers(d.envelope.headers), d.envelope.query, body_text(d.raw))
         for d in deliveries.values()
     ]
-    results = mapping.evaluate_each(events, jira_base_url=jira_base_url)
+    results = mapping().evaluate_each(events, jira_base_url=jira_base_url)
     for delivery, result in zip(deliveries.values(), results, strict=True):
         delivery.mapped = result
     return deliveries

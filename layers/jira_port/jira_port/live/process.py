@@ -131,7 +131,7 @@ class LiveProcessor:
     def premap(self, messages: Sequence[str]) -> None:
         """Map the batch's inline bodies in one worker round trip (see ``live.batch``); ``process``
         then uses those results."""
-        self._premapped = premap(self._mapping.current(), messages, self._jira_base_url)
+        self._premapped = premap(self._mapping.current, messages, self._jira_base_url)
 
     @traced
     def process(
