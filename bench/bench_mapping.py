@@ -215,6 +215,7 @@ def run() -> str:
         ),
     ]
     rows = [_row(s) for s in scenarios]
+    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
     return "\n".join(
         [
             "## mapping",
@@ -248,6 +249,10 @@ def run() -> str:
             "`input_value(event)` (serialise, parse and convert back the event once). The expression "
             "count is what per-field evaluation runs for that event. Results are asserted equal across "
             "the variants before timing.",
+            "",
+            f"Load average (1, 5, 15 min) when the scenarios ended: {load}, on {os.cpu_count()} CPUs: the "
+            "machine is shared, and the bounded variants suffer most from a busy one (the worker waits for "
+            "its CPU), so compare rows measured at a low load.",
             "",
             f"Backfill: a search page of {PAGE_ISSUES} issues (captured webhook issues, each with its own "
             "key), jira-port's default mapping, bounded; µs per issue (CPU of this process and its jq "
