@@ -16,7 +16,7 @@ from typing import Any  # noqa: E402
 
 from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: E402
 
-from jira_port.live.batch import process_fifo_batch  # noqa: E402
+from jira_port.live.batch import premap_batch, process_fifo_batch  # noqa: E402
 from jira_port.live.process import LiveProcessor  # noqa: E402
 from jira_port.observability import logger, metrics, traced_handler  # noqa: E402
 from jira_port.settings.live import SyncSettings  # noqa: E402
@@ -38,6 +38,7 @@ def record_handler(body: str, message_id: str, receive_count: int) -> None:
 @traced_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point for SQS event source mapping batches (``ReportBatchItemFailures``)."""
+    premap_batch(live, event)  # the whole batch mapped in one jq worker round trip
     return dict(process_fifo_batch(event, record_handler))
 
 

@@ -13,7 +13,6 @@ from jira_port.actions import Action
 from jira_port.backfill.runtime import BackfillRequest
 from jira_port.errors import ConfigError
 from jira_port.mapping import load_mapping
-from jira_port.mapping.site import SiteMapping
 from jira_port.settings.mapping import MappingSettings, load_configured_mapping
 from jira_port_emulators.jira import JiraEmulator, generate_dataset
 from jira_port_emulators.port import PortEmulator
@@ -28,7 +27,7 @@ FULL = BackfillRequest("full")
 
 
 def test_the_affix_goes_on_identifiers_and_relations_to_own_blueprints_only() -> None:
-    mapping = SiteMapping(load_mapping(None), prefix="eu:", suffix="")
+    mapping = load_mapping(None).for_site(prefix="eu:")
     assert mapping.affix.relations == {
         ("jiraIssue", "project"),
         ("jiraIssue", "parentIssue"),
@@ -61,9 +60,9 @@ def test_the_affix_goes_on_identifiers_and_relations_to_own_blueprints_only() ->
 
 def test_the_settings_wrap_the_configured_mapping_and_refuse_characters_port_refuses() -> None:
     plain = load_configured_mapping(MappingSettings.from_env({}))
-    assert not isinstance(plain, SiteMapping)
+    assert plain.affix.name("A-1") == "A-1"
     site = load_configured_mapping(MappingSettings.from_env({"MAPPING_IDENTIFIER_SUFFIX": "@us"}))
-    assert isinstance(site, SiteMapping) and site.affix.name("A-1") == "A-1@us"
+    assert site.affix.name("A-1") == "A-1@us"
     with pytest.raises(ConfigError, match="MAPPING_IDENTIFIER_PREFIX"):
         MappingSettings.from_env({"MAPPING_IDENTIFIER_PREFIX": "eu #"})
 
@@ -84,8 +83,8 @@ def two_sites(tmp: Path) -> Iterator[tuple[Sites, Sites]]:
 def test_two_stacks_keep_each_others_entities_and_equal_their_own_jira(tmp_path: Path) -> None:
     with two_sites(tmp_path) as (eu, us):
         mappings = {
-            "eu": SiteMapping(load_mapping(None), prefix="eu:"),
-            "us": SiteMapping(load_mapping(None), prefix="us:"),
+            "eu": load_mapping(None).for_site(prefix="eu:"),
+            "us": load_mapping(None).for_site(prefix="us:"),
         }
 
         def run(site: Sites, name: str) -> None:
@@ -137,9 +136,7 @@ def test_adding_a_prefix_later_recreates_the_catalog_and_the_next_full_run_remov
         assert site.service(table=table).invoke(FULL).status == "succeeded"
         old = set(site.port.entities("jiraIssue"))
 
-        summary = site.service(table=table, mapping=SiteMapping(load_mapping(None), prefix="eu:")).invoke(
-            FULL
-        )
+        summary = site.service(table=table, mapping=load_mapping(None).for_site(prefix="eu:")).invoke(FULL)
 
         assert summary.status == "succeeded", summary.render()
         assert set(site.port.entities("jiraIssue")) == {f"eu:{i}" for i in old}

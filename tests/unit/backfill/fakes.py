@@ -134,6 +134,9 @@ class FakeMapping:
         project = body["project"]
         return [Action("upsert", "jiraProject", {"identifier": project["key"], "title": project["name"]})]
 
+    def current(self) -> FakeMapping:
+        return self
+
 
 Failure = EntityFailure  # what Port did not accept, as the real apply step reports it
 

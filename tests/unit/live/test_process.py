@@ -16,7 +16,9 @@ from jira_port.backfill.tables import DynamoTable
 from jira_port.live.guard import GuardState, VersionGuard
 from jira_port.live.process import LiveProcessor, PermanentSyncError, TransientSyncError
 from jira_port.live.queue import Envelope, PayloadStore
-from jira_port.mapping import CompiledMapping
+from jira_port.mapping import CompiledMapping, MappingResult
+from jira_port.mapping.bounded import EvaluationLimits
+from jira_port.mapping.evaluate import Event, MappingLimitError
 from jira_port.ownership import OwnershipLedger
 from jira_port.port.apply import ActionOutcome, ApplyResult
 from jira_port.port.types import EntityFailure
@@ -29,6 +31,7 @@ class FakeMapping:
 
     def __init__(self) -> None:
         self.seen: list[tuple[dict[str, Any], dict[str, str], str | None]] = []
+        self.batches: list[int] = []
 
     def evaluate(
         self,
@@ -46,8 +49,25 @@ class FakeMapping:
         entity = {"identifier": body["key"], "properties": {"v": body["timestamp"]}}
         return [Action(body.get("op", "upsert"), "jiraIssue", entity)]
 
+    def evaluate_detailed(self, body: Any, *args: Any, **kwargs: Any) -> MappingResult:
+        return MappingResult(self.evaluate(body, *args, **kwargs))
+
     def relevant(self, body: Any, *args: Any, **kwargs: Any) -> bool:
         return True
+
+    def current(self) -> FakeMapping:
+        return self
+
+    def evaluate_each(
+        self, events: Sequence[Event], *, jira_base_url: str | None = None
+    ) -> list[MappingResult | MappingLimitError]:
+        self.batches.append(len(events))
+        return [
+            MappingLimitError(None, None, "time", EvaluationLimits())
+            if e.body.get("key") == "RUN-1"
+            else self.evaluate_detailed(e.body, e.headers, e.query_params, jira_base_url=jira_base_url)
+            for e in events
+        ]
 
 
 class FakePort:
@@ -266,3 +286,24 @@ def test_unexpected_errors_are_logged_and_reraised(
     assert record.message_id == "m-9" and record.exc_info is not None  # type: ignore[attr-defined]
     with pytest.raises(PermanentSyncError):
         processor.process_record("garbage")
+
+
+def test_a_premapped_batch_is_mapped_once_and_a_runaway_fails_alone(
+    processor: LiveProcessor, port: FakePort, mapping: FakeMapping
+) -> None:
+    messages = [message("A-1", 100), message("RUN-1", 100), message("B-1", 100), "not an envelope"]
+    processor.premap(messages)
+    assert mapping.batches == [3]  # the three envelopes in one round trip; the odd one left to process
+    seen = len(mapping.seen)
+    assert processor.process(messages[0]).written == 1
+    with pytest.raises(PermanentSyncError, match="mapping bound exceeded"):
+        processor.process(messages[1])
+    assert processor.process(messages[2]).written == 1
+    assert len(mapping.seen) == seen  # nothing mapped again
+    with pytest.raises(PermanentSyncError, match="not a jira-port envelope"):
+        processor.process(messages[3])
+    assert set(port.entities) == {"A-1", "B-1"}
+    # the next batch starts afresh: a message of an earlier batch is mapped again when redelivered
+    processor.premap([message("C-1", 100)])
+    processor.process(messages[0])
+    assert len(mapping.seen) == seen + 1

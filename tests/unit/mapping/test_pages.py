@@ -14,7 +14,6 @@ from jira_port.mapping import BUNDLED_MAPPINGS, CompiledMapping, load_mapping, l
 from jira_port.mapping.bounded import EvaluationLimits
 from jira_port.mapping.evaluate import MappingLimitError
 from jira_port.mapping.pages import evaluate_page, page_program
-from jira_port.mapping.site import SiteMapping
 from tests.support.fixtures import capture_issues
 
 BASE_URL = "https://example.atlassian.net/"
@@ -111,7 +110,7 @@ def test_a_runaway_issue_is_isolated_and_named_and_stops_the_page() -> None:
 
 
 def test_a_site_mapping_affixes_page_results_like_issue_results() -> None:
-    mapping = SiteMapping(load_mapping(None), prefix="eu:")
+    mapping = load_mapping(None).for_site(prefix="eu:")
     issues = capture_issues()
     expected = one_by_one(mapping, issues)
     assert expected[0].actions[0].identifier.startswith("eu:")

@@ -62,7 +62,7 @@ def _compile(fetched: SourceText) -> Any:
 
 
 def _title(provider: MappingProvider) -> Any:
-    (action,) = provider.evaluate(ISSUE_EVENT, {})
+    (action,) = provider.current().evaluate(ISSUE_EVENT, {})
     return action.entity["title"]
 
 

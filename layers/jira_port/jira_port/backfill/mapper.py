@@ -16,7 +16,8 @@ from typing import Any
 
 from jira_port.actions import Action, moved_away_deletions
 from jira_port.jira.models import IssuePage
-from jira_port.mapping.evaluate import SOURCE_HEADER, CompiledMapping, MappingLimitError, log_warnings
+from jira_port.mapping.document import SOURCE_HEADER
+from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError, log_warnings
 from jira_port.mapping.issue_fields import search_request
 from jira_port.mapping.pages import evaluate_page, page_program
 from jira_port.mapping.source import MappingProvider
@@ -62,8 +63,7 @@ class BackfillMapper:
         self._programs: tuple[CompiledMapping, Any] | None = None
 
     def _compiled(self) -> CompiledMapping:
-        mapping = self.mapping
-        return mapping.current() if isinstance(mapping, MappingProvider) else mapping
+        return self.mapping.current()
 
     def _page_program(self, compiled: CompiledMapping) -> Any:
         cached = self._programs
@@ -77,7 +77,7 @@ class BackfillMapper:
         return search_request(self._compiled().rules, fields, expand)
 
     def _evaluate(self, body: dict[str, Any]) -> list[Action]:
-        return self.mapping.evaluate(body, BACKFILL_HEADERS, {}, jira_base_url=self.jira_base_url)
+        return self._compiled().evaluate(body, BACKFILL_HEADERS, {}, jira_base_url=self.jira_base_url)
 
     def map_page(self, page: IssuePage, read_at_ms: int) -> MappedPage:
         """Actions for a page of issues read at ``read_at_ms``: one jq run over its raw response when

@@ -12,6 +12,8 @@ Outcomes of one message:
   where it waits for a redrive. The reason is logged as one structured line and counted in the
   ``PermanentFailures`` metric.
 
+Mapping: ``premap`` maps the whole SQS batch in one jq worker round trip first (``live.batch``).
+
 Actions Port accepted advance the guard even when others failed, so the redelivery re-applies them
 at the same version (idempotent) and only the failed ones can still change anything.
 
@@ -30,6 +32,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from jira_port.actions import Action, moved_away_deletions
 from jira_port.errors import JiraPortError, is_transient
+from jira_port.live.batch import Delivery, premap
 from jira_port.live.guard import VersionGuard, action_version
 from jira_port.live.queue import (
     Envelope,
@@ -40,7 +43,7 @@ from jira_port.live.queue import (
     body_text,
     mapping_headers,
 )
-from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError
+from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError, log_warnings
 from jira_port.mapping.source import MappingProvider
 from jira_port.observability import MetricUnit, logger, metrics, traced
 
@@ -91,6 +94,7 @@ class LiveProcessor:
         self._ownership = ownership
         self._payloads = payloads
         self._jira_base_url = jira_base_url
+        self._premapped: dict[str, Delivery] = {}
 
     def close(self) -> None:
         """Release the AWS clients it holds (DynamoDB, S3); the Port client is its builder's to close."""
@@ -122,46 +126,35 @@ class LiveProcessor:
             )
             raise
 
+    def premap(self, messages: Sequence[str]) -> None:
+        """Map the batch's inline bodies in one worker round trip (see ``live.batch``); ``process``
+        then uses those results."""
+        self._premapped = premap(self._mapping.current, messages, self._jira_base_url)
+
     @traced
     def process(
         self, message: str, *, message_id: str | None = None, receive_count: int | None = None
     ) -> ProcessResult:
         """Process one SQS message body; raises ``TransientSyncError`` or ``PermanentSyncError``."""
         context: dict[str, Any] = {"message_id": message_id, "receive_count": receive_count}
-        try:
-            envelope = Envelope.from_json(message)
-        except EnvelopeError as exc:
-            self._permanent("message is not a jira-port envelope", {**context, "error": str(exc)})
-        logger.set_correlation_id(envelope.dedupe_id)
-        context["group_id"] = envelope.group_id
-        try:
-            raw = self._body(envelope)
-        except PayloadMissingError as exc:
-            # Nothing can bring the body back (expired or consumed by an earlier delivery): alert, ack.
-            metrics.add_metric(name="PayloadMissing", unit=MetricUnit.Count, value=1)
-            logger.error("stored body is gone; event skipped", extra={**context, "error": str(exc)})
+        delivery = self._premapped.pop(message, None) or self._delivery(message, context)
+        if delivery is None:
             return ProcessResult(payload_missing=True)
-        except PayloadCorruptError as exc:
-            self._permanent("stored body does not match its pointer", {**context, "error": str(exc)})
-        try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            self._permanent("queued body is not JSON", context)
-        if not isinstance(body, dict):
-            self._permanent("queued body is not a JSON object", context)
-        context["webhook_event"] = body.get("webhookEvent")
+        envelope, raw, body = delivery.envelope, delivery.raw, delivery.body
+        logger.set_correlation_id(envelope.dedupe_id)
+        context.update(group_id=envelope.group_id, webhook_event=body.get("webhookEvent"))
 
         headers = mapping_headers(envelope.headers)
+        mapping, query, base = self._mapping.current(), envelope.query, self._jira_base_url
         try:
-            actions = self._mapping.evaluate(
-                body, headers, envelope.query, jira_base_url=self._jira_base_url, raw_body=body_text(raw)
+            mapped = delivery.mapped or mapping.evaluate_detailed(
+                body, headers, query, jira_base_url=base, raw_body=body_text(raw)
             )
-            actions += moved_away_deletions(
-                lambda b: self._mapping.evaluate(
-                    b, headers, envelope.query, jira_base_url=self._jira_base_url
-                ),
-                body,
-                actions,
+            if isinstance(mapped, MappingLimitError):
+                raise mapped
+            log_warnings(mapped.warnings)
+            actions = mapped.actions + moved_away_deletions(
+                lambda b: mapping.evaluate(b, headers, query, jira_base_url=base), body, mapped.actions
             )
         except MappingLimitError as exc:
             metrics.add_metric(name="MappingLimitExceeded", unit=MetricUnit.Count, value=1)
@@ -193,6 +186,30 @@ class LiveProcessor:
             extra={**context, "actions": len(actions), "written": written, "stale": stale},
         )
         return ProcessResult(actions=len(actions), written=written, stale=stale)
+
+    def _delivery(self, message: str, context: dict[str, Any]) -> Delivery | None:
+        """The message's envelope, body bytes and parsed body (``None``: the stored body is gone)."""
+        try:
+            envelope = Envelope.from_json(message)
+        except EnvelopeError as exc:
+            self._permanent("message is not a jira-port envelope", {**context, "error": str(exc)})
+        context.update(group_id=envelope.group_id)
+        try:
+            raw = self._body(envelope)
+        except PayloadMissingError as exc:
+            # Nothing can bring the body back (expired or consumed by an earlier delivery): alert, ack.
+            metrics.add_metric(name="PayloadMissing", unit=MetricUnit.Count, value=1)
+            logger.error("stored body is gone; event skipped", extra={**context, "error": str(exc)})
+            return None
+        except PayloadCorruptError as exc:
+            self._permanent("stored body does not match its pointer", {**context, "error": str(exc)})
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            self._permanent("queued body is not JSON", context)
+        if not isinstance(body, dict):
+            self._permanent("queued body is not a JSON object", context)
+        return Delivery(envelope, raw, body)
 
     def _body(self, envelope: Envelope) -> bytes:
         if envelope.pointer is None:

@@ -122,7 +122,7 @@ class WebhookReceiver:
 
         event = body.get("webhookEvent")
         mapped_headers = mapping_headers(headers)
-        if not self._mapping.relevant(
+        if not self._mapping.current().relevant(
             body,
             mapped_headers,
             dict(query),

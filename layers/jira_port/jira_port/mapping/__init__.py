@@ -8,7 +8,8 @@ The config format is exactly Port's (a list of rules, or Port's webhook object w
 see docs/mapping.md.
 """
 
-from jira_port.mapping.evaluate import SENSITIVE_HEADERS, SOURCE_HEADER, CompiledMapping, MappingResult
+from jira_port.mapping.document import SENSITIVE_HEADERS, SOURCE_HEADER
+from jira_port.mapping.evaluate import CompiledMapping, MappingResult
 from jira_port.mapping.load import (
     BUNDLED_MAPPINGS,
     DEFAULT_MAPPING,

@@ -9,11 +9,17 @@ caps the worker's memory, so a memory bomb kills the worker, not the function.
 Plain ``subprocess`` pipes, no ``multiprocessing`` (Lambda has no ``/dev/shm``); the worker is a
 standalone script (``jq_worker.py``) importing only ``jq``. Idle workers are pooled per memory limit
 and shared by every mapping of the process; a thread takes one for a run and gives it back.
+
+A run is a synchronous call: the caller sleeps while the worker works. Each worker is pinned to one
+CPU, and the calling thread joins it on that CPU for the length of the run (and returns to its own CPU
+set after): on another core, every run paid a cross-core wake-up and ran jq on cold caches, which cost
+more than the pipe (about +50 % CPU per event against +15 % on the same core; docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import atexit
+import itertools
 import json
 import os
 import select
@@ -22,12 +28,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jira_port.errors import JiraPortError
-from jira_port.mapping.jq_worker import ANSWER, REQUEST
+from jira_port.mapping.jq_worker import ANSWER, ITEM, REQUEST
 
 WORKER_SCRIPT = Path(__file__).with_name("jq_worker.py")
 DEFAULT_TIMEOUT_SECONDS = 2.0
@@ -53,6 +60,39 @@ class LimitExceededError(JiraPortError):
         self.reason = reason
 
 
+Answer = tuple[bytes, bytes]  # (kind, payload) as framed by jq_worker
+
+
+def answer_value(answer: Answer) -> Any:
+    """The output an answer carries; ``StopIteration`` (no output) or ``ValueError`` (jq error)."""
+    kind, payload = answer
+    if kind == b"O":
+        return json.loads(payload)
+    if kind == b"S":
+        raise StopIteration
+    raise ValueError(payload.decode("utf-8", "replace"))
+
+
+_next_cpu = itertools.count()
+
+
+def _pick_cpu() -> int | None:
+    """A CPU for a new worker: the allowed CPUs in turn (``None`` where affinity is unsupported)."""
+    try:
+        allowed = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return None
+    return allowed[next(_next_cpu) % len(allowed)] if allowed else None
+
+
+def _pin(pid: int, cpus: set[int]) -> bool:
+    try:
+        os.sched_setaffinity(pid, cpus)
+    except OSError:  # a cpuset that changed, or a sandbox that forbids it: run unpinned
+        return False
+    return True
+
+
 class _Worker:
     """One worker process and the programs it has compiled."""
 
@@ -70,6 +110,7 @@ class _Worker:
         self._out = self.process.stdout.fileno()
         self._poller = select.poll()
         self._poller.register(self._out, select.POLLIN)
+        self.cpus: set[int] | None = None  # pinned once started (see compile)
         self.known: set[int] = set()
         with _pools_lock:
             _workers.add(self)
@@ -77,30 +118,47 @@ class _Worker:
     def compile(self, program_id: int, spec: bytes) -> None:
         """Have the worker compile a program (first use only; not part of any event's time)."""
         if program_id not in self.known:
-            self._write(REQUEST.pack(b"P", program_id, len(spec)) + spec)
-            self._read_at_least(ANSWER.size, time.monotonic() + COMPILE_TIMEOUT_SECONDS)
+            self.request(b"P", program_id, spec, time.monotonic() + COMPILE_TIMEOUT_SECONDS)
             self.known.add(program_id)
+            if self.cpus is None:
+                # Pinned only now: its start (interpreter, jq) may use another core, in parallel with the
+                # function's own imports at cold start.
+                cpu = _pick_cpu()
+                self.cpus = {cpu} if cpu is not None and _pin(self.process.pid, {cpu}) else None
 
-    def run(self, program_id: int, data: bytes, deadline: float) -> tuple[bytes, bytes]:
-        """Send the input to a compiled program; wait for the answer until ``deadline``."""
-        self._write(REQUEST.pack(b"R", program_id, len(data)) + data)
-        answer = self._read_at_least(ANSWER.size, deadline)
-        kind, length = ANSWER.unpack_from(answer)
-        if len(answer) < ANSWER.size + length:
-            answer += self._read_at_least(ANSWER.size + length - len(answer), deadline)
-        return kind, bytes(answer[ANSWER.size :])
-
-    def _write(self, data: bytes) -> None:
-        view = memoryview(data)
+    def request(self, kind: bytes, program_id: int, data: bytes, deadline: float) -> Answer:
+        """Send one request; wait for its answer until ``deadline`` on the worker's CPU."""
+        home = self._join_cpu()
         try:
-            while view:
-                view = view[os.write(self._in, view) :]
+            self._write(REQUEST.pack(kind, program_id, len(data)), data)
+            return self._read(deadline)
+        finally:
+            if home is not None:
+                _pin(0, home)
+
+    def _join_cpu(self) -> set[int] | None:
+        """Move the calling thread onto this worker's CPU; its CPU set before (``None``: not moved)."""
+        if self.cpus is None:
+            return None
+        home = os.sched_getaffinity(0)
+        if home == self.cpus or not _pin(0, self.cpus):
+            return None
+        return home
+
+    def _write(self, header: bytes, data: bytes) -> None:
+        try:
+            sent = os.writev(self._in, [header, data])
+            if sent < len(header) + len(data):  # a pipe takes 64 KiB at once; larger inputs go in parts
+                view = memoryview(header + data)[sent:]
+                while view:
+                    view = view[os.write(self._in, view) :]
         except BrokenPipeError:
             raise self._died() from None
 
-    def _read_at_least(self, size: int, deadline: float) -> bytearray:
-        """At least ``size`` bytes (the worker answers one request at a time: never more than one answer)."""
-        data = bytearray()
+    def _read(self, deadline: float) -> Answer:
+        """One answer (the worker answers one request at a time: never more than one)."""
+        data = b""
+        size = ANSWER.size
         while len(data) < size:
             wait = deadline - time.monotonic()
             if wait <= 0 or not self._poller.poll(wait * 1000):
@@ -109,7 +167,9 @@ class _Worker:
             if not chunk:
                 raise self._died()
             data += chunk
-        return data
+            if size == ANSWER.size and len(data) >= size:
+                size += ANSWER.unpack_from(data)[1]
+        return data[:1], data[ANSWER.size :]
 
     def _died(self) -> LimitExceededError:
         code = self.process.wait()
@@ -141,24 +201,38 @@ class BoundedJq:
 
         Raises ``StopIteration`` (no output), ``ValueError`` (jq error) or ``LimitExceededError``.
         """
+        encoded = data.encode("utf-8") if isinstance(data, str) else data
+        return answer_value(self._call(text, base, b"R", encoded, deadline))
+
+    def first_each(
+        self, text: str, base: str | None, inputs: Sequence[bytes], deadline: float
+    ) -> list[Answer]:
+        """The answer of program ``text`` to each input, all in one round trip that must end by
+        ``deadline`` (``LimitExceededError`` otherwise: which input ran away is not known)."""
+        payload = b"".join(ITEM.pack(len(data)) + data for data in inputs)
+        kind, out = self._call(text, base, b"B", payload, deadline)
+        if kind != b"B":  # the program did not compile: the same answer for every input
+            return [(kind, out)] * len(inputs)
+        answers, offset = [], 0
+        while offset < len(out):
+            one, length = ANSWER.unpack_from(out, offset)
+            offset += ANSWER.size + length
+            answers.append((one, out[offset - length : offset]))
+        return answers
+
+    def _call(self, text: str, base: str | None, kind: bytes, data: bytes, deadline: float) -> Answer:
         program_id, spec = self._program(text, base)
         started = time.monotonic()
         worker = self._take()
         try:
             worker.compile(program_id, spec)
             # Starting a worker and compiling a program do not count against the event's bound.
-            deadline += time.monotonic() - started
-            encoded = data.encode("utf-8") if isinstance(data, str) else data
-            kind, payload = worker.run(program_id, encoded, deadline)
+            answer = worker.request(kind, program_id, data, deadline + time.monotonic() - started)
         except BaseException:
             worker.close()  # stuck or dead: never reused
             raise
         self._give_back(worker)
-        if kind == b"O":
-            return json.loads(payload)
-        if kind == b"S":
-            raise StopIteration
-        raise ValueError(payload.decode("utf-8", "replace"))
+        return answer
 
     def close(self) -> None:
         """Stop the idle workers (workers in use stop when their run ends)."""

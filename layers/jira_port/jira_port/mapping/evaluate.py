@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
+import copy
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,32 +13,13 @@ from jira_port.actions import Action
 from jira_port.errors import JiraPortError
 from jira_port.mapping import programs
 from jira_port.mapping.assemble import rule_actions
-from jira_port.mapping.bounded import EvaluationLimits, LimitExceededError, shared_runner
+from jira_port.mapping.bounded import EvaluationLimits, LimitExceededError, answer_value, shared_runner
 from jira_port.mapping.checks import field_problems
-from jira_port.mapping.model import (
-    MAX_ITEMS_PER_EVENT,
-    JqField,
-    MappingError,
-    MappingProblem,
-    MappingWarning,
-    Rule,
-)
+from jira_port.mapping.document import build_document, clean_base_url, document_text
+from jira_port.mapping.isolate import culprit, isolated_raws
+from jira_port.mapping.model import JqField, MappingError, MappingProblem, MappingWarning, Rule
+from jira_port.mapping.site import IdentifierAffix
 from jira_port.observability import logger
-
-# Never handed to jq: a mapping expression (or its error message) must not be able to leak them.
-#: Header that tells backfill events (``backfill``) from live ones (``webhook``); only jira-port sets it.
-SOURCE_HEADER = "x-jira-port-source"
-#: Credential headers: never queued, logged or shown to the mapping (the one list; names lower-case).
-SENSITIVE_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-amz-security-token"}
-)
-_SENSITIVE_PREFIXES = ("x-hub-signature",)  # X-Hub-Signature and its -256 variant
-
-
-def sensitive_header(name: str) -> bool:
-    """Whether the header ``name`` (any case) carries a credential or a signature."""
-    key = name.lower()
-    return key in SENSITIVE_HEADERS or key.startswith(_SENSITIVE_PREFIXES)
 
 
 class MappingLimitError(JiraPortError):
@@ -66,6 +47,16 @@ class MappingResult:
     warnings: list[MappingWarning] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event as ``evaluate_detailed`` takes it (``raw_body``: the JSON text ``body`` was parsed from)."""
+
+    body: Any
+    headers: Mapping[str, str] | None = None
+    query_params: Mapping[str, str] | None = None
+    raw_body: str | None = None
+
+
 class _PerThread(threading.local):
     """Compiled jq programs of this thread.
 
@@ -80,10 +71,10 @@ class _PerThread(threading.local):
 class CompiledMapping:
     """A validated mapping whose rules run as one jq program per event.
 
-    Build with ``load_mapping`` / ``load_mapping_text``. Thread-safe. Events are evaluated in a jq
-    worker process under ``limits`` (see ``bounded``); ``limits=None`` evaluates in this process,
-    unbounded (programs compiled lazily per thread and per ``jira_base_url``): only for trusted
-    mappings, e.g. as the baseline of the mapping benchmark.
+    Build with ``load_mapping`` / ``load_mapping_text``; ``for_site`` adds a site's identifier affix.
+    Thread-safe. Events are evaluated in a jq worker process under ``limits`` (see ``bounded``);
+    ``limits=None`` evaluates in this process, unbounded (programs compiled lazily per thread and per
+    ``jira_base_url``): only for trusted mappings, e.g. as the baseline of the mapping benchmark.
     """
 
     def __init__(
@@ -95,6 +86,7 @@ class CompiledMapping:
         self.rules = rules
         self.source = source
         self.limits = limits
+        self.affix = IdentifierAffix()
         self._runner = shared_runner(limits.memory_mb) if limits is not None else None
         self.program_text = programs.evaluation_program(rules)
         self.relevance_text = programs.relevance_program(rules)
@@ -113,6 +105,19 @@ class CompiledMapping:
     def blueprints(self) -> frozenset[str]:
         """The blueprints this mapping writes to."""
         return frozenset(rule.blueprint for rule in self.rules)
+
+    def current(self) -> CompiledMapping:
+        """This mapping (a ``MappingProvider`` answers with its current one: callers take either)."""
+        return self
+
+    def for_site(self, prefix: str = "", suffix: str = "") -> CompiledMapping:
+        """This mapping, writing every identifier with ``prefix``/``suffix`` (see ``mapping.site``)."""
+        from jira_port.blueprints import bundled_blueprints  # noqa: PLC0415 - only when affixing
+        from jira_port.mapping.site import own_relations  # noqa: PLC0415
+
+        site = copy.copy(self)
+        site.affix = IdentifierAffix(prefix, suffix, own_relations(self.blueprints, bundled_blueprints()))
+        return site
 
     def evaluate(
         self,
@@ -145,21 +150,34 @@ class CompiledMapping:
         ``raw_body``: the JSON text ``body`` was parsed from, when the caller has it (a webhook delivery):
         jq then reads it as sent instead of a re-serialisation of ``body``.
         """
+        return self._evaluate(Event(body, headers, query_params, raw_body), clean_base_url(jira_base_url))
+
+    def evaluate_each(
+        self, events: Sequence[Event], *, jira_base_url: str | None = None
+    ) -> list[MappingResult | MappingLimitError]:
+        """``evaluate_detailed`` of each event (or its ``MappingLimitError``), all in one worker round trip.
+
+        The round trip gets the per-event bound once for the whole batch (a sane batch of ten takes
+        milliseconds). Past it, the worker is killed and each event is evaluated again on its own under
+        its own bound, so an event that runs away fails alone and the others are mapped.
+        """
         base = clean_base_url(jira_base_url)
-        document = build_document(body, headers, query_params)
-        text = document_text(document, raw_body)
-        deadline = self._deadline()
+        if self._runner is None or len(events) < 2:
+            return [self._outcome(event, base) for event in events]
+        documents = [build_document(e.body, e.headers, e.query_params) for e in events]
+        texts = [document_text(d, e.raw_body).encode("utf-8") for d, e in zip(documents, events, strict=True)]
         try:
-            raws = self._run_all(text, base, deadline)
-            if raws is None:
-                raws = [self._run_isolated(rule, document, text, base, deadline) for rule in self.rules]
-        except LimitExceededError as exc:
-            raise self._culprit(document, base, exc.reason) from None
-        warnings: list[MappingWarning] = []
-        actions: list[Action] = []
-        for rule, raw in zip(self.rules, raws, strict=True):
-            actions.extend(rule_actions(rule, raw, warnings))
-        return MappingResult(actions, warnings)
+            answers = self._runner.first_each(self.program_text, base, texts, self.deadline())
+        except LimitExceededError:
+            return [self._outcome(event, base) for event in events]
+        results: list[MappingResult | MappingLimitError] = []
+        for event, answer in zip(events, answers, strict=True):
+            try:
+                raws = self._rule_results(answer_value(answer))
+            except (ValueError, StopIteration):
+                raws = None
+            results.append(self._assemble(raws) if raws is not None else self._outcome(event, base))
+        return results
 
     def relevant(
         self,
@@ -175,21 +193,28 @@ class CompiledMapping:
         Fails open (True): on a jq error or past the bound the full evaluation decides (and reports)."""
         text = document_text(build_document(body, headers, query_params), raw_body)
         try:
-            result = self.first(self.relevance_text, clean_base_url(jira_base_url), text, self._deadline())
+            result = self.first(self.relevance_text, clean_base_url(jira_base_url), text, self.deadline())
         except (ValueError, StopIteration):
             return True
         except LimitExceededError as exc:
             logger.warning(
                 "mapping: the relevance check passed its bound; the event is kept",
-                extra={"reason": exc.reason, "bound_seconds": self._limits_seconds()},
+                extra={"reason": exc.reason, "bound_seconds": self._bound_seconds()},
             )
             return True
         return result is not False
 
-    def _deadline(self) -> float:
-        return time.monotonic() + self._limits_seconds()
+    def affixed(self, result: MappingResult) -> MappingResult:
+        """``result`` with this site's identifier affix on every action (also used for whole pages)."""
+        if not self.affix.prefix and not self.affix.suffix:
+            return result
+        return MappingResult([self.affix.apply(a) for a in result.actions], result.warnings)
 
-    def _limits_seconds(self) -> float:
+    def deadline(self) -> float:
+        """When a run started now must end (``inf`` when unbounded)."""
+        return time.monotonic() + self._bound_seconds()
+
+    def _bound_seconds(self) -> float:
         return self.limits.timeout_seconds if self.limits is not None else float("inf")
 
     def first(self, program: str, base: str | None, text: str | bytes, deadline: float) -> Any:
@@ -200,27 +225,32 @@ class CompiledMapping:
             return self._program(program, base).input_text(data).first()
         return self._runner.first(program, base, text, deadline)
 
-    def _culprit(self, document: dict[str, Any], base: str | None, reason: str) -> MappingLimitError:
-        """Run the expressions one by one, each under the full bound, to name the one past it."""
-        assert self.limits is not None
-        for rule in self.rules:
-            for jq_field in (rule.filter, rule.items, *rule.fields):
-                if jq_field is None:
-                    continue
-                doc = document
-                if rule.items is not None and jq_field is not rule.items:
-                    items = self._probe(rule.items, document_text(document), base)
-                    first_item = items[0][0] if _one_list(items) and items[0][0:1] else None
-                    doc = {**document, "item": first_item}
-                if self._probe(jq_field, document_text(doc), base) is _PAST_BOUND:
-                    return MappingLimitError(rule, jq_field, reason, self.limits)
-        return MappingLimitError(None, None, reason, self.limits)
-
-    def _probe(self, jq_field: JqField, text: str, base: str | None) -> Any:
+    def _outcome(self, event: Event, base: str | None) -> MappingResult | MappingLimitError:
         try:
-            return self._field(jq_field, text, base, self._deadline())
-        except LimitExceededError:
-            return _PAST_BOUND
+            return self._evaluate(event, base)
+        except MappingLimitError as exc:
+            return exc
+
+    def _evaluate(self, event: Event, base: str | None) -> MappingResult:
+        document = build_document(event.body, event.headers, event.query_params)
+        text = document_text(document, event.raw_body)
+        deadline = self.deadline()
+        try:
+            raws = self._run_all(text, base, deadline)
+            if raws is None:
+                raws = isolated_raws(self, document, text, base, deadline)
+        except LimitExceededError as exc:
+            assert self.limits is not None
+            rule, jq_field = culprit(self, document, base) or (None, None)
+            raise MappingLimitError(rule, jq_field, exc.reason, self.limits) from None
+        return self._assemble(raws)
+
+    def _assemble(self, raws: list[Any]) -> MappingResult:
+        warnings: list[MappingWarning] = []
+        actions: list[Action] = []
+        for rule, raw in zip(self.rules, raws, strict=True):
+            actions.extend(rule_actions(rule, raw, warnings))
+        return self.affixed(MappingResult(actions, warnings))
 
     def _program(self, text: str, base: str | None) -> Any:
         key = (text, base)
@@ -232,78 +262,16 @@ class CompiledMapping:
 
     def _run_all(self, text: str, base: str | None, deadline: float) -> list[Any] | None:
         try:
-            out = self.first(self.program_text, base, text, deadline)
+            return self._rule_results(self.first(self.program_text, base, text, deadline))
         except (ValueError, StopIteration):  # unparsable input, or a `halt` in some expression
             return None
-        if not isinstance(out, list) or len(out) != len(self.rules):
-            return None
-        return out
 
-    def _run_isolated(
-        self, rule: Rule, document: dict[str, Any], text: str, base: str | None, deadline: float
-    ) -> Any:
-        """The slow path: one rule with each expression in its own program (same raw result shape)."""
-        if rule.items is None:
-            return self._filtered_isolated(rule, text, base, deadline)
-        items = self._field(rule.items, text, base, deadline)
-        if not _one_list(items):
-            return {"i": items}
-        chosen = items[0][:MAX_ITEMS_PER_EVENT]
-        results = [
-            self._filtered_isolated(rule, document_text({**document, "item": it}), base, deadline)
-            for it in chosen
-        ]
-        return {"n": len(items[0]), "r": results}
-
-    def _filtered_isolated(self, rule: Rule, text: str, base: str | None, deadline: float) -> Any:
-        if rule.filter is not None:
-            passed = self._field(rule.filter, text, base, deadline)
-            if passed != [True]:
-                return passed if isinstance(passed, dict) else None
-        return [self._field(f, text, base, deadline) for f in rule.fields]
-
-    def _field(self, jq_field: JqField, text: str, base: str | None, deadline: float) -> Any:
-        try:
-            return self.first(programs.PRELUDE + programs.wrap(jq_field), base, text, deadline)
-        except StopIteration:
-            return {"e": "the expression stopped jq (halt)"}
-        except ValueError as exc:
-            return {"e": str(exc)}
+    def _rule_results(self, out: Any) -> list[Any] | None:
+        """The per-rule raw results of the evaluation program's output (``None``: not that shape)."""
+        return out if isinstance(out, list) and len(out) == len(self.rules) else None
 
 
 def log_warnings(warnings: list[MappingWarning]) -> None:
     """Log each mapping warning (as ``evaluate`` does)."""
     for warning in warnings:
         logger.warning(f"mapping: {warning}", extra={"mapping_warning": warning.to_log()})
-
-
-def build_document(
-    body: Any, headers: Mapping[str, str] | None, query_params: Mapping[str, str] | None
-) -> dict[str, Any]:
-    """Port's jq input ``{body, headers, queryParams}``: header names lower-cased, credentials dropped."""
-    clean = {k.lower(): v for k, v in (headers or {}).items() if not sensitive_header(k)}
-    return {"body": body, "headers": clean, "queryParams": dict(query_params or {})}
-
-
-def document_text(document: dict[str, Any], raw_body: str | None = None) -> str:
-    """Compact JSON for jq (serialised once per event and shared by every rule); with ``raw_body`` (the
-    text ``document["body"]`` was parsed from) that text is spliced in instead of serialising the body."""
-    if raw_body is None:
-        return json.dumps(document, separators=(",", ":"), default=str)
-    rest = json.dumps({k: v for k, v in document.items() if k != "body"}, separators=(",", ":"), default=str)
-    return '{"body":' + raw_body + "," + rest[1:]
-
-
-_PAST_BOUND = object()
-
-
-def _one_list(value: Any) -> bool:
-    """Whether a wrapped field result is ``[list]`` (an ``itemsToParse`` that yielded one array)."""
-    return isinstance(value, list) and len(value) == 1 and isinstance(value[0], list)
-
-
-def clean_base_url(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = value.strip().rstrip("/")
-    return value or None

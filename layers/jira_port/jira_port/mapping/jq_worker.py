@@ -12,6 +12,9 @@ Frames on stdin: ``kind (1 byte) | program id (u32) | length (u32) | payload``.
 - ``R``: payload is the input JSON text; runs the program and answers on stdout with
   ``kind (1 byte) | length (u32) | payload``: ``O`` + the first output as JSON, ``S`` (no output, or
   ``halt``), or ``E`` + jq's error message.
+- ``B``: payload is several inputs, each ``length (u32) | JSON text``; runs the program on each in turn
+  and answers once, ``B`` + the answers (each framed as above) in input order: one round trip for a
+  whole batch (the sync function's SQS batch).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 
 REQUEST = struct.Struct(">cII")
 ANSWER = struct.Struct(">cI")
+ITEM = struct.Struct(">I")
 
 
 class _Frames:
@@ -61,14 +65,28 @@ def _answer(fd: int, kind: bytes, payload: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _run(program: Any, text: str) -> tuple[bytes, bytes]:
+def _run(program: Any, data: bytes) -> tuple[bytes, bytes]:
     try:
-        value = program.input_text(text).first()
+        value = program.input_text(data.decode("utf-8")).first()
     except StopIteration:
         return b"S", b""
     except ValueError as exc:
         return b"E", str(exc).encode("utf-8", "replace")
+    except (MemoryError, RecursionError, TypeError, UnicodeDecodeError) as exc:
+        return b"E", f"cannot convert the result: {type(exc).__name__}".encode()
     return b"O", json.dumps(value, separators=(",", ":")).encode("utf-8")
+
+
+def _run_batch(program: Any, payload: bytes) -> bytes:
+    """The framed answers to the length-prefixed inputs of a ``B`` request, in order."""
+    answers, offset = [], 0
+    while offset < len(payload):
+        (length,) = ITEM.unpack_from(payload, offset)
+        offset += ITEM.size
+        kind, out = _run(program, payload[offset : offset + length])
+        offset += length
+        answers.append(ANSWER.pack(kind, len(out)) + out)
+    return b"".join(answers)
 
 
 def serve(memory_bytes: int) -> None:
@@ -97,11 +115,10 @@ def serve(memory_bytes: int) -> None:
         if program is None:
             _answer(stdout, b"E", errors.get(program_id, "unknown program").encode("utf-8", "replace"))
             continue
-        try:
-            kind_out, out = _run(program, payload.decode("utf-8"))
-        except (MemoryError, RecursionError, TypeError, UnicodeDecodeError) as exc:
-            kind_out, out = b"E", f"cannot convert the result: {type(exc).__name__}".encode()
-        _answer(stdout, kind_out, out)
+        if kind == b"B":
+            _answer(stdout, b"B", _run_batch(program, payload))
+        else:
+            _answer(stdout, *_run(program, payload))
 
 
 if __name__ == "__main__":

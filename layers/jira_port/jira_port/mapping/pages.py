@@ -22,9 +22,9 @@ from typing import Any
 from jira_port.mapping import programs
 from jira_port.mapping.assemble import rule_actions
 from jira_port.mapping.bounded import LimitExceededError
-from jira_port.mapping.evaluate import CompiledMapping, MappingResult, build_document, clean_base_url
+from jira_port.mapping.document import build_document, clean_base_url
+from jira_port.mapping.evaluate import CompiledMapping, MappingResult
 from jira_port.mapping.model import MappingWarning
-from jira_port.mapping.site import SiteMapping
 
 #: A page gets the per-event bound once per this many issues: far above what a sane mapping needs
 #: (about half a millisecond per issue), small enough that a runaway expression is caught soon.
@@ -77,5 +77,5 @@ def evaluate_page(
             a for rule, raw in zip(rules, raws, strict=True) for a in rule_actions(rule, raw, warnings)
         ]
         result = MappingResult(actions, warnings)
-        results.append(mapping.affixed(result) if isinstance(mapping, SiteMapping) else result)
+        results.append(mapping.affixed(result))
     return results

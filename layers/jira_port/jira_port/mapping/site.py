@@ -11,7 +11,8 @@ deletes, the other's entities. The affix goes on:
   to blueprints the mapping does not write (e.g. a ``service``), are left as mapped. A custom mapping
   with its own blueprints can write the affix in its jq instead (docs/mapping.md).
 
-Search-query identifiers and relation values (objects) are left alone.
+Search-query identifiers and relation values (objects) are left alone. ``CompiledMapping.for_site``
+builds the mapping of a site; its results carry the affix.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from jira_port.actions import Action
-from jira_port.mapping.evaluate import CompiledMapping, MappingResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,32 +66,3 @@ def own_relations(written: frozenset[str], definitions: list[dict[str, Any]]) ->
             if isinstance(relation, dict) and relation.get("target") in written:
                 pairs.add((str(definition.get("identifier")), key))
     return frozenset(pairs)
-
-
-class SiteMapping(CompiledMapping):
-    """A compiled mapping whose actions carry this site's identifier affix."""
-
-    def __init__(self, base: CompiledMapping, prefix: str = "", suffix: str = "") -> None:
-        from jira_port.blueprints import bundled_blueprints  # noqa: PLC0415 - only when affixing
-
-        super().__init__(base.rules, base.source, limits=base.limits)
-        self.affix = IdentifierAffix(prefix, suffix, own_relations(self.blueprints, bundled_blueprints()))
-
-    def evaluate_detailed(
-        self,
-        body: Any,
-        headers: Mapping[str, str] | None = None,
-        query_params: Mapping[str, str] | None = None,
-        *,
-        jira_base_url: str | None = None,
-        raw_body: str | None = None,
-    ) -> MappingResult:
-        """The base mapping's result with every action affixed."""
-        result = super().evaluate_detailed(
-            body, headers, query_params, jira_base_url=jira_base_url, raw_body=raw_body
-        )
-        return self.affixed(result)
-
-    def affixed(self, result: MappingResult) -> MappingResult:
-        """``result`` of the base mapping with every action affixed (also used for whole pages)."""
-        return MappingResult([self.affix.apply(a) for a in result.actions], result.warnings)

@@ -20,13 +20,12 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jira_port.actions import Action
 from jira_port.mapping.config import Format
 from jira_port.mapping.evaluate import CompiledMapping
 from jira_port.mapping.load import format_of, read_local
@@ -188,8 +187,8 @@ def problem_records(exc: MappingError) -> list[dict[str, Any]]:
 class MappingProvider:
     """The current compiled mapping of one source; remote sources are re-read every ``refresh_seconds``.
 
-    Offers ``evaluate`` and ``relevant`` itself (on the current mapping), so the live path and the
-    backfill take it wherever they take a compiled mapping.
+    Callers evaluate with ``current()``, which a ``CompiledMapping`` also answers (with itself), so the
+    live path and the backfill take either.
     """
 
     def __init__(
@@ -243,34 +242,6 @@ class MappingProvider:
         logger.error(
             "mapping reload failed; keeping the last good mapping",
             extra={"mapping_source": source, "problems": problems},
-        )
-
-    def evaluate(
-        self,
-        body: Any,
-        headers: Mapping[str, str] | None = None,
-        query_params: Mapping[str, str] | None = None,
-        *,
-        jira_base_url: str | None = None,
-        raw_body: str | None = None,
-    ) -> list[Action]:
-        """The current mapping's actions for one event."""
-        return self.current().evaluate(
-            body, headers, query_params, jira_base_url=jira_base_url, raw_body=raw_body
-        )
-
-    def relevant(
-        self,
-        body: Any,
-        headers: Mapping[str, str] | None = None,
-        query_params: Mapping[str, str] | None = None,
-        *,
-        jira_base_url: str | None = None,
-        raw_body: str | None = None,
-    ) -> bool:
-        """Whether any rule of the current mapping selects the event."""
-        return self.current().relevant(
-            body, headers, query_params, jira_base_url=jira_base_url, raw_body=raw_body
         )
 
     def close(self) -> None:

@@ -80,9 +80,7 @@ def mapping_provider(settings: MappingSettings | None = None) -> MappingProvider
     def compile_text(fetched: SourceText) -> CompiledMapping:
         mapping = load_mapping_text(fetched.text, fetched.fmt, fetched.label, settings.limits)
         if settings.identifier_prefix or settings.identifier_suffix:
-            from jira_port.mapping.site import SiteMapping  # noqa: PLC0415
-
-            return SiteMapping(mapping, settings.identifier_prefix, settings.identifier_suffix)
+            return mapping.for_site(settings.identifier_prefix, settings.identifier_suffix)
         return mapping
 
     if settings.mapping_config:
