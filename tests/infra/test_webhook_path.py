@@ -30,9 +30,10 @@ from tests.support.lambda_env import reload_handler
 
 LAYER = Path(__file__).resolve().parents[2] / "layers" / "jira_port" / "jira_port"
 # Measured: 26 before issue #17's merges, 20 after them, 21 once the sync function's own FIFO batch rule
-# (live/batch.py, replacing the Powertools batch utility for cold start) joined the path. Issue #17 aims at
+# (live/batch.py, replacing the Powertools batch utility for cold start) joined the path, 22 with
+# mapping/document.py (split from evaluate.py to keep it under 300 lines). Issue #17 aims at
 # about 12; docs/internals.md lists the path. Lower it when a merge lands; a raise means a new module on it.
-MAX_MODULES = 21
+MAX_MODULES = 22
 
 
 @contextmanager
