@@ -18,6 +18,7 @@ import json
 import secrets
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
@@ -98,6 +99,7 @@ class JiraEmulator(Mutations, KindMutations):
         self.tokens = PageTokens(secrets.token_bytes(32), int(token_ttl_seconds * 1000))
         self.lock = threading.RLock()
         self._request_total = 0
+        self.requests_by_route: Counter[str] = Counter()  # route pattern -> API calls served
         self._count_lock = threading.Lock()
         self._clock = clock
         self._base_url = "http://127.0.0.1"
@@ -158,9 +160,10 @@ class JiraEmulator(Mutations, KindMutations):
         """API calls served so far (controls under ``/_emulator`` excluded)."""
         return self._request_total
 
-    def count_request(self) -> None:
+    def count_request(self, route: str = "") -> None:
         with self._count_lock:
             self._request_total += 1
+            self.requests_by_route[route] += 1
 
     # -- helpers shared by routes and mutations -----------------------------------------------
 
