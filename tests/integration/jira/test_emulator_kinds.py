@@ -276,3 +276,31 @@ def test_registered_webhooks_receive_only_the_kind_events_they_subscribe_to(clou
         emu.delete_kind("version", first.id, merged_to=second.id)
     assert receiver.events() == ["sprint_started", "jira:version_deleted"]
     assert all(r.headers.get("X-Hub-Signature", "").startswith("sha256=") for r in receiver.received)
+
+
+def test_issues_keep_pointing_where_they_did_when_sprints_and_versions_come_and_go() -> None:
+    with running_jira("cloud", projects=2, issues=120) as jira:
+        emu = jira.emulator
+        renderer = emu.renderer()
+
+        def pointers() -> dict[int, tuple[Any, Any]]:
+            out = {}
+            for issue in emu.ds.issues.values():
+                fields = renderer.fields(issue, ["customfield_10020", "fixVersions"])
+                sprint = [s["id"] for s in fields["customfield_10020"] or []]
+                out[issue.id] = (sprint, [v["id"] for v in fields["fixVersions"]])
+            return out
+
+        before = pointers()
+        project = sorted(emu.ds.projects.values(), key=lambda p: p.id)[0]
+        scrum = next(b for b in emu.ds.kinds.boards.values() if b.type == "scrum")
+        emu.create_kind("sprint", {"board": scrum.id, "name": "Later"})
+        emu.create_kind("version", {"project": project.key, "name": "99.0"})
+        assert pointers() == before  # new items never capture existing issues
+        old, target = emu.ds.kinds.project_versions(project.id)[:2]
+        emu.delete_kind("version", old.id, merged_to=target.id)
+        after = pointers()
+        for issue_id, (sprint, versions) in before.items():
+            moved = [str(target.id) if v == str(old.id) else v for v in versions]
+            assert after[issue_id] == (sprint, moved)  # a merge moves its issues to the target
+        assert any(str(old.id) in v for _, v in before.values())

@@ -74,10 +74,10 @@ class CustomFields:
     def sprint_of(self, issue: Issue) -> Sprint | None:
         """The issue's current sprint: one of its project's sprints for two thirds of non-epics."""
         h = mix(self.r.ds.seed, issue.id, 5)
-        sprints = self.r.ds.kinds.project_sprints(issue.project_id)
-        if h % 3 == 0 or issue.type_id == catalog.EPIC.id or not sprints:
+        if h % 3 == 0 or issue.type_id == catalog.EPIC.id:
             return None
-        return sprints[h // 3 % len(sprints)]
+        found: Sprint | None = self.r.ds.kinds.pick("sprint", issue.project_id, issue.updated, h // 3)
+        return found
 
     def derived(self, kind: str, field_id: int, issue: Issue) -> Any:
         """Seed-derived values of the generic custom fields (story points, team, ...)."""

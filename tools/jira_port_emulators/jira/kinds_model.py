@@ -7,8 +7,9 @@ renders as strings.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # model holds a ``Kinds``: import it only for types here
     from jira_port_emulators.jira.model import Dataset
@@ -29,6 +30,7 @@ class Board:
 class Sprint:
     id: int
     board_id: int  # originBoardId
+    project_id: int  # the origin board's location when the sprint was created (whose issues it holds)
     name: str
     state: str  # "future" | "active" | "closed"
     start: int = 0  # epoch ms; 0 = not set (future sprints)
@@ -48,6 +50,7 @@ class Version:
     released: bool = False
     start_date: str | None = None  # yyyy-MM-dd
     release_date: str | None = None
+    created: int = 0  # epoch ms (0: generated with the site)
 
 
 @dataclass(slots=True)
@@ -73,23 +76,51 @@ class Kinds:
     next_sprint_id: int = 1
     next_version_id: int = 10000
     next_component_id: int = 10000
+    # deleted sprints and versions stay here so that what issues point at never shifts (see ``pick``)
+    retired: dict[tuple[str, int], Sprint | Version] = field(default_factory=dict)
+    merged_into: dict[int, int] = field(default_factory=dict)  # merged version id -> the version it went to
+    _timelines: dict[tuple[str, int], tuple[list[int], list[Any]]] = field(default_factory=dict, repr=False)
 
     def add(self, kind: str, item: Board | Sprint | Version | Component) -> None:
         """Store a new ``item`` of ``kind`` (board, sprint, version, component) and move its id counter on."""
         getattr(self, f"{kind}s")[item.id] = item
         counter = f"next_{kind}_id"
         setattr(self, counter, max(getattr(self, counter), item.id + 1))
+        self._timelines.clear()
+
+    def remove(self, kind: str, item_id: int, *, merged_into: int | None = None) -> None:
+        """Delete an item; sprints and versions are kept as retired (issues that pointed at them show none,
+        or the version a merged one went to)."""
+        item = getattr(self, f"{kind}s").pop(item_id)
+        if kind in ("sprint", "version"):
+            self.retired[(kind, item_id)] = item
+        if merged_into is not None:
+            self.merged_into[item_id] = merged_into
+        self._timelines.clear()
+
+    def pick(self, kind: str, project_id: int, at_ms: int, salt: int) -> Any:
+        """The sprint or version an issue last changed at ``at_ms`` points at, or None. Chosen among the
+        project's items (retired ones included) created by ``at_ms``, so items created or deleted later
+        never move an issue to another one."""
+        timeline = self._timelines.get((kind, project_id))
+        if timeline is None:
+            items = [i for i in getattr(self, f"{kind}s").values() if i.project_id == project_id]
+            items += [i for (k, _), i in self.retired.items() if k == kind and i.project_id == project_id]
+            items.sort(key=lambda i: (i.created, i.id))
+            timeline = self._timelines[(kind, project_id)] = ([i.created for i in items], items)
+        count = bisect.bisect_right(timeline[0], at_ms)
+        if not count:
+            return None
+        chosen = timeline[1][salt % count]
+        if kind == "version":
+            chosen = self.versions.get(self.merged_into.get(chosen.id, chosen.id))
+        return chosen if chosen is not None and chosen.id in getattr(self, f"{kind}s") else None
 
     def board_sprints(self, board_id: int) -> list[Sprint]:
         """A board's sprints in Jira's order: closed, active, then future, each by id."""
         rank = {"closed": 0, "active": 1, "future": 2}
         found = [s for s in self.sprints.values() if s.board_id == board_id]
         return sorted(found, key=lambda s: (rank[s.state], s.id))
-
-    def project_sprints(self, project_id: int) -> list[Sprint]:
-        """Sprints of the scrum boards located in ``project_id`` (what its issues can be in)."""
-        boards = {b.id for b in self.boards.values() if b.project_ids[:1] == (project_id,)}
-        return sorted((s for s in self.sprints.values() if s.board_id in boards), key=lambda s: s.id)
 
     def project_versions(self, project_id: int) -> list[Version]:
         return sorted((v for v in self.versions.values() if v.project_id == project_id), key=lambda v: v.id)
@@ -152,7 +183,9 @@ def _sprints(kinds: Kinds, board: Board, count: int, anchor_ms: int) -> None:
     for n in range(count):
         start = first_start + n * period
         state = "closed" if n < count - 2 else "active" if n == count - 2 else "future"
-        sprint = Sprint(kinds.next_sprint_id, board.id, f"{board.name} sprint {n + 1}", state)
+        sprint = Sprint(
+            kinds.next_sprint_id, board.id, board.project_ids[0], f"{board.name} sprint {n + 1}", state
+        )
         sprint.created = start - 3 * DAY_MS
         if state != "future":
             sprint.start, sprint.end = start, start + period

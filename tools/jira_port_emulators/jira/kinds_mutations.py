@@ -84,7 +84,7 @@ class KindMutations(MutationBase):
             if kind == "user":
                 emu.ds.users[obj.index] = dataclasses.replace(obj, deleted=True, active=False)
             else:
-                del getattr(emu.ds.kinds, f"{kind}s")[obj.id]
+                emu.ds.kinds.remove(kind, obj.id, merged_into=merged_to)
             emu.ds.version += 1
         emu.dispatch(body, senders)
         return body
@@ -209,7 +209,8 @@ class KindMutations(MutationBase):
         board = kinds.boards.get(int(fields.get("board", 0)))
         if board is None or board.type != "scrum":
             raise MutationError("a sprint needs a scrum board ('board')")
-        sprint = Sprint(kinds.next_sprint_id, board.id, str(fields.get("name") or "New sprint"), "future")
+        name = str(fields.get("name") or "New sprint")
+        sprint = Sprint(kinds.next_sprint_id, board.id, board.project_ids[0], name, "future")
         sprint.created = emu.now_ms()
         sprint.goal = str(fields.get("goal", ""))
         kinds.add("sprint", sprint)
@@ -238,6 +239,7 @@ class KindMutations(MutationBase):
     def _new_version(self, fields: dict[str, Any]) -> Version:
         kinds = self._emu().ds.kinds
         version = Version(kinds.next_version_id, self._project_id(fields), str(fields.get("name") or ""))
+        version.created = self._emu().now_ms()
         if not version.name:
             raise MutationError("a version needs a name")
         self._set_version(version, {k: v for k, v in fields.items() if k not in ("project", "name")})

@@ -200,9 +200,9 @@ class Dataset:
         project = self.projects.pop(project_id)
         kinds = self.kinds  # a project's versions and components go with it
         for version in kinds.project_versions(project_id):
-            del kinds.versions[version.id]
+            kinds.remove("version", version.id)
         for component in kinds.project_components(project_id):
-            del kinds.components[component.id]
+            kinds.remove("component", component.id)
         self._forget_aliases(set(self.by_project.get(project_id, [])))
         for issue_id in list(self.by_project.pop(project_id, [])):
             issue = self.issues.pop(issue_id)

@@ -151,11 +151,11 @@ class IssueRenderer:
 
     def _fix_versions(self, issue: Issue) -> list[dict[str, Any]]:
         """Seed-derived: about a third of the issues are in one of their project's versions."""
-        versions = self.ds.kinds.project_versions(issue.project_id)
         h = mix(self.ds.seed, issue.id, 6)
-        if not versions or h % 3:
-            return []
-        return [version_ref(self.shapes, versions[h // 3 % len(versions)])]
+        version = (
+            self.ds.kinds.pick("version", issue.project_id, issue.updated, h // 3) if h % 3 == 0 else None
+        )
+        return [version_ref(self.shapes, version)] if version is not None else []
 
     def _ref(self, issue: Issue) -> dict[str, Any]:
         s = self.shapes
