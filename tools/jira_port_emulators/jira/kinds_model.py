@@ -117,9 +117,12 @@ class Kinds:
         return chosen if chosen is not None and chosen.id in getattr(self, f"{kind}s") else None
 
     def board_sprints(self, board_id: int) -> list[Sprint]:
-        """A board's sprints in Jira's order: closed, active, then future, each by id."""
+        """A board's sprints in Jira's order (closed, active, future, each by id): its own, and those of the
+        projects its filter adds beyond its location (a cross-project board shows their sprints too)."""
         rank = {"closed": 0, "active": 1, "future": 2}
-        found = [s for s in self.sprints.values() if s.board_id == board_id]
+        board = self.boards[board_id]
+        extra = set(board.project_ids[1:])
+        found = [s for s in self.sprints.values() if s.board_id == board_id or s.project_id in extra]
         return sorted(found, key=lambda s: (rank[s.state], s.id))
 
     def project_versions(self, project_id: int) -> list[Version]:
