@@ -17,7 +17,7 @@ events = [kind_event("user", u, read_at_ms) for page in iter_user_pages(client) 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from jira_port.jira.errors import JiraAPIError, JiraNotFoundError, JiraResponseError
@@ -46,6 +46,37 @@ AGILE_PATH = "/rest/agile/1.0"
 def kind_event(kind: Kind, item: Mapping[str, Any], read_at_ms: int) -> dict[str, Any]:
     """The webhook body of ``item``: ``{webhookEvent: <kind's updated event>, timestamp, <kind>: item}``."""
     return {"webhookEvent": UPDATED_EVENTS[kind], "timestamp": read_at_ms, kind: dict(item)}
+
+
+#: One full item per kind (every field set, Jira's types) to ask a mapping whether it maps the kind.
+SAMPLE_ITEMS: dict[Kind, dict[str, Any]] = {
+    "user": {"self": "https://example.atlassian.net/rest/api/2/user?accountId=5b10a2844c20165700ede21g",
+             "accountId": "5b10a2844c20165700ede21g", "name": "ada", "key": "JIRAUSER10000",
+             "accountType": "atlassian", "displayName": "Ada", "emailAddress": "ada@example.com",
+             "active": True, "timeZone": "UTC", "avatarUrls": {"48x48": "https://example.com/a.png"}},
+    "board": {"id": 1, "self": "https://example.atlassian.net/rest/agile/1.0/board/1", "name": "Board",
+              "type": "scrum", "location": {"projectId": 10000, "projectKey": "PLAT",
+                                            "projectName": "Platform", "displayName": "Platform (PLAT)",
+                                            "projectTypeKey": "software"}},
+    "sprint": {"id": 1, "self": "https://example.atlassian.net/rest/agile/1.0/sprint/1", "state": "active",
+               "name": "Sprint 1", "startDate": "2026-01-01T00:00:00.000Z",
+               "endDate": "2026-01-15T00:00:00.000Z",
+               "completeDate": "2026-01-15T00:00:00.000Z", "createdDate": "2025-12-29T00:00:00.000Z",
+               "originBoardId": 1, "goal": "Ship"},
+    "version": {"self": "https://example.atlassian.net/rest/api/2/version/10000", "id": "10000",
+                "name": "1.0", "description": "First", "archived": False, "released": True,
+                "releaseDate": "2026-01-15", "startDate": "2026-01-01", "projectId": 10000},
+    "component": {"self": "https://example.atlassian.net/rest/api/2/component/10000", "id": "10000",
+                  "name": "API", "description": "The API", "project": "PLAT", "projectId": 10000,
+                  "assigneeType": "PROJECT_DEFAULT", "lead": {"accountId": "5b10a2844c20165700ede21g",
+                                                              "name": "ada", "key": "JIRAUSER10000"}},
+}  # fmt: skip
+
+
+def mapped_kinds(relevant: Callable[[dict[str, Any]], bool]) -> frozenset[Kind]:
+    """The kinds a mapping has rules for: those whose sample body (``kind_event`` of ``SAMPLE_ITEMS``)
+    some rule's filter accepts. ``relevant`` is ``CompiledMapping.relevant``, which fails open."""
+    return frozenset(k for k in KINDS if relevant(kind_event(k, SAMPLE_ITEMS[k], 0)))
 
 
 def kind_identifier(kind: Kind, item: Mapping[str, Any]) -> str:
