@@ -4,46 +4,30 @@ mapping maps none."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from jira_port.backfill.records import BackfillRequest
 from jira_port.jira import JiraClient
 from jira_port.jira.kinds import KINDS, kind_event
 from jira_port.jira.kinds_read import read_kinds
 from jira_port.mapping import CompiledMapping, load_mapping
-from jira_port.mapping.load import bundled_mapping_text, load_mapping_text
-from jira_port_tools.blueprints import bundled_blueprints, dependency_order
+from tests.support.kinds import KIND_BLUEPRINTS, kinds_blueprints, kinds_mapping
 from tests.support.port_emulator import FAST_POLICY
 
 from .conftest import Sites, comparable, mapped_jira_state, port_state, sites
 
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "kinds"
 FULL = BackfillRequest("full")
 INCREMENTAL = BackfillRequest("incremental")
-KIND_BLUEPRINTS = ("jiraUser", "jiraBoard", "jiraSprint", "jiraVersion", "jiraComponent")
-
-
-def kinds_mapping() -> CompiledMapping:
-    """The bundled default mapping plus the kinds test mapping."""
-    rules = yaml.safe_load(bundled_mapping_text("default")) + yaml.safe_load(
-        (FIXTURES / "kinds-mapping.yaml").read_text()
-    )
-    return load_mapping_text(yaml.safe_dump(rules, sort_keys=False), "yaml", "default + kinds")
 
 
 @contextmanager
 def kind_sites(tmp: Path, flavour: str, **options: Any) -> Iterator[Sites]:
-    blueprints = dependency_order(
-        bundled_blueprints() + json.loads((FIXTURES / "blueprints.json").read_text())
-    )
-    with sites(tmp, flavour=flavour, projects=3, issues=60, blueprints=blueprints, **options) as site:
+    with sites(tmp, flavour=flavour, projects=3, issues=60, blueprints=kinds_blueprints(), **options) as site:
         yield site
 
 

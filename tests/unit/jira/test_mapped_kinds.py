@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import yaml
 
 from jira_port.jira.kinds import KINDS, SAMPLE_ITEMS, kind_event, mapped_kinds
 from jira_port.mapping.load import load_mapping, load_mapping_text
-
-KINDS_MAPPING = Path(__file__).parents[2] / "fixtures" / "kinds" / "kinds-mapping.yaml"
+from tests.support.kinds import KINDS_MAPPING
 
 
 def test_the_kinds_test_mapping_maps_every_kind_and_the_default_none() -> None:
