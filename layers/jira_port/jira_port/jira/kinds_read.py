@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from jira_port.jira.handoff import put_unless_stopped
 from jira_port.jira.kinds import (
     AGILE_KINDS,
     Kind,
@@ -39,7 +40,6 @@ from jira_port.jira.kinds import (
 if TYPE_CHECKING:
     from jira_port.jira.client import JiraClient
 
-_POLL_SECONDS = 0.05
 Pages = Callable[[], Iterable[list[dict[str, Any]]]]
 
 
@@ -158,10 +158,4 @@ class _Streams:
             self._put(("done", None))
 
     def _put(self, item: tuple[str, Any]) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=_POLL_SECONDS)
-            except queue.Full:
-                continue
-            return True
-        return False
+        return put_unless_stopped(self._queue, item, self._stop)
