@@ -16,6 +16,7 @@ from jira_port.jira import JiraClient
 from jira_port.jira.kinds import KINDS, kind_event
 from jira_port.jira.kinds_read import read_kinds
 from jira_port.mapping import CompiledMapping, load_mapping
+from jira_port_emulators.jira import Account
 from tests.support.kinds import KIND_BLUEPRINTS, kinds_blueprints, kinds_mapping
 from tests.support.port_emulator import FAST_POLICY
 
@@ -118,3 +119,16 @@ def test_a_mapping_without_kind_rules_makes_no_kind_request(tmp_path: Path) -> N
         assert site.service(mapping=load_mapping(None)).invoke(FULL).status == "succeeded"
         routes = site.jira.requests_by_route
         assert not [r for r in routes if any(k in r for k in ("agile", "user", "version", "component"))]
+
+
+def test_users_refused_to_the_credentials_are_skipped_and_never_reconciled(tmp_path: Path) -> None:
+    mapping = kinds_mapping()
+    with kind_sites(tmp_path, "cloud") as site:
+        assert site.service(mapping=mapping).invoke(FULL).status == "succeeded"
+        users = set(site.port.entities("jiraUser"))
+        site.jira.accounts = [Account("admin@example.com", secret="api-token", browse_users=False)]
+        summary = site.service(mapping=mapping).invoke(FULL)
+        assert summary.status == "succeeded", summary.render()
+        assert set(site.port.entities("jiraUser")) == users
+        assert summary.reconciliation is not None and "jiraUser" not in summary.reconciliation["blueprints"]
+        assert site.port.entities("jiraSprint")  # the other kinds are read and reconciled as usual

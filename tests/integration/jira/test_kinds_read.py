@@ -9,7 +9,8 @@ import pytest
 
 from jira_port.jira.kinds import KINDS, kind_identifier
 from jira_port.jira.kinds_read import read_kinds
-from tests.support.jira_emulator import RunningJira, running_jira
+from jira_port_emulators.jira import Account
+from tests.support.jira_emulator import CLOUD_LOGIN, RunningJira, running_jira
 
 
 def _read(jira: RunningJira, kinds: Any, workers: int = 4) -> tuple[dict[str, list[str]], set[str]]:
@@ -68,3 +69,10 @@ def test_an_error_in_one_stream_reaches_the_caller() -> None:
         jira.emulator.faults.update(throttle_rate=1.0)  # more 429s than the retry budget
         with pytest.raises(Exception, match="429"):
             _read(jira, KINDS, workers=2)
+
+
+def test_a_kind_refused_to_the_credentials_is_skipped_and_reported() -> None:
+    account = Account(CLOUD_LOGIN[0], secret=CLOUD_LOGIN[1], browse_users=False)
+    with running_jira("cloud", issues=10, accounts=[account]) as jira:
+        found, skipped = _read(jira, KINDS)
+    assert skipped == {"user"} and set(found) == {"board", "sprint", "version", "component"}

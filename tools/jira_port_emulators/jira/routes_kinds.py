@@ -38,8 +38,16 @@ def _user_json(emu: JiraEmulator, req: Request, user: User) -> dict[str, Any]:
     return body
 
 
+def _browse_users(req: Request) -> None:
+    if req.account is not None and not req.account.browse_users:
+        raise ApiError(
+            403, "You do not have the permission to browse users: 'Browse users and groups' is required."
+        )
+
+
 def users_search(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
     """Cloud ``/users/search`` and ``/users``: a plain array of every account, app and inactive ones too."""
+    _browse_users(req)
     start, size = offsets(req, 50, CLOUD_USER_PAGE)
     with emu.lock:
         page = emu.ds.users[start : start + size]
@@ -60,6 +68,7 @@ def _dc_matches(user: User, text: str) -> bool:
 
 def user_search(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
     """Data Center ``/user/search?username=``: active users only unless ``includeInactive=true``."""
+    _browse_users(req)
     text = (req.arg("username") or "").strip().lower()
     if not text:
         raise ApiError(400, "The username query parameter was not provided")
@@ -80,6 +89,7 @@ def user_search(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
 
 def user_list(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
     """Data Center 10.3+ ``/user/list``: a cursor stream of every user (never 404, even on a bad cursor)."""
+    _browse_users(req)
     raw = req.arg("cursor") or "0"
     cursor = int(raw) if raw.isdigit() else 0
     size = req.int_arg("maxResults", USER_LIST_PAGE)

@@ -3,8 +3,10 @@
 Sources: the users (one stream), the boards (one stream; each page of boards starts one sprint stream per
 board that has sprints, so boards x sprints fan out), and per project its versions and its components.
 Pages come out as they arrive, in no fixed order; an item shown twice (a sprint on two boards, a user on
-two short pages) comes out once. Without Jira Software, boards and sprints are skipped and reported in
-``KindsRead.skipped`` so that reconciliation leaves them alone.
+two short pages) comes out once. Without Jira Software, boards and sprints are skipped; a kind the
+credentials are refused (403, e.g. users without "Browse users and groups") is skipped with a warning. Both
+are reported in ``KindsRead.skipped`` (complete once ``pages()`` is exhausted) so that reconciliation
+leaves them alone.
 
 ```python
 read = read_kinds(client, {"user", "sprint"}, project_keys, max_workers=4)
@@ -23,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from jira_port.jira.errors import JiraPermissionError
 from jira_port.jira.handoff import put_unless_stopped
 from jira_port.jira.kinds import (
     AGILE_KINDS,
@@ -36,6 +39,7 @@ from jira_port.jira.kinds import (
     project_components,
     project_versions,
 )
+from jira_port.observability import logger
 
 if TYPE_CHECKING:
     from jira_port.jira.client import JiraClient
@@ -84,6 +88,7 @@ class KindsRead:
                     yield KindPage(page.kind, fresh, page.source)
         finally:
             streams.close()
+            self.skipped |= streams.denied
 
     def _start(self, streams: _Streams, wanted: frozenset[Kind]) -> None:
         """The streams that need nothing read first: users, boards, each project's versions/components."""
@@ -124,6 +129,7 @@ class _Streams:
     """Streams run on a bounded thread pool; their pages meet in one bounded queue (back-pressure)."""
 
     def __init__(self, workers: int) -> None:
+        self.denied: set[Kind] = set()  # kinds a stream was refused (403) before its first page
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="jira-kinds")
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=2 * workers)
         self._stop = threading.Event()
@@ -140,6 +146,8 @@ class _Streams:
                 self._pending -= 1
             elif tag == "error":
                 raise value
+            elif tag == "denied":
+                self.denied.add(value)
             else:
                 yield value
 
@@ -148,10 +156,21 @@ class _Streams:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _run(self, kind: Kind, source: str, pages: Pages) -> None:
+        started = False
         try:
             for items in pages():
+                started = True
                 if self._stop.is_set() or not self._put(("page", KindPage(kind, items, source))):
                     return
+        except JiraPermissionError as exc:
+            if started:  # refused half-way: the kind is incomplete, the run must fail
+                self._put(("error", exc))
+                return
+            logger.warning(
+                "Jira refused a catalog kind to these credentials: it is skipped",
+                extra={"kind": kind, "source": source, "status": exc.status},
+            )
+            self._put(("denied", kind))
         except BaseException as exc:  # handed to the consumer, which re-raises it
             self._put(("error", exc))
         finally:
