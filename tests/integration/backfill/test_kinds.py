@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from jira_port.backfill.records import BackfillRequest
+from jira_port.backfill.runtime import BackfillRequest
 from jira_port.jira import JiraClient
 from jira_port.jira.kinds import KINDS, kind_event
 from jira_port.jira.kinds_read import read_kinds

@@ -1,7 +1,7 @@
 """The backfill's catalog kinds: users, boards, sprints, versions and components (issue 13).
 
 Reads the kinds the mapping has rules for (``jira.kinds.mapped_kinds``: a mapping without sprint rules
-makes no agile call), concurrently under the Jira concurrency bound (``jira.kinds_read``), presents each
+makes no agile call), concurrently under ``BACKFILL_PARTITION_CONCURRENCY`` (``jira.kinds_read``), presents each
 item as the webhook body of its kind and sends it through the one mapping and the one write step, like
 issues and projects. What the upserts keep alive is recorded as seen once every kind is read, so a full
 run's reconciliation covers these kinds under the same ownership ledger and deletion threshold. Kinds that
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from jira_port.backfill.records import Tally, now_ms
+from jira_port.backfill.store import Tally, now_ms
 from jira_port.jira.kinds import kind_event, mapped_kinds
 from jira_port.jira.kinds_read import read_kinds
 from jira_port.observability import logger
@@ -24,8 +24,7 @@ from jira_port.observability import logger
 if TYPE_CHECKING:
     from jira_port.backfill.mapper import BackfillMapper
     from jira_port.backfill.pages import PageWriter
-    from jira_port.backfill.records import RunState
-    from jira_port.backfill.store import BackfillStore
+    from jira_port.backfill.store import BackfillStore, RunState
     from jira_port.jira import JiraClient
 
 KINDS_KEY = "kinds"  # the seen-record key of the kinds

@@ -215,7 +215,7 @@ class BackfillService:
         tally.items = len(projects)
         keys = [str(p["key"]) for p in projects if p.get("key")]
         kinds = backfill_kinds(jira=self.jira, mapper=self.mapper, writer=self.writer, store=self.store,
-                               run=run, project_keys=keys, max_workers=self.jira.max_concurrency)  # fmt: skip
+                               run=run, project_keys=keys, max_workers=self.options.concurrency)  # fmt: skip
         tally.add(replace(kinds, items=0, pages=0))  # ``items`` counts projects here
         if run.reconcile:
             self.store.save_seen(run, PROJECTS_KEY, 0, mapped.seen)
