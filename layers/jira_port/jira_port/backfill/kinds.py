@@ -1,11 +1,11 @@
 """The backfill's catalog kinds: users, boards, sprints, versions and components (issue 13).
 
 Reads the kinds the mapping has rules for (``jira.kinds.mapped_kinds``: a mapping without sprint rules
-makes no agile call), concurrently under ``BACKFILL_PARTITION_CONCURRENCY`` (``jira.kinds_read``), presents each
-item as the webhook body of its kind and sends it through the one mapping and the one write step, like
-issues and projects. What the upserts keep alive is recorded as seen once every kind is read, so a full
-run's reconciliation covers these kinds under the same ownership ledger and deletion threshold. Kinds that
-were skipped (no Jira Software, or refused to the credentials) record nothing and are left alone.
+makes no agile call), concurrently under ``BACKFILL_PARTITION_CONCURRENCY`` (``jira.kinds_read``),
+presents each item as the webhook body of its kind and sends it through the one mapping and the one write
+step, like issues and projects. What the upserts keep alive is recorded as seen once every kind is read,
+so a full run's reconciliation covers these kinds under the same ownership ledger and deletion threshold.
+Kinds that were skipped (no Jira Software, or refused to the credentials) record nothing: left alone.
 
 Jira has no "updated since" query for these kinds: incremental runs read and write them all as well
 (a few hundred requests for thousands of items), and only full runs delete the ones that are gone.
