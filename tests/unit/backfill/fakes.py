@@ -134,6 +134,10 @@ class FakeMapping:
         project = body["project"]
         return [Action("upsert", "jiraProject", {"identifier": project["key"], "title": project["name"]})]
 
+    def relevant(self, body, headers=None, query_params=None, *, jira_base_url=None) -> bool:
+        """Only issue and project bodies (the catalog kinds are not mapped, so none is read)."""
+        return "issue" in body or "project" in body
+
 
 Failure = EntityFailure  # what Port did not accept, as the real apply step reports it
 

@@ -129,6 +129,17 @@ class BackfillMapper:
             return []
         return moved_away_deletions(self._evaluate, {**event, "changelog": {"items": items}}, actions)
 
+    def relevant(self, body: dict[str, Any]) -> bool:
+        """Whether some rule's filter accepts ``body`` presented as the backfill presents it."""
+        return self._compiled().relevant(body, BACKFILL_HEADERS, {}, jira_base_url=self.jira_base_url)
+
+    def map_events(self, events: list[dict[str, Any]]) -> MappedPage:
+        """Actions for webhook-shaped bodies (the catalog kinds' ``jira.kinds.kind_event``)."""
+        page = MappedPage()
+        for event in events:
+            page.add(self._evaluate(event))
+        return page
+
     def map_projects(self, projects: list[dict[str, Any]], read_at_ms: int) -> MappedPage:
         """Actions for the projects read at ``read_at_ms``."""
         page = MappedPage()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from jira_port.jira import jql as jqlmod
 from jira_port.jira.errors import JiraAPIError
+from jira_port.jira.handoff import POLL_SECONDS, put_unless_stopped
 from jira_port.jira.models import IssuePage, Partition, PartitionPage, PartitionSkipped
 from jira_port.observability import logger
 
@@ -25,7 +26,6 @@ _ACCESS_MESSAGES = (
     re.compile(r"does not exist for the field 'project'", re.IGNORECASE),
     re.compile(r"no project could be found", re.IGNORECASE),
 )
-_POLL_SECONDS = 0.1
 
 
 def project_access_reason(exc: JiraAPIError) -> str | None:
@@ -151,16 +151,10 @@ class _Pool:
         finally:
             self._stop.set()
             for thread in threads:
-                thread.join(timeout=_POLL_SECONDS * 10)
+                thread.join(timeout=POLL_SECONDS * 10)
 
     def _put(self, item: tuple[str, Any]) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=_POLL_SECONDS)
-            except queue.Full:
-                continue
-            return True
-        return False
+        return put_unless_stopped(self._queue, item, self._stop)
 
     def _next(self) -> Partition | None:
         with self._lock:
