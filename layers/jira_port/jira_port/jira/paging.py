@@ -22,7 +22,7 @@ requests the next page while the caller works on the current one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import Executor, Future
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -251,7 +251,7 @@ def _recover_cloud(state: ChainState, exc: JiraAPIError) -> None:
 
 def read_ahead(
     pages: Iterator[IssuePage], pool: Executor, clock: Callable[[], int]
-) -> Iterator[tuple[int, IssuePage]]:
+) -> Generator[tuple[int, IssuePage]]:
     """Each page of ``pages`` with ``clock()`` read just before its requests were sent; the next page
     is requested on ``pool`` as soon as one is handed out, so Jira works while the caller maps and
     writes. Holds one page beyond the caller's; an error surfaces when its page is asked for. Closing
