@@ -126,6 +126,11 @@ class JiraClient:
                     logger.info("Jira deployment detected", extra={"deployment": self._deployment})
         return self._deployment
 
+    @property
+    def deployment_known(self) -> bool:
+        """Whether ``deployment`` is configured or already detected (asking costs no request)."""
+        return self._deployment is not None
+
     def server_info(self) -> dict[str, Any]:
         """``GET /rest/api/2/serverInfo``."""
         return _as_dict(self.request("GET", "/rest/api/2/serverInfo"), "serverInfo")

@@ -10,6 +10,7 @@ import queue
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from jira_port.jira import jql as jqlmod
@@ -33,7 +34,18 @@ SERVER_PROJECT_EXPAND = "description,lead,url"
 
 
 def iter_projects(client: JiraClient) -> Iterator[dict[str, Any]]:
-    """Every project the user can see (REST v2 shape; Cloud pages ``/project/search``)."""
+    """Every project the user can see (REST v2 shape; Cloud pages ``/project/search``).
+
+    While the deployment is still unknown, Cloud's first project page is asked for together with the
+    detection (``serverInfo``), so on Cloud the listing does not wait for it; Server/DC drops that answer.
+    """
+    first: Future[dict[str, Any] | None] | None = None
+    if not client.deployment_known:
+        with ThreadPoolExecutor(1, thread_name_prefix="jira-projects") as pool:
+            first = pool.submit(_cloud_project_page, client, 0)
+            if client.deployment != "cloud":
+                first.cancel()  # Server/DC: its answer (or error) is dropped
+                first = None
     if client.deployment == "server":
         data = client.request("GET", "/rest/api/2/project", params={"expand": SERVER_PROJECT_EXPAND})
         if not isinstance(data, list):
@@ -42,19 +54,28 @@ def iter_projects(client: JiraClient) -> Iterator[dict[str, Any]]:
         return
     start = 0
     while True:
-        params = {"startAt": start, "maxResults": CLOUD_PROJECT_PAGE, "expand": CLOUD_PROJECT_EXPAND}
-        try:
-            page = client.request("GET", "/rest/api/2/project/search", params=params)
-        except JiraNotFoundError:
+        page = first.result() if first is not None else _cloud_project_page(client, start)
+        first = None
+        if page is None:
             return  # "no projects matching the search criteria"
-        if not isinstance(page, dict):
-            raise JiraResponseError("Jira projects response is not a JSON object")
         values = page.get("values") or []
         yield from values
         total = page.get("total")
         start += len(values)
         if not values or page.get("isLast") is True or (isinstance(total, int) and start >= total):
             return
+
+
+def _cloud_project_page(client: JiraClient, start: int) -> dict[str, Any] | None:
+    """One page of ``/project/search`` (None: Jira's 404 for "no projects match")."""
+    params = {"startAt": start, "maxResults": CLOUD_PROJECT_PAGE, "expand": CLOUD_PROJECT_EXPAND}
+    try:
+        page = client.request("GET", "/rest/api/2/project/search", params=params)
+    except JiraNotFoundError:
+        return None
+    if not isinstance(page, dict):
+        raise JiraResponseError("Jira projects response is not a JSON object")
+    return page
 
 
 def insight_issue_count(project: Mapping[str, Any]) -> int | None:
