@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -28,7 +28,7 @@ class Source:
             self.now += 1
             return self.now
 
-    def pages(self) -> Iterator[IssuePage]:
+    def pages(self) -> Generator[IssuePage]:
         try:
             for n in range(self.count):
                 self.started.append(n)
@@ -93,3 +93,14 @@ def test_closing_waits_for_the_request_in_flight_and_closes_the_source() -> None
         pages.close()  # must not raise "generator already executing"
     inner.close()
     assert source.closed and release.is_set()
+
+
+def test_once_told_to_stop_it_hands_out_the_page_asked_for_and_ends() -> None:
+    source = Source(5)
+    wanted = [True]
+    with ThreadPoolExecutor(1) as pool:
+        pages = read_ahead(source.pages(), pool, source.clock, lambda: wanted[0])
+        assert next(pages)[1].issues == [{"key": "A-0"}]  # A-1 is being read
+        wanted[0] = False
+        assert [p.issues[0]["key"] for _, p in pages] == ["A-1"]
+    assert source.started == [0, 1] and source.closed

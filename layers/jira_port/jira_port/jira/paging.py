@@ -250,28 +250,30 @@ def _recover_cloud(state: ChainState, exc: JiraAPIError) -> None:
 
 
 def read_ahead(
-    pages: Iterator[IssuePage], pool: Executor, clock: Callable[[], int]
+    pages: Iterator[IssuePage],
+    pool: Executor,
+    clock: Callable[[], int],
+    more: Callable[[], bool] = lambda: True,
 ) -> Generator[tuple[int, IssuePage]]:
-    """Each page of ``pages`` with ``clock()`` read just before its requests were sent; the next page
-    is requested on ``pool`` as soon as one is handed out, so Jira works while the caller maps and
-    writes. Holds one page beyond the caller's; an error surfaces when its page is asked for. Closing
-    it waits for the request in flight (a page read ahead but never handed out is simply dropped)."""
+    """Each page of ``pages`` with ``clock()`` read just before its requests were sent; while ``more()``,
+    the next page is requested on ``pool`` as soon as one is handed out, so Jira works while the caller
+    maps and writes. Once ``more()`` is false, the page already asked for is still handed out (nothing
+    read is wasted), then the pages end. An error surfaces when its page is asked for. Closing it waits
+    for the request in flight (whose page is then dropped)."""
 
     def fetch() -> tuple[int, IssuePage] | None:
         started = clock()
         page = next(pages, None)
         return None if page is None else (started, page)
 
-    pending: Future[tuple[int, IssuePage] | None] = pool.submit(fetch)
+    pending: Future[tuple[int, IssuePage] | None] | None = pool.submit(fetch)
     try:
-        while (item := pending.result()) is not None:
-            if item[1].cursor is not None:  # a last page has no successor to read
-                pending = pool.submit(fetch)
+        while pending is not None and (item := pending.result()) is not None:
+            # a last page has no successor to read
+            pending = pool.submit(fetch) if item[1].cursor is not None and more() else None
             yield item
-            if item[1].cursor is None:
-                return
     finally:
-        if not pending.cancel():
+        if pending is not None and not pending.cancel():
             with suppress(Exception):  # the caller stopped: an error of a page it never takes is moot
                 pending.result()
         close = getattr(pages, "close", None)
