@@ -12,9 +12,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from jira_port.backfill.records import BackfillRequest
 from jira_port.backfill.report import publish_metrics
-from jira_port.backfill.runtime import build_backfill, function_settings
+from jira_port.backfill.runtime import BackfillRequest, build_backfill, function_settings
 from jira_port.backfill.service import BackfillService
 from jira_port.observability import logger, metrics, traced_handler
 

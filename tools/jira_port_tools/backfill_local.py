@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, TextIO
 import boto3
 
 from jira_port.actions import Action
-from jira_port.backfill.dynamo import DynamoTable
-from jira_port.backfill.records import BackfillRequest, ProgressListener
-from jira_port.backfill.runtime import AWS_CONFIG, compose, jira_client
-from jira_port.backfill.tables import FileTable, ItemTable, MemoryTable
+from jira_port.backfill.report import ProgressListener
+from jira_port.backfill.runtime import AWS_CONFIG, BackfillRequest, compose, jira_client
+from jira_port.backfill.tables import DynamoTable, ItemTable
 from jira_port.port.apply import ApplyResult
 from jira_port.settings.backfill import BackfillSettings
 from jira_port.settings.jira import JiraSettings
+from jira_port_tools.state_file import FileTable, MemoryTable
 
 if TYPE_CHECKING:
     from jira_port.backfill.report import BackfillSummary

@@ -9,11 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jira_port.backfill.records import BackfillRequest
 from jira_port.backfill.report import BackfillSummary
-from jira_port.backfill.runtime import compose
+from jira_port.backfill.runtime import BackfillRequest, compose
 from jira_port.backfill.service import BackfillService
-from jira_port.backfill.tables import FileTable, ItemTable
+from jira_port.backfill.tables import ItemTable
 from jira_port.jira import JiraClient
 from jira_port.mapping import CompiledMapping, load_mapping
 from jira_port.mapping.source import MappingProvider
@@ -24,6 +23,7 @@ from jira_port_emulators.jira import JiraEmulator, JiraFaults, generate_dataset
 from jira_port_emulators.port import PortEmulator, PortFaults
 from jira_port_tools.backfill_local import LocalOptions, RecordingContinuation
 from jira_port_tools.blueprints import bundled_blueprints, dependency_order
+from jira_port_tools.state_file import FileTable
 from tests.support.port_emulator import CLIENT_ID, CLIENT_SECRET, FAST_POLICY, client_for
 
 COMPARED = ("title", "properties", "relations")

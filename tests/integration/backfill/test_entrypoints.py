@@ -12,10 +12,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from jira_port.backfill.tables import FileTable
 from jira_port.live.guard import VersionGuard
 from jira_port_tools.backfill_local import RecordingContinuation, build_local
 from jira_port_tools.cli import main
+from jira_port_tools.state_file import FileTable
 from tests.support.aws import create_state_table, use_fake_aws
 from tests.support.lambda_env import FakeLambdaContext, reload_handler
 

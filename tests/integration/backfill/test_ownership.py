@@ -6,11 +6,11 @@ import random
 from pathlib import Path
 from typing import Any
 
-from jira_port.backfill.records import BackfillRequest
-from jira_port.backfill.tables import FileTable
+from jira_port.backfill.runtime import BackfillRequest
 from jira_port.port import PortClient
 from jira_port_emulators.jira import JiraEmulator
 from jira_port_tools.backfill_local import LocalOptions
+from jira_port_tools.state_file import FileTable
 from tests.support.port_emulator import client_for
 
 from .conftest import Sites, comparable, mapped_jira_state, port_state, sites

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from jira_port.backfill.records import BackfillRequest
+from jira_port.backfill.runtime import BackfillRequest
 
 from .conftest import Sites, comparable, mapped_jira_state, port_state, sites
 from .test_runs import FULL, CountingJira, ShortLambda

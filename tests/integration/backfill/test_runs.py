@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from jira_port.backfill.records import BackfillRequest
+from jira_port.backfill.runtime import BackfillRequest
 from tests.support.lambda_env import FakeLambdaContext
 
 from .conftest import comparable, mapped_jira_state, port_state, sites, strict_blueprints

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from jira_port.actions import Action
-from jira_port.backfill.records import BackfillRequest
-from jira_port.backfill.tables import FileTable
+from jira_port.backfill.runtime import BackfillRequest
 from jira_port.errors import ConfigError
 from jira_port.mapping import load_mapping
 from jira_port.mapping.site import SiteMapping
@@ -19,6 +18,7 @@ from jira_port.settings.mapping import MappingSettings, load_configured_mapping
 from jira_port_emulators.jira import JiraEmulator, generate_dataset
 from jira_port_emulators.port import PortEmulator
 from jira_port_tools.blueprints import bundled_blueprints, dependency_order
+from jira_port_tools.state_file import FileTable
 from tests.support.port_emulator import CLIENT_ID, CLIENT_SECRET, client_for
 
 from .conftest import Sites, comparable, mapped_jira_state, sites

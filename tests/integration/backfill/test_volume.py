@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from jira_port.backfill.records import BackfillRequest
+from jira_port.backfill.runtime import BackfillRequest
 from jira_port_emulators.jira import JiraFaults
 from jira_port_emulators.port import PortFaults
 

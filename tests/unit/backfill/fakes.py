@@ -11,10 +11,10 @@ from typing import Any, cast
 from jira_port.actions import Action
 from jira_port.backfill.mapper import BackfillMapper
 from jira_port.backfill.pages import PageWriter
-from jira_port.backfill.records import PipelineOptions
+from jira_port.backfill.partitions import PipelineOptions
 from jira_port.backfill.service import BackfillService
 from jira_port.backfill.store import BackfillStore
-from jira_port.backfill.tables import ItemTable, MemoryTable
+from jira_port.backfill.tables import ItemTable
 from jira_port.jira import JiraClient
 from jira_port.jira.errors import JiraAPIError, JiraUnavailableError
 from jira_port.live.guard import VersionGuard
@@ -25,6 +25,7 @@ from jira_port.port.apply import ActionOutcome, ApplyResult
 from jira_port.port.types import BulkResult, EntityFailure
 from jira_port.settings.backfill import BackfillSettings
 from jira_port_tools.backfill_local import RecordingContinuation
+from jira_port_tools.state_file import MemoryTable
 
 _PROJECT = re.compile(r"project = (\d+)")
 _SINCE = re.compile(r'updated >= "([^"]+)"')

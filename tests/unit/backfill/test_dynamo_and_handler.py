@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 
-from jira_port.backfill.dynamo import DynamoTable
-from jira_port.backfill.records import InvalidRequestError
-from jira_port.backfill.store import BackfillStore, RunLock
-from jira_port.backfill.tables import StateError
+from jira_port.backfill.runtime import InvalidRequestError
+from jira_port.backfill.store import BackfillStore
+from jira_port.backfill.tables import DynamoTable, RunLock, StateError
 from jira_port.live.guard import VersionGuard
 from tests.support.lambda_env import FakeLambdaContext, load_handler
 

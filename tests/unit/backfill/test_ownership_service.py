@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from jira_port.backfill.dynamo import DynamoTable
-from jira_port.backfill.records import BackfillRequest
-from jira_port.backfill.tables import MemoryTable, StateError
+from jira_port.backfill.runtime import BackfillRequest
+from jira_port.backfill.tables import DynamoTable, StateError
 from jira_port.ownership import OwnershipLedger
+from jira_port_tools.state_file import MemoryTable
 from tests.support.lambda_env import FakeLambdaContext, load_handler
 
 from .conftest import TABLE

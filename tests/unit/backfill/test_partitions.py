@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from jira_port.backfill.mapper import issue_event, project_event
 from jira_port.backfill.partitions import (
     account_timezone,
     incremental_partitions,
@@ -11,7 +12,6 @@ from jira_port.backfill.partitions import (
     project_partitions,
     scope_restriction,
 )
-from jira_port.backfill.records import issue_event, project_event
 
 
 def test_one_partition_per_project_by_id_with_the_scope():

@@ -11,9 +11,14 @@ from botocore.exceptions import ClientError
 
 from jira_port.actions import Action
 from jira_port.backfill.pages import PageWriter
-from jira_port.backfill.records import BackfillRequest, InvalidRequestError, PartitionState, RunState, Tally
 from jira_port.backfill.report import BackfillSummary, tally_failures
-from jira_port.backfill.runtime import ContinuationError, LambdaContinuation
+from jira_port.backfill.runtime import (
+    BackfillRequest,
+    ContinuationError,
+    InvalidRequestError,
+    LambdaContinuation,
+)
+from jira_port.backfill.store import PartitionState, RunState, Tally
 from jira_port_tools.backfill_local import DryRunApply
 
 from .fakes import Failure, FakeGuard, FakePort, as_guard

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from jira_port.backfill.runtime import compose
-from jira_port.backfill.tables import MemoryTable
 from jira_port.mapping import load_mapping, load_mapping_text
 from jira_port.settings.backfill import BackfillSettings
 from jira_port.settings.jira import JiraSettings
 from jira_port_tools.backfill_local import DryRunApply, RecordingContinuation
+from jira_port_tools.state_file import MemoryTable
 
 ENV = {"JIRA_BASE_URL": "https://acme.atlassian.net", "JIRA_EMAIL": "a@b.c", "JIRA_API_TOKEN": "t"}
 

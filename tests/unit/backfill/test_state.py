@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from jira_port.backfill.records import PartitionState, RunState, Tally
-from jira_port.backfill.store import BackfillStore, LockLostError, RunLock, decode_ids, encode_ids
-from jira_port.backfill.tables import FileTable, MemoryTable
+from jira_port.backfill.store import BackfillStore, PartitionState, RunState, Tally, decode_ids, encode_ids
+from jira_port.backfill.tables import LockLostError, RunLock
 from jira_port.errors import ConfigError
+from jira_port_tools.state_file import FileTable, MemoryTable
 
 
 class FakeTime:

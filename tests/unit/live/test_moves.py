@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from jira_port.backfill.dynamo import DynamoTable
+from jira_port.backfill.tables import DynamoTable
 from jira_port.live.guard import VersionGuard
 from jira_port.live.moves import old_keys
 from jira_port.live.process import LiveProcessor

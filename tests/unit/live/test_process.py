@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 
 from jira_port.actions import Action
-from jira_port.backfill.dynamo import DynamoTable
+from jira_port.backfill.tables import DynamoTable
 from jira_port.live.guard import GuardState, VersionGuard
 from jira_port.live.process import LiveProcessor, PermanentSyncError, TransientSyncError
 from jira_port.live.queue import Envelope, PayloadStore

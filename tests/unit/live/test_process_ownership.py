@@ -7,8 +7,7 @@ from typing import Any, cast
 
 import pytest
 
-from jira_port.backfill.dynamo import DynamoTable
-from jira_port.backfill.tables import StateError
+from jira_port.backfill.tables import DynamoTable, StateError
 from jira_port.live.guard import VersionGuard
 from jira_port.live.process import LiveProcessor, TransientSyncError
 from jira_port.live.queue import PayloadStore

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from jira_port.backfill.mapper import BackfillMapper
-from jira_port.backfill.records import BACKFILL_HEADERS, ISSUE_EVENT, issue_event
+from jira_port.backfill.mapper import BACKFILL_HEADERS, ISSUE_EVENT, BackfillMapper, issue_event
 from jira_port.jira.models import IssuePage
 from jira_port.mapping import BUNDLED_MAPPINGS, CompiledMapping, load_mapping, load_mapping_text
 from jira_port.mapping.bounded import EvaluationLimits

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jira_port.backfill.records import BACKFILL_HEADERS, issue_event, project_event
+from jira_port.backfill.mapper import BACKFILL_HEADERS, issue_event, project_event
 from jira_port.mapping import CompiledMapping
 
 Entities = dict[str, dict[str, dict[str, Any]]]  # blueprint -> identifier -> entity

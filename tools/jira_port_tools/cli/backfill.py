@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, TextIO
 from jira_port_tools.cli._common import SubParsers, add_json_flag, add_mapping_flag
 
 if TYPE_CHECKING:
-    from jira_port.backfill.records import Progress
-    from jira_port.backfill.report import BackfillSummary
+    from jira_port.backfill.report import BackfillSummary, Progress
 
 EXIT_OK = 0
 EXIT_FAILED = 1

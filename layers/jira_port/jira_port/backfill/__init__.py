@@ -1,10 +1,11 @@
 """The backfill: Jira projects and issues → the webhook mapping → Port, scheduled and resumable.
 
-``service`` runs one invocation (lock, run, phases, continuation); ``pages`` is the page flow of the
-issue pass (read → map → guard → write → commit); ``partitions`` plans it; ``reconcile`` deletes what
-Jira no longer has; ``store`` persists runs, partitions and cursors on a ``tables``/``dynamo`` table;
-``report`` tallies, summarises and publishes metrics; ``records`` holds the input and state records;
-``runtime`` builds it all for the Lambda (and, with local parts, for the CLI).
+Orchestration: ``runtime`` (the function's input and composition root), ``service`` (one invocation:
+lock, run, phases, continuation), ``partitions`` (the plan of the issue pass). Page flow: ``pages``
+(read → map → guard → write → commit), ``mapper`` (what is read, as webhook events, through the
+mapping). State: ``store`` (run, partition and tally records, persisted), ``tables`` (the state table:
+interface, DynamoDB, the run lock). Report: ``report`` (tallies, progress, summary, metrics) and
+``reconcile`` (what Jira no longer has is deleted).
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from jira_port.backfill.records import BackfillRequest, InvalidRequestError
     from jira_port.backfill.report import BackfillSummary
+    from jira_port.backfill.runtime import BackfillRequest, InvalidRequestError
     from jira_port.backfill.service import BackfillService
 
-# Imported on first use: the sync function imports ``backfill.dynamo`` and must not load the whole backfill.
+# Imported on first use: the sync function imports ``backfill.tables`` and must not load the whole backfill.
 _EXPORTS = {
-    "BackfillRequest": "records",
+    "BackfillRequest": "runtime",
     "BackfillService": "service",
-    "InvalidRequestError": "records",
+    "InvalidRequestError": "runtime",
     "BackfillSummary": "report",
 }
 

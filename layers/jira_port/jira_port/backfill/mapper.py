@@ -15,14 +15,28 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jira_port.actions import Action
-from jira_port.backfill.records import BACKFILL_HEADERS, ISSUE_EVENT, issue_event, project_event
 from jira_port.jira.models import IssuePage
 from jira_port.live.moves import moved_away_deletions
-from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError, log_warnings
+from jira_port.mapping.evaluate import SOURCE_HEADER, CompiledMapping, MappingLimitError, log_warnings
 from jira_port.mapping.issue_fields import search_request
 from jira_port.mapping.pages import evaluate_page, page_program
 from jira_port.mapping.source import MappingProvider
 from jira_port.observability import logger
+
+BACKFILL_SOURCE = "backfill"
+BACKFILL_HEADERS: dict[str, str] = {SOURCE_HEADER: BACKFILL_SOURCE}
+ISSUE_EVENT = "jira:issue_updated"
+PROJECT_EVENT = "project_updated"
+
+
+def issue_event(issue: dict[str, Any], read_at_ms: int) -> dict[str, Any]:
+    """A ``jira:issue_updated`` webhook body for ``issue`` (REST v2 shape), stamped with the read time."""
+    return {"webhookEvent": ISSUE_EVENT, "timestamp": read_at_ms, "issue": issue}
+
+
+def project_event(project: dict[str, Any], read_at_ms: int) -> dict[str, Any]:
+    """A ``project_updated`` webhook body for ``project``, stamped with the read time."""
+    return {"webhookEvent": PROJECT_EVENT, "timestamp": read_at_ms, "project": project}
 
 
 @dataclass(slots=True)

@@ -26,22 +26,15 @@ import requests
 
 from jira_port.actions import Action
 from jira_port.backfill.mapper import BackfillMapper, MappedPage
-from jira_port.backfill.records import (
-    Deadline,
-    PartitionState,
-    PipelineOptions,
-    Progress,
-    ProgressListener,
-    RunState,
-    Tally,
-    now_ms,
-)
-from jira_port.backfill.report import tally_failures
-from jira_port.backfill.store import BackfillStore, RunLock
+from jira_port.backfill.partitions import PipelineOptions
+from jira_port.backfill.report import Progress, ProgressListener, tally_failures
+from jira_port.backfill.store import BackfillStore, PartitionState, RunState, Tally, now_ms
+from jira_port.backfill.tables import RunLock
 from jira_port.errors import ConfigError, JiraPortError, is_transient
 from jira_port.observability import logger
 
 if TYPE_CHECKING:
+    from jira_port.backfill.service import Deadline
     from jira_port.jira import IssuePage, JiraClient
     from jira_port.live.guard import VersionGuard
     from jira_port.ownership import OwnershipLedger

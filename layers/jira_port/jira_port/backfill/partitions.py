@@ -23,18 +23,30 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jira_port.backfill.records import PartitionState, PipelineOptions, RunState
+from jira_port.backfill.store import PartitionState, RunState
 from jira_port.errors import ConfigError, JiraPortError
 from jira_port.jira import jql as jqlmod
 from jira_port.observability import logger
 from jira_port.settings.backfill import BackfillSettings
 
 PROJECTS_KEY = "~projects"
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineOptions:
+    """Paging and concurrency options of the issue pass."""
+
+    concurrency: int = 8
+    fields: list[str] | None = None
+    expand: str | None = None
+    page_size: int | None = None
+    max_attempts: int = 3
+    record_seen: bool = True
 
 
 def scope_restriction(jql: str | None) -> str:

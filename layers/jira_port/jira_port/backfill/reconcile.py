@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from jira_port.backfill.records import MAX_EXAMPLES, Tally
 from jira_port.backfill.report import tally_failures
+from jira_port.backfill.store import MAX_EXAMPLES, Tally
 from jira_port.errors import JiraPortError
 from jira_port.observability import logger
 

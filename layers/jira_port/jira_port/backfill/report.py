@@ -1,4 +1,4 @@
-"""What a backfill reports: rejection tallies, the end-of-run summary and verdict, and its metrics.
+"""What a backfill reports: rejection tallies, progress, the end-of-run summary and verdict, its metrics.
 
 Rejections are never hidden: a run with any rejected entity, failed partition, failed or refused
 reconciliation is ``failed`` (``ok: false``), whatever else went well.
@@ -11,11 +11,11 @@ the alarms match on ``service``.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from jira_port.backfill.records import MAX_EXAMPLES, PartitionState, RunState, Tally
+from jira_port.backfill.store import MAX_EXAMPLES, PartitionState, RunState, Tally
 from jira_port.observability import MetricUnit, metrics
 
 if TYPE_CHECKING:
@@ -24,6 +24,20 @@ if TYPE_CHECKING:
 Status = Literal["succeeded", "failed", "continued", "locked", "stale"]
 MAX_FAILED_PARTITIONS = 5
 MAX_MESSAGE_CHARS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A progress snapshot for the CLI bar."""
+
+    issues: int
+    pages: int
+    partitions_done: int
+    partitions_total: int
+    elapsed_seconds: float
+
+
+ProgressListener = Callable[[Progress], None]
 
 
 def failure_code(failure: EntityFailure) -> str:

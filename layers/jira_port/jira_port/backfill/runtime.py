@@ -1,4 +1,4 @@
-"""The backfill function's composition root: one settings model in, one ``BackfillService`` out.
+"""The backfill function's composition root: its input, one settings model in, one ``BackfillService`` out.
 
 ``build_backfill(settings)`` is what the Lambda runs: run state, ownership ledger and version guard in
 the DynamoDB state table, Port writes through the one apply step, continuation by asynchronous
@@ -20,13 +20,13 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from jira_port.backfill.dynamo import DynamoTable
 from jira_port.backfill.mapper import BackfillMapper
 from jira_port.backfill.pages import ApplyFn, PageWriter
-from jira_port.backfill.partitions import scope_restriction
-from jira_port.backfill.records import PipelineOptions, ProgressListener
+from jira_port.backfill.partitions import PipelineOptions, scope_restriction
+from jira_port.backfill.report import ProgressListener
 from jira_port.backfill.service import BackfillService, Continuation
-from jira_port.backfill.store import BackfillStore
+from jira_port.backfill.store import MODES, BackfillStore, Mode
+from jira_port.backfill.tables import DynamoTable
 from jira_port.errors import ConfigError, JiraPortError, aws_error_code
 from jira_port.settings.backfill import BackfillSettings
 from jira_port.settings.jira import JiraSettings
@@ -42,6 +42,38 @@ if TYPE_CHECKING:
     from jira_port.port import PortClient
 
 AWS_CONFIG = Config(connect_timeout=5, read_timeout=20, retries={"mode": "standard", "total_max_attempts": 8})
+
+
+class InvalidRequestError(JiraPortError):
+    """The invocation input is not ``{"mode": "full" | "incremental", "runId"?: str}``."""
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillRequest:
+    """A validated invocation input."""
+
+    mode: Mode
+    run_id: str | None = None
+
+    @classmethod
+    def parse(cls, event: Any) -> BackfillRequest:
+        """Validate a scheduler / manual / continuation input; raises ``InvalidRequestError``."""
+        if not isinstance(event, dict):
+            raise InvalidRequestError('backfill input must be a JSON object like {"mode": "incremental"}')
+        unknown = sorted(set(event) - {"mode", "runId"})
+        if unknown:
+            raise InvalidRequestError(f"unknown backfill input keys: {', '.join(map(str, unknown))}")
+        mode = event.get("mode")
+        if mode not in MODES:
+            raise InvalidRequestError(f"backfill mode must be one of {', '.join(MODES)}, got {mode!r}"[:200])
+        run_id = event.get("runId")
+        if run_id is not None and (not isinstance(run_id, str) or not 0 < len(run_id) <= 100):
+            raise InvalidRequestError("runId must be a non-empty string of at most 100 characters")
+        return cls(mode=mode, run_id=run_id)
+
+    def payload(self, run_id: str) -> dict[str, str]:
+        """The continuation input for ``run_id``."""
+        return {"mode": self.mode, "runId": run_id}
 
 
 class ContinuationError(JiraPortError):

@@ -29,30 +29,22 @@ from jira_port.backfill.mapper import BackfillMapper
 from jira_port.backfill.pages import IssuePipeline, PageWriter
 from jira_port.backfill.partitions import (
     PROJECTS_KEY,
+    PipelineOptions,
     account_timezone,
     jql_since,
     pass_options,
     plan_partitions,
 )
 from jira_port.backfill.reconcile import SeenIndex, reconcile
-from jira_port.backfill.records import (
-    MODES,
-    BackfillRequest,
-    Deadline,
-    Mode,
-    PipelineOptions,
-    ProgressListener,
-    RunState,
-    Tally,
-    now_ms,
-)
-from jira_port.backfill.report import BackfillSummary, Status, verdict
-from jira_port.backfill.store import BackfillStore, RunLock
+from jira_port.backfill.report import BackfillSummary, ProgressListener, Status, verdict
+from jira_port.backfill.store import MODES, BackfillStore, Mode, RunState, Tally, now_ms
+from jira_port.backfill.tables import RunLock
 from jira_port.errors import ConfigError
 from jira_port.observability import logger
 from jira_port.settings.backfill import BackfillSettings
 
 if TYPE_CHECKING:
+    from jira_port.backfill.runtime import BackfillRequest
     from jira_port.jira import JiraClient
     from jira_port.live.guard import VersionGuard
     from jira_port.ownership import OwnershipLedger
@@ -64,6 +56,18 @@ class Continuation(Protocol):
     itself (``runtime.LambdaContinuation``), the CLI loops in process (its recording continuation)."""
 
     def continue_run(self, payload: dict[str, str]) -> None: ...
+
+
+class Deadline:
+    """Whether the invocation must stop taking new work (``remaining_ms`` below the safety margin)."""
+
+    def __init__(self, remaining_ms: Callable[[], int] | None, margin_seconds: float) -> None:
+        self._remaining_ms = remaining_ms
+        self.margin_ms = int(margin_seconds * 1000)
+
+    def expired(self) -> bool:
+        """True once less than the margin is left (never without a time limit)."""
+        return self._remaining_ms is not None and self._remaining_ms() < self.margin_ms
 
 
 def new_run_id() -> str:
@@ -131,7 +135,7 @@ class BackfillService:
                 lock.release()
             raise
         run.active_ms += int((time.monotonic() - started) * 1000)
-        return self._end_invocation(run, lock, invocation)
+        return self._end_invocation(request, run, lock, invocation)
 
     def _resolve_run(self, request: BackfillRequest) -> RunState | None:
         if request.run_id is not None:
@@ -249,7 +253,9 @@ class BackfillService:
         run.reconciliation = result.to_json()
         return result.tally
 
-    def _end_invocation(self, run: RunState, lock: RunLock, invocation: Tally) -> BackfillSummary:
+    def _end_invocation(
+        self, request: BackfillRequest, run: RunState, lock: RunLock, invocation: Tally
+    ) -> BackfillSummary:
         status: Status
         if run.phase == "done":
             partitions = self.store.load_partitions(run)
@@ -272,7 +278,8 @@ class BackfillService:
         else:
             self.store.save_run(run)
             lock.handoff(run.run_id, self.settings.lock_lease_seconds)
-            self.continuation.continue_run(BackfillRequest(run.mode).payload(run.run_id))
+            # The continuation names the run's mode (a resumed run may be of the other mode).
+            self.continuation.continue_run(replace(request, mode=run.mode).payload(run.run_id))
             status = "continued"
             partitions = self.store.load_partitions(run)
         summary = BackfillSummary.of_run(run, partitions, status, invocation)

@@ -1,6 +1,7 @@
-"""Backfill state on an ``ItemTable``: runs, partitions, seen identifiers, watermarks, the run lock.
+"""Backfill state: the records of a run (``RunState``, ``PartitionState``, ``Tally``) and their items.
 
-Item layout (``pk`` / ``sk``):
+Every record serialises to plain JSON (``to_json``/``from_json``), so the same records live in the
+DynamoDB state table and in the local state file (both ``tables.ItemTable``). Item layout (``pk`` / ``sk``):
 
 - ``backfill#<mode>`` / ``run``: the current (or last) run of that mode.
 - ``backfill#<mode>`` / ``last-success``: start of the last successful run (incremental watermark).
@@ -9,7 +10,8 @@ Item layout (``pk`` / ``sk``):
 - ``backfill#<mode>`` / ``seen#<runId>#<key>#<page>``: the identifiers the mapping produced for one
   page, per blueprint, zlib-compressed (a few hundred bytes per page). Written before the page's
   cursor is saved and keyed by page index, so a re-read page overwrites its own chunk.
-- ``backfill#lock`` / ``lock``: the lease that keeps two invocations from working at the same time.
+- ``backfill#lock`` / ``lock``: the lease that keeps two invocations from working at the same time
+  (``tables.RunLock``).
 
 Partition and seen items expire (TTL) after ``ttl_days``; run and watermark items are kept.
 """
@@ -17,18 +19,191 @@ Partition and seen items expire (TTL) after ``ttl_days``; run and watermark item
 from __future__ import annotations
 
 import base64
-import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-from jira_port.backfill.records import MODES, Mode, PartitionState, RunState
-from jira_port.backfill.tables import ItemTable
-from jira_port.errors import JiraPortError
+if TYPE_CHECKING:
+    from jira_port.backfill.tables import ItemTable
 
-LOCK_PK = "backfill#lock"
-LOCK_SK = "lock"
-HANDOFF_PREFIX = "handoff:"
+Mode = Literal["full", "incremental"]
+MODES: tuple[Mode, ...] = ("full", "incremental")
+RunStatus = Literal["running", "succeeded", "failed"]
+Phase = Literal["projects", "issues", "reconcile", "done"]
+PartitionStatus = Literal["pending", "done", "failed"]
+MAX_EXAMPLES = 5
+
+
+@dataclass(slots=True)
+class Tally:
+    """Counts of one page, one partition, one invocation or one whole run."""
+
+    pages: int = 0
+    items: int = 0
+    upserted: int = 0
+    deleted: int = 0
+    rejected: int = 0
+    retried: int = 0
+    skipped_newer: int = 0
+    codes: dict[str, int] = field(default_factory=dict)
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, other: Tally) -> None:
+        """Accumulate ``other`` (rejection codes summed, the first examples kept)."""
+        self.pages += other.pages
+        self.items += other.items
+        self.upserted += other.upserted
+        self.deleted += other.deleted
+        self.rejected += other.rejected
+        self.retried += other.retried
+        self.skipped_newer += other.skipped_newer
+        for code, count in other.codes.items():
+            self.codes[code] = self.codes.get(code, 0) + count
+        room = MAX_EXAMPLES - len(self.examples)
+        if room > 0:
+            self.examples.extend(other.examples[:room])
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON form."""
+        return {
+            "pages": self.pages,
+            "items": self.items,
+            "upserted": self.upserted,
+            "deleted": self.deleted,
+            "rejected": self.rejected,
+            "retried": self.retried,
+            "skippedNewer": self.skipped_newer,
+            "codes": dict(self.codes),
+            "examples": list(self.examples),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Tally:
+        """Inverse of ``to_json`` (missing keys count as zero)."""
+        data = data or {}
+        return cls(
+            pages=int(data.get("pages", 0)),
+            items=int(data.get("items", 0)),
+            upserted=int(data.get("upserted", 0)),
+            deleted=int(data.get("deleted", 0)),
+            rejected=int(data.get("rejected", 0)),
+            retried=int(data.get("retried", 0)),
+            skipped_newer=int(data.get("skippedNewer", 0)),
+            codes={str(k): int(v) for k, v in (data.get("codes") or {}).items()},
+            examples=list(data.get("examples") or []),
+        )
+
+
+@dataclass(slots=True)
+class PartitionState:
+    """One independently pageable slice of the issue scope (one project, or the whole scope).
+
+    ``cursor`` resumes *after* the last page whose writes completed; ``tally.pages`` doubles as the
+    index of the next page, which keys that page's seen-identifier chunk.
+    """
+
+    key: str
+    jql: str
+    status: PartitionStatus = "pending"
+    cursor: dict[str, Any] | None = None
+    tally: Tally = field(default_factory=Tally)
+    attempts: int = 0
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON form."""
+        return {
+            "key": self.key,
+            "jql": self.jql,
+            "status": self.status,
+            "cursor": self.cursor,
+            "tally": self.tally.to_json(),
+            "attempts": self.attempts,
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PartitionState:
+        """Inverse of ``to_json``."""
+        return cls(
+            key=str(data["key"]),
+            jql=str(data["jql"]),
+            status=cast(PartitionStatus, data.get("status", "pending")),
+            cursor=data.get("cursor"),
+            tally=Tally.from_json(data.get("tally")),
+            attempts=int(data.get("attempts", 0)),
+            error=data.get("error"),
+        )
+
+
+@dataclass(slots=True)
+class RunState:
+    """One backfill run, which may span many invocations.
+
+    ``started_ms`` is when the run began reading Jira: once the run succeeds it becomes the
+    watermark of the next incremental run. ``since`` is the JQL lower bound of an incremental run.
+    """
+
+    run_id: str
+    mode: Mode
+    scope: str
+    started_ms: int
+    status: RunStatus = "running"
+    phase: Phase = "projects"
+    since: str | None = None
+    reconcile: bool = False
+    projects: Tally = field(default_factory=Tally)
+    reconciliation: dict[str, Any] | None = None
+    invocations: int = 0
+    active_ms: int = 0
+    finished_ms: int | None = None
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON form."""
+        return {
+            "runId": self.run_id,
+            "mode": self.mode,
+            "scope": self.scope,
+            "startedMs": self.started_ms,
+            "status": self.status,
+            "phase": self.phase,
+            "since": self.since,
+            "reconcile": self.reconcile,
+            "projects": self.projects.to_json(),
+            "reconciliation": self.reconciliation,
+            "invocations": self.invocations,
+            "activeMs": self.active_ms,
+            "finishedMs": self.finished_ms,
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunState:
+        """Inverse of ``to_json``."""
+        return cls(
+            run_id=str(data["runId"]),
+            mode=cast(Mode, data["mode"]),
+            scope=str(data.get("scope", "")),
+            started_ms=int(data["startedMs"]),
+            status=cast(RunStatus, data.get("status", "running")),
+            phase=cast(Phase, data.get("phase", "projects")),
+            since=data.get("since"),
+            reconcile=bool(data.get("reconcile", False)),
+            projects=Tally.from_json(data.get("projects")),
+            reconciliation=data.get("reconciliation"),
+            invocations=int(data.get("invocations", 0)),
+            active_ms=int(data.get("activeMs", 0)),
+            finished_ms=data.get("finishedMs"),
+            error=data.get("error"),
+        )
+
+
+def now_ms() -> int:
+    """Wall-clock epoch milliseconds (the version stamp of what is read now)."""
+    return time.time_ns() // 1_000_000
 
 
 def _pk(mode: Mode) -> str:
@@ -102,77 +277,3 @@ class BackfillStore:
         for _, data in self.table.query(_pk(run.mode), f"seen#{run.run_id}#"):
             for blueprint, blob in (data.get("ids") or {}).items():
                 yield blueprint, decode_ids(blob)
-
-
-class LockLostError(JiraPortError):
-    """Another invocation took the run lock (ours had expired); stop at once."""
-
-
-class RunLock:
-    """A lease on the single backfill lock (one run of any mode at a time).
-
-    ``acquire`` succeeds when the lock is free, expired, or was handed to this run by its previous
-    invocation (``handoff``). While held, ``renew`` extends it at most every ``lease/3`` seconds.
-    A crashed holder's lease simply expires.
-    """
-
-    def __init__(
-        self, table: ItemTable, owner: str, *, lease_seconds: int, clock: Callable[[], float] = time.time
-    ) -> None:
-        self.table = table
-        self.owner = owner
-        self.lease_seconds = lease_seconds
-        self._clock = clock
-        self._renewed_at = 0.0
-        self._held = False
-        self._guard = threading.Lock()
-
-    @property
-    def held(self) -> bool:
-        """Whether this lease is currently held."""
-        return self._held
-
-    def acquire(self, run_id: str | None = None) -> bool:
-        """Take the lock; ``run_id`` also accepts a lock handed over to that run."""
-        now = self._clock()
-        takeover = f"{HANDOFF_PREFIX}{run_id}" if run_id else None
-        ok = self.table.claim(
-            LOCK_PK, LOCK_SK, self.owner, int(now) + self.lease_seconds, now=int(now), takeover=takeover
-        )
-        if ok:
-            self._held = True
-            self._renewed_at = now
-        return ok
-
-    def renew(self) -> None:
-        """Extend the lease if a third of it has passed; raises ``LockLostError`` if it was taken."""
-        with self._guard:
-            now = self._clock()
-            if not self._held or now - self._renewed_at < self.lease_seconds / 3:
-                return
-            if not self.table.claim(
-                LOCK_PK, LOCK_SK, self.owner, int(now) + self.lease_seconds, now=int(now), takeover=None
-            ):
-                self._held = False
-                raise LockLostError("the backfill lock was taken by another invocation")
-            self._renewed_at = now
-
-    def handoff(self, run_id: str, seconds: int) -> bool:
-        """Pass the lock to the next invocation of ``run_id`` for ``seconds`` (then it expires)."""
-        now = self._clock()
-        ok = self.table.claim(
-            LOCK_PK,
-            LOCK_SK,
-            f"{HANDOFF_PREFIX}{run_id}",
-            int(now) + seconds,
-            now=int(now),
-            takeover=self.owner,
-        )
-        self._held = False
-        return ok
-
-    def release(self) -> None:
-        """Give the lock up (no-op when it is not held)."""
-        if self._held:
-            self.table.release(LOCK_PK, LOCK_SK, self.owner)
-            self._held = False

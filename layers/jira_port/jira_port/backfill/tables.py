@@ -1,22 +1,39 @@
-"""Key/value storage of backfill state: DynamoDB in Lambda, a JSON file (or memory) locally.
+"""The backfill's state table: the ``ItemTable`` interface, its DynamoDB implementation, the run lock.
 
-All three speak the same small ``ItemTable`` interface over the ``pk``/``sk`` key schema of the
-state table. Values are JSON documents; DynamoDB keeps them in one string attribute ``data`` so
-no number ever turns into a ``Decimal``. ``expiresAt`` (epoch seconds) is the table's TTL attribute.
+``ItemTable`` is a small key/value interface over the ``pk``/``sk`` key schema of the state table, with
+two real implementations: ``DynamoTable`` here (the Lambda) and the local state file of the CLI
+(``jira_port_tools.state_file``). Values are JSON documents; DynamoDB keeps them in one string
+attribute ``data`` so no number ever turns into a ``Decimal``. ``expiresAt`` (epoch seconds) is the
+table's TTL attribute.
+
+``DynamoTable`` uses only GetItem, PutItem, DeleteItem, Query and BatchWriteItem (the actions the
+functions' policies grant). ``BatchWriteItem`` leftovers (``UnprocessedItems``, DynamoDB's answer when
+throttled) are re-sent with backoff a few times, then the call fails. Reads are strongly consistent: a
+continuation must see the cursor its predecessor saved.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol
 
-from jira_port.errors import ConfigError, JiraPortError
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from jira_port.errors import JiraPortError, aws_error_code
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+BATCH_WRITE_SIZE = 25  # DynamoDB's BatchWriteItem limit
+BATCH_WRITE_ATTEMPTS = 6
+LOCK_PK = "backfill#lock"
+LOCK_SK = "lock"
+HANDOFF_PREFIX = "handoff:"
 
 
 class StateError(JiraPortError):
@@ -48,162 +65,207 @@ class ItemTable(Protocol):
         """Drop the lease if ``owner`` still holds it; False when someone else does."""
 
 
-class MemoryTable:
-    """An in-process table (dry runs, tests, benchmarks). Thread-safe."""
+class DynamoTable:
+    """The state table through the low-level DynamoDB client."""
 
-    def __init__(self) -> None:
-        self._items: dict[tuple[str, str], dict[str, Any]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self.table_name = table_name
+        self._client: DynamoDBClient = client if client is not None else boto3.client("dynamodb")
+
+    def _fail(self, action: str, exc: Exception) -> StateError:
+        code = aws_error_code(exc)
+        return StateError(f"DynamoDB {action} on {self.table_name} failed: {code or type(exc).__name__}")
 
     def get(self, pk: str, sk: str) -> dict[str, Any] | None:
-        with self._lock:
-            item = self._items.get((pk, sk))
-            return None if item is None else json.loads(json.dumps(item["data"]))
+        try:
+            out = self._client.get_item(
+                TableName=self.table_name, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail("GetItem", exc) from exc
+        item = out.get("Item")
+        if item is None or "data" not in item:
+            return None
+        data: dict[str, Any] = json.loads(item["data"]["S"])
+        return data
 
     def put(self, pk: str, sk: str, data: dict[str, Any], *, expires_at: int | None = None) -> None:
-        with self._lock:
-            self._items[(pk, sk)] = {"data": json.loads(json.dumps(data)), "expiresAt": expires_at}
-            self._changed()
+        item: dict[str, AttributeValueTypeDef] = {
+            "pk": {"S": pk},
+            "sk": {"S": sk},
+            "data": {"S": json.dumps(data, separators=(",", ":"))},
+        }
+        if expires_at is not None:
+            item["expiresAt"] = {"N": str(expires_at)}
+        try:
+            self._client.put_item(TableName=self.table_name, Item=item)
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail("PutItem", exc) from exc
 
     def query(self, pk: str, sk_prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        with self._lock:
-            rows = sorted(
-                (k[1], v["data"]) for k, v in self._items.items() if k[0] == pk and k[1].startswith(sk_prefix)
-            )
-        for sk, data in rows:
-            yield sk, json.loads(json.dumps(data))
+        start: dict[str, AttributeValueTypeDef] | None = None
+        while True:
+            # DynamoDB refuses begins_with with an empty operand: no prefix = the whole partition.
+            values: dict[str, AttributeValueTypeDef] = {":pk": {"S": pk}}
+            condition = "pk = :pk"
+            if sk_prefix:
+                values[":prefix"] = {"S": sk_prefix}
+                condition += " AND begins_with(sk, :prefix)"
+            kwargs: dict[str, Any] = {
+                "TableName": self.table_name,
+                "KeyConditionExpression": condition,
+                "ExpressionAttributeValues": values,
+                "ConsistentRead": True,
+            }
+            if start is not None:
+                kwargs["ExclusiveStartKey"] = start
+            try:
+                out = self._client.query(**kwargs)
+            except (ClientError, BotoCoreError) as exc:
+                raise self._fail("Query", exc) from exc
+            for item in out.get("Items", []):
+                if "data" in item:
+                    yield item["sk"]["S"], json.loads(item["data"]["S"])
+            start = out.get("LastEvaluatedKey")
+            if not start:
+                return
 
     def put_many(self, pk: str, sks: list[str], data: dict[str, Any]) -> None:
-        with self._lock:
-            for sk in sks:
-                self._items[(pk, sk)] = {"data": json.loads(json.dumps(data)), "expiresAt": None}
-            self._changed()
+        text = json.dumps(data, separators=(",", ":"))
+        self._batch_write(
+            [{"PutRequest": {"Item": {"pk": {"S": pk}, "sk": {"S": sk}, "data": {"S": text}}}} for sk in sks]
+        )
 
     def delete_many(self, pk: str, sks: list[str]) -> None:
-        with self._lock:
-            for sk in sks:
-                self._items.pop((pk, sk), None)
-            self._changed()
+        self._batch_write([{"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": sk}}}} for sk in sks])
+
+    def _batch_write(self, requests: list[Any]) -> None:
+        for start in range(0, len(requests), BATCH_WRITE_SIZE):
+            pending = requests[start : start + BATCH_WRITE_SIZE]
+            for attempt in range(BATCH_WRITE_ATTEMPTS):
+                try:
+                    out = self._client.batch_write_item(RequestItems={self.table_name: pending})
+                except (ClientError, BotoCoreError) as exc:
+                    raise self._fail("BatchWriteItem", exc) from exc
+                pending = list(out.get("UnprocessedItems", {}).get(self.table_name, []))
+                if not pending:
+                    break
+                time.sleep(min(2.0, 0.05 * 2**attempt))
+            if pending:
+                raise StateError(
+                    f"DynamoDB BatchWriteItem on {self.table_name} failed: {len(pending)} items unprocessed"
+                )
 
     def claim(self, pk: str, sk: str, owner: str, expires_at: int, *, now: int, takeover: str | None) -> bool:
-        with self._lock:
-            item = self._items.get((pk, sk))
-            if item is not None:
-                holder = item["data"].get("owner")
-                expired = (item.get("expiresAt") or 0) < now
-                if not expired and holder not in (owner, takeover):
-                    return False
-            self._items[(pk, sk)] = {"data": {"owner": owner}, "expiresAt": expires_at}
-            self._changed()
-            return True
+        condition = "attribute_not_exists(pk) OR expiresAt < :now OR #owner = :owner"
+        values: dict[str, AttributeValueTypeDef] = {":now": {"N": str(now)}, ":owner": {"S": owner}}
+        if takeover is not None:
+            condition += " OR #owner = :takeover"
+            values[":takeover"] = {"S": takeover}
+        expiry: AttributeValueTypeDef = {"N": str(expires_at)}
+        return self._conditional(
+            "PutItem",
+            self._client.put_item,
+            TableName=self.table_name,
+            Item={"pk": {"S": pk}, "sk": {"S": sk}, "owner": {"S": owner}, "expiresAt": expiry},
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#owner": "owner"},
+            ExpressionAttributeValues=values,
+        )
 
     def release(self, pk: str, sk: str, owner: str) -> bool:
-        with self._lock:
-            item = self._items.get((pk, sk))
-            if item is None or item["data"].get("owner") != owner:
+        return self._conditional(
+            "DeleteItem",
+            self._client.delete_item,
+            TableName=self.table_name,
+            Key={"pk": {"S": pk}, "sk": {"S": sk}},
+            ConditionExpression="#owner = :owner",
+            ExpressionAttributeNames={"#owner": "owner"},
+            ExpressionAttributeValues={":owner": {"S": owner}},
+        )
+
+    def _conditional(self, action: str, call: Callable[..., Any], **kwargs: Any) -> bool:
+        """Run a conditional write; False when its condition failed."""
+        try:
+            call(**kwargs)
+        except ClientError as exc:
+            if aws_error_code(exc) == "ConditionalCheckFailedException":
                 return False
-            del self._items[(pk, sk)]
-            self._changed()
-            return True
-
-    def snapshot(self) -> MemoryTable:
-        """A copy of the current contents (tests use it to model a crash at this instant)."""
-        copy = MemoryTable()
-        with self._lock:
-            copy._items = {k: json.loads(json.dumps(v)) for k, v in self._items.items()}
-        return copy
-
-    def _changed(self) -> None:
-        """Hook for persistent subclasses; called with the lock held."""
+            raise self._fail(action, exc) from exc
+        except BotoCoreError as exc:
+            raise self._fail(action, exc) from exc
+        return True
 
 
-class FileTable(MemoryTable):
-    """A table persisted to one JSON file after every change (the local CLI's state).
+class LockLostError(JiraPortError):
+    """Another invocation took the run lock (ours had expired); stop at once."""
 
-    Writes go to a temporary file that replaces the old one, so a crash never leaves a torn file.
-    Expired items are dropped when the file is loaded.
 
-    Items whose sk starts with one of ``log_prefixes`` (the bulky per-page seen identifiers) are not
-    kept in memory nor rewritten: each ``put`` appends a line to a JSON Lines file named after the
-    pk and the sk's first two ``#`` segments, in ``<state file>.d/``. A ``query`` of such a prefix
-    yields every line written, so a key written twice comes back twice (callers must tolerate it).
-    Log files untouched for ``log_ttl_days`` are removed on load.
+class RunLock:
+    """A lease on the single backfill lock (one run of any mode at a time).
+
+    ``acquire`` succeeds when the lock is free, expired, or was handed to this run by its previous
+    invocation (``handoff``). While held, ``renew`` extends it at most every ``lease/3`` seconds.
+    A crashed holder's lease simply expires.
     """
 
     def __init__(
-        self, path: Path, *, log_prefixes: tuple[str, ...] = ("seen#",), log_ttl_days: int = 14
+        self, table: ItemTable, owner: str, *, lease_seconds: int, clock: Callable[[], float] = time.time
     ) -> None:
-        super().__init__()
-        self.path = path
-        self.log_dir = path.with_name(path.name + ".d")
-        self.log_prefixes = log_prefixes
-        self._log_lock = threading.Lock()
-        if path.exists():
-            try:
-                raw = json.loads(path.read_text(encoding="utf-8"))
-                rows = raw["items"]
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                raise ConfigError(f"state file {path} is unreadable: {type(exc).__name__}") from None
-            now = int(time.time())
-            for row in rows:
-                if row.get("expiresAt") is not None and row["expiresAt"] < now:
-                    continue
-                self._items[(row["pk"], row["sk"])] = {"data": row["data"], "expiresAt": row.get("expiresAt")}
-        self._purge_logs(log_ttl_days)
+        self.table = table
+        self.owner = owner
+        self.lease_seconds = lease_seconds
+        self._clock = clock
+        self._renewed_at = 0.0
+        self._held = False
+        self._guard = threading.Lock()
 
-    def _purge_logs(self, ttl_days: int) -> None:
-        if not self.log_dir.is_dir():
-            return
-        cutoff = time.time() - ttl_days * 86400
-        for log in self.log_dir.glob("*.jsonl"):
-            if log.stat().st_mtime < cutoff:
-                log.unlink(missing_ok=True)
+    @property
+    def held(self) -> bool:
+        """Whether this lease is currently held."""
+        return self._held
 
-    def _log_path(self, pk: str, sk: str) -> Path | None:
-        if not sk.startswith(self.log_prefixes):
-            return None
-        head = "#".join(sk.split("#")[:2])
-        name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{pk}__{head}")
-        return self.log_dir / f"{name}.jsonl"
+    def acquire(self, run_id: str | None = None) -> bool:
+        """Take the lock; ``run_id`` also accepts a lock handed over to that run."""
+        now = self._clock()
+        takeover = f"{HANDOFF_PREFIX}{run_id}" if run_id else None
+        ok = self.table.claim(
+            LOCK_PK, LOCK_SK, self.owner, int(now) + self.lease_seconds, now=int(now), takeover=takeover
+        )
+        if ok:
+            self._held = True
+            self._renewed_at = now
+        return ok
 
-    def put(self, pk: str, sk: str, data: dict[str, Any], *, expires_at: int | None = None) -> None:
-        log = self._log_path(pk, sk)
-        if log is None:
-            super().put(pk, sk, data, expires_at=expires_at)
-            return
-        line = json.dumps({"sk": sk, "data": data}, separators=(",", ":")) + "\n"
-        with self._log_lock:
-            try:
-                self.log_dir.mkdir(parents=True, exist_ok=True)
-                with log.open("a", encoding="utf-8") as handle:
-                    handle.write(line)
-            except OSError as exc:
-                raise StateError(f"cannot write state log {log}: {exc.strerror}") from None
+    def renew(self) -> None:
+        """Extend the lease if a third of it has passed; raises ``LockLostError`` if it was taken."""
+        with self._guard:
+            now = self._clock()
+            if not self._held or now - self._renewed_at < self.lease_seconds / 3:
+                return
+            if not self.table.claim(
+                LOCK_PK, LOCK_SK, self.owner, int(now) + self.lease_seconds, now=int(now), takeover=None
+            ):
+                self._held = False
+                raise LockLostError("the backfill lock was taken by another invocation")
+            self._renewed_at = now
 
-    def query(self, pk: str, sk_prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        log = self._log_path(pk, sk_prefix)
-        if log is None:
-            yield from super().query(pk, sk_prefix)
-            return
-        if not log.exists():
-            return
-        with log.open(encoding="utf-8") as handle:
-            for line in handle:
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except ValueError:
-                    continue  # a line torn by a crash mid-write: its page is re-read and re-logged
-                if row["sk"].startswith(sk_prefix):
-                    yield row["sk"], row["data"]
+    def handoff(self, run_id: str, seconds: int) -> bool:
+        """Pass the lock to the next invocation of ``run_id`` for ``seconds`` (then it expires)."""
+        now = self._clock()
+        ok = self.table.claim(
+            LOCK_PK,
+            LOCK_SK,
+            f"{HANDOFF_PREFIX}{run_id}",
+            int(now) + seconds,
+            now=int(now),
+            takeover=self.owner,
+        )
+        self._held = False
+        return ok
 
-    def _changed(self) -> None:
-        rows = [{"pk": k[0], "sk": k[1], **v} for k, v in sorted(self._items.items())]
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"version": 1, "items": rows}, separators=(",", ":")), encoding="utf-8")
-            tmp.replace(self.path)
-        except OSError as exc:
-            raise StateError(f"cannot write state file {self.path}: {exc.strerror}") from None
+    def release(self) -> None:
+        """Give the lock up (no-op when it is not held)."""
+        if self._held:
+            self.table.release(LOCK_PK, LOCK_SK, self.owner)
+            self._held = False

@@ -118,7 +118,7 @@ def webhook_receiver(settings: LiveSettings) -> WebhookReceiver:
 def sync_processor(settings: LiveSettings, port: PortClient | None = None) -> LiveProcessor:
     """The sync core: mapping, Port (``PORT_*``, unless ``port`` is given: the caller then owns it), version
     guard and ownership ledger (``STATE_TABLE``) and payload reader."""
-    from jira_port.backfill.dynamo import DynamoTable  # noqa: PLC0415 - sync only
+    from jira_port.backfill.tables import DynamoTable  # noqa: PLC0415 - sync only
     from jira_port.live.guard import VersionGuard  # noqa: PLC0415
     from jira_port.live.process import LiveProcessor  # noqa: PLC0415
     from jira_port.ownership import OwnershipLedger  # noqa: PLC0415
