@@ -225,9 +225,33 @@ def _memory_lines(memory: dict[tuple[int, bool], dict[str, Any]]) -> list[str]:
     return lines
 
 
+#: Where the time went before issue 14's second round (not re-measured by this run): one quiet-machine
+#: profile (load 0.4) of the 3,000-issue run, py-spy (GIL samples, all threads) and a request timeline.
+PROFILE_2026_12_07 = """\
+Profile before this round's changes (2026-12-07, load 0.4; py-spy over all threads plus a timeline of every
+request; 3.6-3.8 s in process, 0.77-0.88 ms CPU per issue):
+
+- wall: 0.30 s `serverInfo`, then the project listing, in sequence; 0.55 s for 20 `approximate-count`
+  queries (8 at a time) before the first issue page; then 20 partitions, 8 at a time, whose next page was
+  asked for only after the current one was mapped (50-220 ms per page with 8 mappers on 2 cores), and
+  3-8 jq worker processes started during the pass (8 concurrent mappers, 4 idle workers kept; 53 ms CPU
+  and about 200 ms each);
+- CPU per issue: jq 0.31 ms (parsing the 5.4 KB issue alone 0.16 ms: jq reads JSON at about 35 MB/s,
+  Python's decoder at about 250 MB/s; the rules 0.13 ms); the local state file rewritten whole after
+  every change, 3,000 ownership items included, about 0.3 ms (quadratic in the issue count); worker
+  starts 0.05-0.14 ms; the rest (decoding pages, HTTP, Port bodies, results) about 0.15 ms.
+
+Changed since: the deployment detection and Cloud's first project page go out together; a project that
+Cloud's listing puts at or below `BACKFILL_SPLIT_ISSUES` is not counted; each partition reads one page
+ahead; at most 4 pages are mapped at once, on workers started before the first page arrives; the state
+file appends a journal instead of rewriting itself. What remains is mostly jq itself.
+"""
+
+
 def _how_lines() -> list[str]:
     return [
         "",
+        PROFILE_2026_12_07,
         "Measured by `bench/bench_backfill.py` (`python -m bench --only backfill`): wall time of each "
         "contender against a local Jira and Port (separate process, injected latency); memory as "
         "`/proc/self/status` VmHWM of a run without tracemalloc and `tracemalloc.get_traced_memory()` peak "
