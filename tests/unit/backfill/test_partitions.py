@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from jira_port.backfill.mapper import issue_event, project_event
@@ -65,7 +67,7 @@ class Counter:
 
 def test_a_full_pass_counts_only_projects_the_listing_does_not_bound_below_the_split():
     jira = Counter({"1": 900, "2": 2500, "3": 3000})
-    projects = [
+    projects: list[dict[str, Any]] = [
         {"id": "1", "key": "A", "insight": {"totalIssueCount": 1000}},  # at the limit: not counted
         {
             "id": "2",
@@ -75,7 +77,7 @@ def test_a_full_pass_counts_only_projects_the_listing_does_not_bound_below_the_s
         {"id": "3", "key": "C"},  # Server/DC lists no insight: counted
     ]
     run = RunState(run_id="r", mode="full", scope="project IS NOT EMPTY", started_ms=0)
-    parts = plan_partitions(jira, projects, run, BackfillSettings(BACKFILL_SPLIT_ISSUES=1000))
+    parts = plan_partitions(jira, projects, run, BackfillSettings(split_issues=1000))
     assert sorted(jira.counted) == ["2", "3"]
     assert [p.key for p in parts] == ["A", "B#001", "B#002", "B#003", "C#001", "C#002", "C#003"]
 
