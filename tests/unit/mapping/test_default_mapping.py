@@ -145,7 +145,10 @@ def test_server_guide_payload_maps_with_the_default_mapping() -> None:
     props = action.entity["properties"]
     assert (props["assignee"], props["reporter"], props["creator"]) == ("janedoe", "johndoe", "youruser")
     assert props["url"] == "https://jira.yourdomain.com/browse/BSD-6"
-    assert action.entity["relations"] == {"project": "BSD", "parentIssue": None, "subtasks": []}
+    assert action.entity["relations"] == {
+        "project": "BSD", "parentIssue": None, "subtasks": [], "fixVersions": [], "jiraComponents": [],
+        "assigneeUser": "JIRAUSER10001", "reporterUser": "JIRAUSER10002", "sprint": None,  # DC: the user key
+    }  # fmt: skip
 
 
 def test_link_fallback_keeps_a_context_path_and_refuses_the_oauth_gateway() -> None:
@@ -251,7 +254,7 @@ def test_project_webhooks_upsert_without_erasing_the_project_type(event: str) ->
     assert action.entity == {
         "identifier": "OPS",
         "title": "Operations",
-        "properties": {"url": "https://acme.atlassian.net/projects/OPS"},
+        "properties": {"url": "https://acme.atlassian.net/projects/OPS", "projectId": "10002"},
         "relations": {},
     }
 
@@ -264,6 +267,7 @@ def test_backfilled_projects_carry_their_type(name: str) -> None:
         assert action.rule == 3
         assert action.entity["properties"] == {
             "url": f"https://jira.example.com/projects/{project['key']}",
+            "projectId": str(project["id"]),
             "projectType": "software",
         }
         assert_fits_blueprint(action)
@@ -279,7 +283,8 @@ def test_project_deletions(event: str) -> None:
     "body",
     [
         {"webhookEvent": "worklog_created", "worklog": {"issueId": "10040"}},
-        {"webhookEvent": "jira:version_released", "version": {"id": "1"}},
+        {"webhookEvent": "jira:version_released", "version": {"name": "no id"}},
+        {"webhookEvent": "sprint_created", "sprint": {"id": True}},  # not an id
         {"webhookEvent": "jira:issue_updated"},  # no issue at all
         {"webhookEvent": "project_soft_deleted"},  # no project: nothing to delete
         {},
