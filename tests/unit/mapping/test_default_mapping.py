@@ -75,7 +75,9 @@ def assert_fits_blueprint(action: Action) -> None:
             datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
     for key, value in action.entity["relations"].items():
         relation = bp["relations"][key]
-        if value is not None:
+        if isinstance(value, dict):  # a Port search query (def-6 of Port's spec)
+            assert set(value) == {"combinator", "rules"} and value["rules"], (key, value)
+        elif value is not None:
             assert isinstance(value, list) if relation["many"] else isinstance(value, str), (key, value)
 
 
