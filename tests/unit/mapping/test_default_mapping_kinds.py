@@ -15,6 +15,7 @@ from tests.support.openapi import check_request
 from tests.unit.mapping.test_default_mapping import BACKFILL, LIVE, assert_fits_blueprint
 
 CLOUD = "https://acme.atlassian.net"
+SERVER = "https://jira.example.com/jira"
 ACCOUNT = "712020:5b10ac8d-82e4-4f4c-a3a8-1cd5b4a3c0e1"
 
 
@@ -45,7 +46,7 @@ EXPECTED: dict[str, tuple[str, str, str, str | None, dict[str, Any], dict[str, A
     # Without a location the relation is left out (not nulled): it keeps what the backfill wrote.
     "server-board-updated.json": (
         "upsert", "jiraBoard", "3", "Kanban",
-        {"boardType": "kanban", "url": "https://jira.example.com/jira/secure/RapidBoard.jspa?rapidView=3"}, {},
+        {"boardType": "kanban", "url": f"{SERVER}/secure/RapidBoard.jspa?rapidView=3"}, {},
     ),
     "cloud-board-deleted.json": ("delete", "jiraBoard", "84", None, {}, {}),
     "cloud-sprint-started.json": (
@@ -66,7 +67,7 @@ EXPECTED: dict[str, tuple[str, str, str, str | None, dict[str, Any], dict[str, A
     "server-version-updated.json": (
         "upsert", "jiraVersion", "10200", "5.1",
         {"startDate": "2024-11-01", "releaseDate": "2024-12-20", "projectId": "10100"},
-        {"project": by_project_id("10100", "https://jira.example.com/jira")},
+        {"project": by_project_id("10100", SERVER)},
     ),
     "server-version-merged.json": ("delete", "jiraVersion", "10201", None, {}, {}),
     "cloud-component-created.json": (
@@ -76,7 +77,7 @@ EXPECTED: dict[str, tuple[str, str, str, str | None, dict[str, Any], dict[str, A
     ),
     "server-component-updated.json": (
         "upsert", "jiraComponent", "10300", "Backend", {"lead": "JIRAUSER10100", "projectId": "10100"},
-        {"project": by_project_id("10100", "https://jira.example.com/jira")},
+        {"project": by_project_id("10100", SERVER)},
     ),
     "cloud-component-deleted.json": ("delete", "jiraComponent", "10050", None, {}, {}),
 }  # fmt: skip
@@ -130,6 +131,9 @@ def test_backfilled_deletion_events_of_the_kinds_write_nothing_but_deletes() -> 
     assert [a.operation for a in load_mapping(None).evaluate(body, BACKFILL)] == ["delete"]
 
 
+GREENHOPPER = "com.atlassian.greenhopper.service.sprint.Sprint"
+
+
 def issue_with(**fields: Any) -> dict[str, Any]:
     body = copy.deepcopy(load_fixture("jira-webhooks/webhook-issue-updated-sprint.json"))
     body["issue"]["fields"].update(fields)
@@ -144,8 +148,8 @@ def issue_with(**fields: Any) -> dict[str, Any]:
         ([{"id": 1, "state": "closed"}, {"id": 4, "state": "closed"}], "4"),
         # Server/DC (and older Cloud) strings
         (
-            ["com.atlassian.greenhopper.service.sprint.Sprint@38c6bd04[id=7,rapidViewId=2,state=ACTIVE,name=S, 1]",
-             "com.atlassian.greenhopper.service.sprint.Sprint@2f[id=8,rapidViewId=2,state=FUTURE,name=S 2]"],
+            [f"{GREENHOPPER}@38c6bd04[id=7,rapidViewId=2,state=ACTIVE,name=S, 1]",
+             f"{GREENHOPPER}@2f[id=8,rapidViewId=2,state=FUTURE,name=S 2]"],
             "7",
         ),
         (None, None),
