@@ -135,7 +135,7 @@ GREENHOPPER = "com.atlassian.greenhopper.service.sprint.Sprint"
 
 
 def issue_with(**fields: Any) -> dict[str, Any]:
-    body = copy.deepcopy(load_fixture("jira-webhooks/webhook-issue-updated-sprint.json"))
+    body: dict[str, Any] = copy.deepcopy(load_fixture("jira-webhooks/webhook-issue-updated-sprint.json"))
     body["issue"]["fields"].update(fields)
     return body
 
