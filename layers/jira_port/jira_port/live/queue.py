@@ -41,12 +41,17 @@ _MAX_ID_LENGTH = 128
 _SQS_ID = re.compile(r"^[!-~]+$")  # SQS: "alphanumeric characters and punctuation" (printable ASCII)
 _COMMENT_ISSUE = re.compile(r"/issue/(\d+)/comment/")
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
-# Containers of other entity kinds, with the fields that identify them (first present wins).
+# Containers of other entity kinds, with the fields that identify them (first present wins; a DC user's
+# key, unlike its name, survives a rename).
 _CONTAINERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    *((kind, ("id",)) for kind in ("version", "sprint", "board")),
+    *((kind, ("id",)) for kind in ("version", "sprint", "board", "component")),
     ("user", ("accountId", "key", "name")),
     *((kind, ("id",)) for kind in ("issueLink", "attachment", "filter", "issueType")),
 )
+# The kind an event names (``jira:version_released``, ``sprint_started``, ``user_deleted``...): its entity
+# decides the group even when the body also carries another kind's object (e.g. a project).
+_EVENT_KIND = re.compile(r"^(?:jira:)?(version|sprint|board|component|user)_")
+_FIELDS = dict(_CONTAINERS)
 
 
 class EnvelopeError(JiraPortError):
@@ -174,7 +179,18 @@ def _str_map(value: object) -> dict[str, str]:
 
 
 def message_group_id(body: Mapping[str, Any]) -> str:
-    """``issue:<id>``, ``project:<id>``, ``<kind>:<id>`` or ``event:<webhookEvent>`` for a webhook body."""
+    """``issue:<id>``, ``project:<id>``, ``<kind>:<id>`` or ``event:<webhookEvent>`` for a webhook body.
+
+    One group per entity, so its events stay in order: a user, board, sprint, version or component event
+    is grouped by the entity its name says (the body's object of that kind), issues by their id.
+    """
+    event = body.get("webhookEvent")
+    named = _EVENT_KIND.match(event) if isinstance(event, str) else None
+    if named is not None:
+        kind = named.group(1)
+        ident = _identity(body.get(kind), _FIELDS[kind])
+        if ident is not None:
+            return sqs_id(kind, ident)
     issue = _identity(body.get("issue"), ("id", "key"))
     if issue is not None:
         return sqs_id("issue", issue)
@@ -194,7 +210,6 @@ def message_group_id(body: Mapping[str, Any]) -> str:
         ident = _identity(body.get(container), fields)
         if ident is not None:
             return sqs_id(container, ident)
-    event = body.get("webhookEvent")
     return sqs_id("event", event if isinstance(event, str) and event else "unknown")
 
 
