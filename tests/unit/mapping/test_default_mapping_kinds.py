@@ -63,6 +63,10 @@ EXPECTED: dict[str, tuple[str, str, str, str | None, dict[str, Any], dict[str, A
         {"released": True, "archived": False, "releaseDate": "2024-12-06", "projectId": "10002"},
         {"project": by_project_id("10002", CLOUD)},
     ),
+    "cloud-version-with-key.json": (
+        "upsert", "jiraVersion", "10012", "2024.12",
+        {"released": True, "projectId": "10002"}, {"project": "OPS"},
+    ),
     "cloud-version-deleted-merged.json": ("delete", "jiraVersion", "10011", None, {}, {}),
     "server-version-updated.json": (
         "upsert", "jiraVersion", "10200", "5.1",
