@@ -20,6 +20,8 @@ from tests.support.port_emulator import client_for, new_emulator
 
 ROOT = Path(__file__).resolve().parents[3]
 
+BUNDLED = ("jiraBoard", "jiraComponent", "jiraIssue", "jiraProject", "jiraSprint", "jiraUser", "jiraVersion")
+
 
 def issue(key: str, **properties: object) -> Action:
     entity = {
@@ -84,11 +86,7 @@ def test_blueprints_apply_command(
     report = json.loads(capsys.readouterr().out)
     assert report == {
         "dryRun": True,
-        "blueprints": [
-            {"identifier": name, "outcome": "unchanged"}
-            for name in ("jiraBoard", "jiraComponent", "jiraIssue", "jiraProject", "jiraSprint", "jiraUser",
-                         "jiraVersion")
-        ],  # fmt: skip
+        "blueprints": [{"identifier": name, "outcome": "unchanged"} for name in BUNDLED],
         "created": 0,
         "updated": 0,
         "unchanged": 7,
