@@ -105,4 +105,6 @@ def test_the_installed_cli_runs_outside_the_source_tree(installed: Path, tmp_pat
     mapped = json.loads(_run(jira_port, "map", event, cwd=tmp_path, env=_cli_env()).stdout)
     assert mapped[0]["blueprint"] == "jiraIssue"
     shown = json.loads(_run(jira_port, "blueprints", "show", cwd=tmp_path, env=_cli_env()).stdout)
-    assert {b["identifier"] for b in shown} == {"jiraProject", "jiraIssue"}
+    assert {b["identifier"] for b in shown} == {
+        "jiraProject", "jiraIssue", "jiraUser", "jiraBoard", "jiraSprint", "jiraVersion", "jiraComponent",
+    }  # fmt: skip

@@ -96,9 +96,9 @@ def test_bad_jql_is_reported_once_with_jiras_own_message(
     jql = [c for c in report["checks"] if c["name"] == "jql"]
     assert [c["status"] for c in jql] == ["fail"]
     assert jql[0]["detail"] == "Field 'universe' does not exist or you do not have permission to view it."
-    # serverInfo twice (reachable, deployment), myself, mypermissions, jql/parse, the webhook list (scope):
-    # one call per check
-    assert jira.emulator.requests - before == 6
+    # serverInfo twice (reachable, deployment), myself, mypermissions, jql/parse, the webhook list (scope),
+    # the field list (the default mapping's Sprint field, customfield_10020): one call per check
+    assert jira.emulator.requests - before == 7
 
 
 def test_jql_on_data_center_uses_a_validating_search(

@@ -80,10 +80,12 @@ def running_jira(
     seed: int = 1,
     accounts: Iterable[Account] | None = None,
     faults: JiraFaults | None = None,
+    dataset_options: dict[str, Any] | None = None,
     **options: Any,
 ) -> Iterator[RunningJira]:
-    """A started emulator with a generated dataset (stopped on exit)."""
-    dataset = generate_dataset(projects, issues, flavour=flavour, seed=seed)  # type: ignore[arg-type]
+    """A started emulator with a generated dataset (``dataset_options``: more ``generate_dataset`` arguments,
+    e.g. ``users``, ``boards``); stopped on exit."""
+    dataset = generate_dataset(projects, issues, flavour=flavour, seed=seed, **(dataset_options or {}))  # type: ignore[arg-type]
     emulator = JiraEmulator(
         dataset,
         users=list(accounts) if accounts is not None else default_accounts(flavour),

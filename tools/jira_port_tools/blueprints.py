@@ -105,18 +105,28 @@ def merged_definition(current: dict[str, Any], desired: dict[str, Any]) -> dict[
 def covers(actual: Any, desired: Any) -> bool:
     """True when ``actual`` (from Port) already holds everything ``desired`` says.
 
-    Keys Port adds are ignored; an empty section matches a missing one; lists of strings (such as
-    ``required``) compare as sets.
+    Keys Port adds are ignored; an empty section matches a missing one; lists of strings compare as
+    sets, and ``required`` as a subset (the update keeps what a user made required, see
+    ``merged_definition``, so more there is still covered).
     """
     if isinstance(desired, dict | list) and not desired and not actual:
         return True
     if isinstance(desired, dict):
-        return isinstance(actual, dict) and all(covers(actual.get(k), v) for k, v in desired.items())
+        return isinstance(actual, dict) and all(
+            _covers_required(actual.get(k), v) if k == "required" else covers(actual.get(k), v)
+            for k, v in desired.items()
+        )
     if isinstance(desired, list):
         return _covers_list(actual, desired)
     if isinstance(desired, bool) or isinstance(actual, bool):
         return actual is desired
     return bool(actual == desired)
+
+
+def _covers_required(actual: Any, desired: Any) -> bool:
+    if isinstance(actual, list) and isinstance(desired, list):
+        return set(map(str, desired)) <= set(map(str, actual))
+    return covers(actual, desired)
 
 
 def _covers_list(actual: Any, desired: list[Any]) -> bool:

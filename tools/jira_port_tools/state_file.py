@@ -18,6 +18,8 @@ from typing import Any
 from jira_port.backfill.tables import StateError
 from jira_port.errors import ConfigError
 
+_MIN_JOURNAL = 1000  # journal lines before a compaction, at least (else twice the table's items)
+
 
 class MemoryTable:
     """An in-process table (dry runs, tests, benchmarks). Thread-safe."""
@@ -34,7 +36,7 @@ class MemoryTable:
     def put(self, pk: str, sk: str, data: dict[str, Any], *, expires_at: int | None = None) -> None:
         with self._lock:
             self._items[(pk, sk)] = {"data": json.loads(json.dumps(data)), "expiresAt": expires_at}
-            self._changed()
+            self._changed([(pk, sk)])
 
     def query(self, pk: str, sk_prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:
         with self._lock:
@@ -45,16 +47,17 @@ class MemoryTable:
             yield sk, json.loads(json.dumps(data))
 
     def put_many(self, pk: str, sks: list[str], data: dict[str, Any]) -> None:
+        text = json.dumps(data)
         with self._lock:
             for sk in sks:
-                self._items[(pk, sk)] = {"data": json.loads(json.dumps(data)), "expiresAt": None}
-            self._changed()
+                self._items[(pk, sk)] = {"data": json.loads(text), "expiresAt": None}
+            self._changed([(pk, sk) for sk in sks])
 
     def delete_many(self, pk: str, sks: list[str]) -> None:
         with self._lock:
             for sk in sks:
                 self._items.pop((pk, sk), None)
-            self._changed()
+            self._changed([(pk, sk) for sk in sks])
 
     def claim(self, pk: str, sk: str, owner: str, expires_at: int, *, now: int, takeover: str | None) -> bool:
         with self._lock:
@@ -65,7 +68,7 @@ class MemoryTable:
                 if not expired and holder not in (owner, takeover):
                     return False
             self._items[(pk, sk)] = {"data": {"owner": owner}, "expiresAt": expires_at}
-            self._changed()
+            self._changed([(pk, sk)])
             return True
 
     def release(self, pk: str, sk: str, owner: str) -> bool:
@@ -74,7 +77,7 @@ class MemoryTable:
             if item is None or item["data"].get("owner") != owner:
                 return False
             del self._items[(pk, sk)]
-            self._changed()
+            self._changed([(pk, sk)])
             return True
 
     def snapshot(self) -> MemoryTable:
@@ -84,14 +87,18 @@ class MemoryTable:
             copy._items = {k: json.loads(json.dumps(v)) for k, v in self._items.items()}
         return copy
 
-    def _changed(self) -> None:
-        """Hook for persistent subclasses; called with the lock held."""
+    def _changed(self, keys: list[tuple[str, str]]) -> None:
+        """Hook for persistent subclasses: ``keys`` were stored or removed; called with the lock held."""
 
 
 class FileTable(MemoryTable):
-    """A table persisted to one JSON file after every change (the local CLI's state).
+    """A table persisted to a JSON file and its journal after every change (the local CLI's state).
 
-    Writes go to a temporary file that replaces the old one, so a crash never leaves a torn file.
+    Every change appends its items (or their removal) as JSON lines to ``<state file>.journal``, so a
+    write costs what it changed, not the whole table (the ownership ledger alone holds one item per
+    entity). Loading replays the journal over the file (a line torn by a crash is skipped: its change
+    was never acknowledged) and compacts both into the file, as does a journal grown past the table's
+    size. The file is written to a temporary one that replaces it, so a crash never leaves it torn.
     Expired items are dropped when the file is loaded.
 
     Items whose sk starts with one of ``log_prefixes`` (the bulky per-page seen identifiers) are not
@@ -106,21 +113,44 @@ class FileTable(MemoryTable):
     ) -> None:
         super().__init__()
         self.path = path
+        self.journal = path.with_name(path.name + ".journal")
         self.log_dir = path.with_name(path.name + ".d")
         self.log_prefixes = log_prefixes
         self._log_lock = threading.Lock()
+        self._journaled = 0
         if path.exists():
             try:
                 raw = json.loads(path.read_text(encoding="utf-8"))
-                rows = raw["items"]
+                self._load(raw["items"])
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 raise ConfigError(f"state file {path} is unreadable: {type(exc).__name__}") from None
-            now = int(time.time())
-            for row in rows:
-                if row.get("expiresAt") is not None and row["expiresAt"] < now:
-                    continue
-                self._items[(row["pk"], row["sk"])] = {"data": row["data"], "expiresAt": row.get("expiresAt")}
+        if self.journal.exists():
+            self._replay()
+            with self._lock:
+                self._compact()
         self._purge_logs(log_ttl_days)
+
+    def _load(self, rows: list[dict[str, Any]]) -> None:
+        now = int(time.time())
+        for row in rows:
+            key = (row["pk"], row["sk"])
+            if row.get("deleted") or (row.get("expiresAt") is not None and row["expiresAt"] < now):
+                self._items.pop(key, None)
+            else:
+                self._items[key] = {"data": row["data"], "expiresAt": row.get("expiresAt")}
+
+    def _replay(self) -> None:
+        rows = []
+        try:
+            with self.journal.open(encoding="utf-8") as handle:
+                for line in handle:
+                    try:
+                        rows.append(json.loads(line))
+                    except ValueError:
+                        break  # torn by a crash mid-write: nothing after it was acknowledged
+            self._load(rows)
+        except (OSError, KeyError, TypeError) as exc:
+            raise ConfigError(f"state journal {self.journal} is unreadable: {type(exc).__name__}") from None
 
     def _purge_logs(self, ttl_days: int) -> None:
         if not self.log_dir.is_dir():
@@ -169,12 +199,32 @@ class FileTable(MemoryTable):
                 if row["sk"].startswith(sk_prefix):
                     yield row["sk"], row["data"]
 
-    def _changed(self) -> None:
+    def _changed(self, keys: list[tuple[str, str]]) -> None:
+        if self._journaled + len(keys) > max(_MIN_JOURNAL, 2 * len(self._items)):
+            self._compact()
+            return
+        lines = []
+        for pk, sk in keys:
+            item = self._items.get((pk, sk))
+            row = {"pk": pk, "sk": sk, "deleted": True} if item is None else {"pk": pk, "sk": sk, **item}
+            lines.append(json.dumps(row, separators=(",", ":")) + "\n")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.journal.open("a", encoding="utf-8") as handle:
+                handle.write("".join(lines))
+        except OSError as exc:
+            raise StateError(f"cannot write state journal {self.journal}: {exc.strerror}") from None
+        self._journaled += len(keys)
+
+    def _compact(self) -> None:
+        """Write the whole table to the file, then drop the journal (called with the lock held)."""
         rows = [{"pk": k[0], "sk": k[1], **v} for k, v in sorted(self._items.items())]
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
             tmp.write_text(json.dumps({"version": 1, "items": rows}, separators=(",", ":")), encoding="utf-8")
             tmp.replace(self.path)
+            self.journal.unlink(missing_ok=True)
         except OSError as exc:
             raise StateError(f"cannot write state file {self.path}: {exc.strerror}") from None
+        self._journaled = 0

@@ -32,6 +32,12 @@ def test_the_affix_goes_on_identifiers_and_relations_to_own_blueprints_only() ->
         ("jiraIssue", "project"),
         ("jiraIssue", "parentIssue"),
         ("jiraIssue", "subtasks"),
+        *(("jiraIssue", r) for r in ("assigneeUser", "reporterUser", "sprint", "fixVersions")),
+        ("jiraIssue", "jiraComponents"),
+        ("jiraBoard", "projects"),
+        ("jiraSprint", "board"),
+        ("jiraVersion", "project"),
+        ("jiraComponent", "project"),
     }
     action = Action(
         "upsert",

@@ -20,6 +20,8 @@ from tests.support.port_emulator import client_for, new_emulator
 
 ROOT = Path(__file__).resolve().parents[3]
 
+BUNDLED = ("jiraBoard", "jiraComponent", "jiraIssue", "jiraProject", "jiraSprint", "jiraUser", "jiraVersion")
+
 
 def issue(key: str, **properties: object) -> Action:
     entity = {
@@ -79,18 +81,15 @@ def test_blueprints_apply_command(
     port_env: dict[str, str], port_emulator: PortEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["blueprints", "apply", "--dry-run"]) == 0
-    assert "dry run: 0 created, 0 updated, 2 unchanged" in capsys.readouterr().out
+    assert "dry run: 0 created, 0 updated, 7 unchanged" in capsys.readouterr().out
     assert main(["blueprints", "apply", "--dry-run", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report == {
         "dryRun": True,
-        "blueprints": [
-            {"identifier": "jiraIssue", "outcome": "unchanged"},
-            {"identifier": "jiraProject", "outcome": "unchanged"},
-        ],
+        "blueprints": [{"identifier": name, "outcome": "unchanged"} for name in BUNDLED],
         "created": 0,
         "updated": 0,
-        "unchanged": 2,
+        "unchanged": 7,
     }
 
 
@@ -107,7 +106,7 @@ def test_blueprints_apply_command_creates_then_reports_unchanged(
         assert main(["blueprints", "apply"]) == 0
         assert "jiraProject: created" in capsys.readouterr().out
         assert main(["blueprints", "apply"]) == 0
-        assert "0 created, 0 updated, 2 unchanged" in capsys.readouterr().out
+        assert "0 created, 0 updated, 7 unchanged" in capsys.readouterr().out
         monkeypatch.setenv("PORT_CLIENT_SECRET", "wrong")
         assert main(["blueprints", "apply"]) == 1
         err = capsys.readouterr().err

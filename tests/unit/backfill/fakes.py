@@ -137,6 +137,10 @@ class FakeMapping:
     def current(self) -> FakeMapping:
         return self
 
+    def relevant(self, body, headers=None, query_params=None, *, jira_base_url=None) -> bool:
+        """Only issue and project bodies (the catalog kinds are not mapped, so none is read)."""
+        return "issue" in body or "project" in body
+
 
 Failure = EntityFailure  # what Port did not accept, as the real apply step reports it
 

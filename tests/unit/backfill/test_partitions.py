@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from jira_port.backfill.mapper import issue_event, project_event
@@ -9,9 +11,12 @@ from jira_port.backfill.partitions import (
     account_timezone,
     incremental_partitions,
     jql_since,
+    plan_partitions,
     project_partitions,
     scope_restriction,
 )
+from jira_port.backfill.store import RunState
+from jira_port.settings.backfill import BackfillSettings
 
 
 def test_one_partition_per_project_by_id_with_the_scope():
@@ -42,6 +47,39 @@ class Probe:
 
 
 PROJECTS = [{"id": "1", "key": "A"}, {"id": "2", "key": "B"}, {"id": "3", "key": "C"}]
+
+
+class Counter:
+    """Counts (per project id in the JQL) and created windows, recording which projects were counted."""
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        self.counts = counts
+        self.counted: list[str] = []
+
+    def issue_count(self, jql: str) -> int:
+        pid = jql.split()[2]
+        self.counted.append(pid)
+        return self.counts[pid]
+
+    def created_windows(self, jql: str, parts: int) -> list[str]:
+        return [f"w{n}" for n in range(parts)]
+
+
+def test_a_full_pass_counts_only_projects_the_listing_does_not_bound_below_the_split():
+    jira = Counter({"1": 900, "2": 2500, "3": 3000})
+    projects: list[dict[str, Any]] = [
+        {"id": "1", "key": "A", "insight": {"totalIssueCount": 1000}},  # at the limit: not counted
+        {
+            "id": "2",
+            "key": "B",
+            "insight": {"totalIssueCount": 5000},
+        },  # above: counted (the scope may be narrower)
+        {"id": "3", "key": "C"},  # Server/DC lists no insight: counted
+    ]
+    run = RunState(run_id="r", mode="full", scope="project IS NOT EMPTY", started_ms=0)
+    parts = plan_partitions(jira, projects, run, BackfillSettings(split_issues=1000))
+    assert sorted(jira.counted) == ["2", "3"]
+    assert [p.key for p in parts] == ["A", "B#001", "B#002", "B#003", "C#001", "C#002", "C#003"]
 
 
 def test_incremental_partitions_are_per_project_and_only_where_the_probe_found_changes():

@@ -95,6 +95,32 @@ def test_file_table_drops_expired_items_on_load(tmp_path):
     assert FileTable(path).get("pk", "old") is None and FileTable(path).get("pk", "new") == {"v": 2}
 
 
+def test_file_table_changes_append_to_a_journal_replayed_on_load(tmp_path):
+    path = tmp_path / "state.json"
+    table = FileTable(path)
+    table.put_many("owned#jiraIssue", ["A-1", "A-2", "A-3"], {})
+    table.delete_many("owned#jiraIssue", ["A-2"])
+    table.put("run", "full", {"v": 1})
+    assert not path.exists()  # no change rewrote the whole table
+    assert len(table.journal.read_text(encoding="utf-8").splitlines()) == 5
+
+    with table.journal.open("a", encoding="utf-8") as handle:
+        handle.write('{"pk": "run", "sk": "full", "data": {"v"')  # a crash in the middle of a change
+
+    reopened = FileTable(path)
+    assert [sk for sk, _ in reopened.query("owned#jiraIssue", "")] == ["A-1", "A-3"]
+    assert reopened.get("run", "full") == {"v": 1}
+    assert not reopened.journal.exists() and json.loads(path.read_text(encoding="utf-8"))["version"] == 1
+
+
+def test_a_long_journal_is_compacted_into_the_file(tmp_path):
+    table = FileTable(tmp_path / "state.json")
+    for n in range(1001):
+        table.put("run", "full", {"v": n})
+    assert not table.journal.exists() or len(table.journal.read_text(encoding="utf-8").splitlines()) < 1000
+    assert FileTable(tmp_path / "state.json").get("run", "full") == {"v": 1000}
+
+
 def test_a_corrupt_state_file_is_a_clear_configuration_error(tmp_path):
     path = tmp_path / "state.json"
     path.write_text("{not json", encoding="utf-8")

@@ -24,6 +24,14 @@ def test_every_real_capture_gets_a_valid_entity_group(path: Any) -> None:
         assert group == f"issue:{issue['id']}"  # the immutable id, never the key
 
 
+@pytest.mark.parametrize("path", fixture_paths("jira-webhooks/kinds"), ids=lambda p: p.stem)
+def test_every_kind_gets_one_group_per_entity(path: Any) -> None:
+    body = load_fixture(f"jira-webhooks/kinds/{path.name}")
+    kind = next(k for k in ("user", "board", "sprint", "version", "component") if k in body)
+    ident = body[kind].get("accountId") or body[kind].get("key") or body[kind].get("id")
+    assert message_group_id(body) == f"{kind}:{ident}"
+
+
 def test_server_comment_without_issue_joins_its_issue_group() -> None:
     body = load_fixture("jira-webhooks/webhook-server-comment-created.json")
     assert "issue" not in body
@@ -40,6 +48,20 @@ def test_server_comment_without_issue_joins_its_issue_group() -> None:
         ({"webhookEvent": "jira:version_released", "version": {"id": "7"}}, "version:7"),
         ({"webhookEvent": "user_updated", "user": {"name": "jdoe"}}, "user:jdoe"),
         ({"webhookEvent": "sprint_started", "sprint": {"id": 3}}, "sprint:3"),
+        (
+            {"webhookEvent": "user_updated", "user": {"name": "jdoe", "key": "JIRAUSER10100"}},
+            "user:JIRAUSER10100",
+        ),
+        ({"webhookEvent": "user_deleted", "user": {"accountId": "712020:ab", "key": "k"}}, "user:712020:ab"),
+        ({"webhookEvent": "board_configuration_changed", "board": {"id": 84}}, "board:84"),
+        ({"webhookEvent": "component_archived", "component": {"id": "10050"}}, "component:10050"),
+        # The kind the event names wins over another kind's object in the same body.
+        ({"webhookEvent": "jira:version_moved", "version": {"id": "7"}, "project": {"id": 1}}, "version:7"),
+        ({"webhookEvent": "sprint_closed", "sprint": {"id": 3}, "board": {"id": 84}}, "sprint:3"),
+        (
+            {"webhookEvent": "jira:version_merged", "version": {"id": "8"}, "mergedTo": {"id": "7"}},
+            "version:8",
+        ),
         ({"webhookEvent": "option_voting_changed"}, "event:option_voting_changed"),
         ({}, "event:unknown"),
         ({"issue": {"id": True, "key": "A-1"}}, "issue:A-1"),

@@ -14,7 +14,7 @@ import yaml
 from tests.support.fixtures import FIXTURES
 
 OPENAPI = FIXTURES.parent / "openapi" / "port-api.yaml"
-NAMES = ["jiraProject", "jiraIssue"]
+NAMES = ["jiraProject", "jiraIssue", "jiraUser", "jiraBoard", "jiraSprint", "jiraVersion", "jiraComponent"]
 
 
 class _SpecLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -67,4 +67,26 @@ def test_property_names_follow_the_guides() -> None:
         "project": ("jiraProject", False),
         "parentIssue": ("jiraIssue", False),
         "subtasks": ("jiraIssue", True),
+        "assigneeUser": ("jiraUser", False),
+        "reporterUser": ("jiraUser", False),
+        "sprint": ("jiraSprint", False),
+        "fixVersions": ("jiraVersion", True),
+        "jiraComponents": ("jiraComponent", True),
     }
+
+
+def test_relations_of_the_new_kinds_and_no_name_is_both_a_property_and_a_relation() -> None:
+    relations = {
+        name: {k: (v["target"], v["many"], v["required"]) for k, v in bundled(name)["relations"].items()}
+        for name in NAMES
+    }
+    assert relations["jiraSprint"] == {"board": ("jiraBoard", False, False)}
+    assert relations["jiraVersion"] == {"project": ("jiraProject", False, False)}
+    assert relations["jiraComponent"] == {"project": ("jiraProject", False, False)}
+    assert relations["jiraBoard"] == {"projects": ("jiraProject", True, False)}
+    assert relations["jiraUser"] == {}
+    # Whether Port lets a relation share an identifier with a property is undocumented: never rely on it.
+    for name in NAMES:
+        definition = bundled(name)
+        assert not set(definition["relations"]) & set(definition["schema"]["properties"]), name
+    assert "projectId" in bundled("jiraProject")["schema"]["properties"]

@@ -75,7 +75,9 @@ def assert_fits_blueprint(action: Action) -> None:
             datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
     for key, value in action.entity["relations"].items():
         relation = bp["relations"][key]
-        if value is not None:
+        if isinstance(value, dict):  # a Port search query (def-6 of Port's spec)
+            assert set(value) == {"combinator", "rules"} and value["rules"], (key, value)
+        elif value is not None:
             assert isinstance(value, list) if relation["many"] else isinstance(value, str), (key, value)
 
 
@@ -145,7 +147,10 @@ def test_server_guide_payload_maps_with_the_default_mapping() -> None:
     props = action.entity["properties"]
     assert (props["assignee"], props["reporter"], props["creator"]) == ("janedoe", "johndoe", "youruser")
     assert props["url"] == "https://jira.yourdomain.com/browse/BSD-6"
-    assert action.entity["relations"] == {"project": "BSD", "parentIssue": None, "subtasks": []}
+    assert action.entity["relations"] == {
+        "project": "BSD", "parentIssue": None, "subtasks": [], "fixVersions": [], "jiraComponents": [],
+        "assigneeUser": "JIRAUSER10001", "reporterUser": "JIRAUSER10002", "sprint": None,  # DC: the user key
+    }  # fmt: skip
 
 
 def test_link_fallback_keeps_a_context_path_and_refuses_the_oauth_gateway() -> None:
@@ -251,7 +256,7 @@ def test_project_webhooks_upsert_without_erasing_the_project_type(event: str) ->
     assert action.entity == {
         "identifier": "OPS",
         "title": "Operations",
-        "properties": {"url": "https://acme.atlassian.net/projects/OPS"},
+        "properties": {"url": "https://acme.atlassian.net/projects/OPS", "projectId": "10002"},
         "relations": {},
     }
 
@@ -264,6 +269,7 @@ def test_backfilled_projects_carry_their_type(name: str) -> None:
         assert action.rule == 3
         assert action.entity["properties"] == {
             "url": f"https://jira.example.com/projects/{project['key']}",
+            "projectId": str(project["id"]),
             "projectType": "software",
         }
         assert_fits_blueprint(action)
@@ -279,7 +285,8 @@ def test_project_deletions(event: str) -> None:
     "body",
     [
         {"webhookEvent": "worklog_created", "worklog": {"issueId": "10040"}},
-        {"webhookEvent": "jira:version_released", "version": {"id": "1"}},
+        {"webhookEvent": "jira:version_released", "version": {"name": "no id"}},
+        {"webhookEvent": "sprint_created", "sprint": {"id": True}},  # not an id
         {"webhookEvent": "jira:issue_updated"},  # no issue at all
         {"webhookEvent": "project_soft_deleted"},  # no project: nothing to delete
         {},

@@ -25,12 +25,13 @@ def _derive(**properties: str) -> Any:
     return derive_issue_fields(load_mapping_text(_rule(**properties), "yaml").rules)
 
 
-def test_the_default_mapping_reads_sixteen_named_fields() -> None:
+def test_the_default_mapping_reads_eighteen_named_fields() -> None:
     derived = derive_issue_fields(load_mapping(None).rules)
     assert derived.derived and derived.expand == ()
     assert derived.fields == (
-        "assignee", "components", "created", "creator", "description", "issuetype", "labels", "parent",
-        "priority", "project", "reporter", "resolutiondate", "status", "subtasks", "summary", "updated",
+        "assignee", "components", "created", "creator", "customfield_10020", "description", "fixVersions",
+        "issuetype", "labels", "parent", "priority", "project", "reporter", "resolutiondate", "status",
+        "subtasks", "summary", "updated",
     )  # fmt: skip
 
 

@@ -107,12 +107,9 @@ def test_apply_creates_in_dependency_order_then_is_idempotent() -> None:
     emu = new_emulator(with_blueprints=False)
     with emu.running(), client_for(emu) as client:
         first = apply_blueprints(client, bundled_blueprints())
-        assert {c.identifier: c.outcome for c in first} == {"jiraIssue": "created", "jiraProject": "created"}
-        assert writes(emu) == [
-            ("POST", "/v1/blueprints"),
-            ("POST", "/v1/blueprints"),
-            ("PUT", "/v1/blueprints/jiraIssue"),
-        ]
+        assert {c.identifier: c.outcome for c in first} == dict.fromkeys(ALL_BUNDLED, "created")
+        # Targets first; jiraIssue's relation to itself waits for the second pass.
+        assert writes(emu) == [("POST", "/v1/blueprints")] * 7 + [("PUT", "/v1/blueprints/jiraIssue")]
         stored = emu.blueprints()
         for definition in bundled_blueprints():
             assert covers(stored[definition["identifier"]], definition)
@@ -136,11 +133,69 @@ def test_apply_updates_a_changed_blueprint_and_keeps_user_additions() -> None:
         assert {c.identifier: c.outcome for c in dry}["jiraIssue"] == "updated" and writes(emu) == []
         result = apply_blueprints(client, bundled_blueprints())
         assert {c.identifier: c.outcome for c in result} == {
+            **dict.fromkeys(ALL_BUNDLED, "unchanged"),
             "jiraIssue": "updated",
-            "jiraProject": "unchanged",
         }
         stored = emu.blueprints()["jiraIssue"]
         assert stored["title"] == "Jira Issue" and "team" in stored["schema"]["properties"]
+        assert {c.outcome for c in apply_blueprints(client, bundled_blueprints())} == {"unchanged"}
+
+
+ALL_BUNDLED = (
+    "jiraBoard",
+    "jiraComponent",
+    "jiraIssue",
+    "jiraProject",
+    "jiraSprint",
+    "jiraUser",
+    "jiraVersion",
+)
+NEW_ISSUE_RELATIONS = ("assigneeUser", "reporterUser", "sprint", "fixVersions", "jiraComponents")
+
+
+def previous_release() -> list[dict[str, Any]]:
+    """jiraProject and jiraIssue as the release before issue #13 shipped them (no new kinds)."""
+    kept = {d["identifier"]: copy.deepcopy(d) for d in bundled_blueprints()}
+    project, issue = kept["jiraProject"], kept["jiraIssue"]
+    del project["schema"]["properties"]["projectId"]
+    issue["relations"] = {k: v for k, v in issue["relations"].items() if k not in NEW_ISSUE_RELATIONS}
+    return [project, issue]
+
+
+def test_apply_on_an_existing_installation_is_additive_and_keeps_what_the_user_added() -> None:
+    emu = new_emulator(with_blueprints=False)
+    with emu.running(), client_for(emu) as client:
+        apply_blueprints(client, previous_release())
+        user_issue = copy.deepcopy(emu.blueprints()["jiraIssue"])
+        user_issue["schema"]["properties"]["team"] = {"type": "string", "title": "Team"}
+        user_issue["schema"]["required"] = ["team"]
+        user_issue["relations"]["service"] = {"target": "jiraProject", "required": False, "many": False}
+        user_project = copy.deepcopy(emu.blueprints()["jiraProject"])
+        user_project["relations"]["lead"] = {"target": "jiraIssue", "required": False, "many": False}
+        for changed in (user_issue, user_project):
+            client.update_blueprint({k: v for k, v in changed.items() if not k.endswith(("At", "By"))})
+        emu.clear_requests()
+        result = apply_blueprints(client, bundled_blueprints())
+        assert {c.identifier: c.outcome for c in result} == {
+            **dict.fromkeys(ALL_BUNDLED, "created"),
+            "jiraIssue": "updated",
+            "jiraProject": "updated",
+        }
+        # The new kinds exist before jiraIssue's relations to them are added; nothing is deleted.
+        assert sorted(writes(emu)) == sorted(
+            [("POST", "/v1/blueprints")] * 5
+            + [("PUT", "/v1/blueprints/jiraProject"), ("PUT", "/v1/blueprints/jiraIssue")]
+        )
+        assert writes(emu)[-1] == ("PUT", "/v1/blueprints/jiraIssue")
+        stored = emu.blueprints()
+        issue, project = stored["jiraIssue"], stored["jiraProject"]
+        assert set(NEW_ISSUE_RELATIONS) | {"service", "project", "parentIssue", "subtasks"} == set(
+            issue["relations"]
+        )
+        assert "team" in issue["schema"]["properties"] and issue["schema"]["required"] == ["team"]
+        assert set(project["relations"]) == {"lead"} and "projectId" in project["schema"]["properties"]
+        for definition in bundled_blueprints():
+            assert covers(stored[definition["identifier"]], definition)
         assert {c.outcome for c in apply_blueprints(client, bundled_blueprints())} == {"unchanged"}
 
 

@@ -15,7 +15,8 @@ from jira_port_emulators.jira.catalog import Flavour
 class Account:
     """A login. ``secret`` is the Cloud API token or the Server password; ``pat`` a Data Center personal
     access token (Bearer). ``admin`` grants 'Administer Jira'; ``projects`` limits browsing to those keys
-    (None = all). ``user_index`` is the dataset user the account acts as."""
+    (None = all). ``user_index`` is the dataset user the account acts as; ``browse_users`` is the global
+    permission "Browse users and groups" that listing users needs."""
 
     login: str
     secret: str | None = None
@@ -23,6 +24,7 @@ class Account:
     admin: bool = True
     projects: frozenset[str] | None = None
     user_index: int = 0
+    browse_users: bool = True
 
     def __repr__(self) -> str:
         return f"Account(login={self.login!r}, admin={self.admin}, projects={self.projects!r})"

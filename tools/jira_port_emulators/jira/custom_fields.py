@@ -8,7 +8,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from jira_port_emulators.jira import catalog
-from jira_port_emulators.jira.model import DAY_MS, Issue, mix
+from jira_port_emulators.jira.kinds_model import Sprint
+from jira_port_emulators.jira.model import Issue, mix
 from jira_port_emulators.jira.shapes import iso_utc
 from jira_port_emulators.jira.texts import summary_of
 
@@ -70,14 +71,13 @@ class CustomFields:
             "id": option_id,
         }
 
-    def sprint_of(self, issue: Issue) -> tuple[int, str, int, int] | None:
+    def sprint_of(self, issue: Issue) -> Sprint | None:
+        """The issue's current sprint: one of its project's sprints for two thirds of non-epics."""
         h = mix(self.r.ds.seed, issue.id, 5)
         if h % 3 == 0 or issue.type_id == catalog.EPIC.id:
             return None
-        number = 1 + (issue.created // (14 * DAY_MS)) % 50
-        start = issue.created - issue.created % (14 * DAY_MS)
-        state = "closed" if issue.updated - start > 14 * DAY_MS else "active"
-        return 100 + number, state, start, start + 14 * DAY_MS
+        found: Sprint | None = self.r.ds.kinds.pick("sprint", issue.project_id, issue.updated, h // 3)
+        return found
 
     def derived(self, kind: str, field_id: int, issue: Issue) -> Any:
         """Seed-derived values of the generic custom fields (story points, team, ...)."""
@@ -109,18 +109,13 @@ class CustomFields:
             found = self.sprint_of(i)
             if found is None:
                 return None
-            sid, state, start, end = found
-            return [
-                {
-                    "id": sid,
-                    "name": f"Sprint {sid - 100}",
-                    "state": state,
-                    "boardId": 1,
-                    "goal": "",
-                    "startDate": iso_utc(start),
-                    "endDate": iso_utc(end),
-                }
-            ]
+            shape = {"id": found.id, "name": found.name, "state": found.state, "boardId": found.board_id}
+            shape["goal"] = found.goal
+            if found.start:
+                shape.update(startDate=iso_utc(found.start), endDate=iso_utc(found.end))
+            if found.complete:
+                shape["completeDate"] = iso_utc(found.complete)
+            return [shape]
 
         kinds = {
             "customfield_10016": "points",
@@ -145,11 +140,13 @@ class CustomFields:
             found = self.sprint_of(i)
             if found is None:
                 return None
-            sid, state, start, end = found
+            start = iso_utc(found.start) if found.start else "<null>"
+            end = iso_utc(found.end) if found.end else "<null>"
+            complete = iso_utc(found.complete) if found.complete else "<null>"
             return [
-                f"com.atlassian.greenhopper.service.sprint.Sprint@{mix(sid) % 0xFFFFFF:x}"
-                f"[id={sid},rapidViewId=1,state={state.upper()},name=Sprint {sid - 100},"
-                f"startDate={iso_utc(start)},endDate={iso_utc(end)},completeDate=<null>,sequence={sid}]"
+                f"com.atlassian.greenhopper.service.sprint.Sprint@{mix(found.id) % 0xFFFFFF:x}"
+                f"[id={found.id},rapidViewId={found.board_id},state={found.state.upper()},name={found.name},"
+                f"startDate={start},endDate={end},completeDate={complete},sequence={found.id}]"
             ]
 
         def epic_link(i: Issue) -> str | None:

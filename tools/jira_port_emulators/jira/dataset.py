@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from jira_port_emulators.jira import catalog
 from jira_port_emulators.jira.catalog import Flavour
+from jira_port_emulators.jira.kinds_model import Component, generate_kinds
 from jira_port_emulators.jira.model import DAY_MS, Dataset, Issue, Project, User, mix
 
 DEFAULT_ANCHOR = datetime(2026, 1, 1, tzinfo=UTC)
@@ -88,11 +89,16 @@ def generate_dataset(
     anchor: datetime = DEFAULT_ANCHOR,
     span_days: int = 365,
     utc_offset_minutes: int | None = None,
+    boards: int | None = None,
+    sprints_per_board: int = 6,
+    versions_per_project: int = 4,
 ) -> Dataset:
     """``issues`` issues over ``projects`` projects, created over ``span_days`` before ``anchor``.
 
     Same arguments, same data. Epics (~5 %), sub-tasks (~15 %, ``parent``/``subtasks`` consistent) and
-    standard issues (60 % of them in an epic) with statuses, priorities, labels and components.
+    standard issues (60 % of them in an epic) with statuses, priorities, labels and components; boards,
+    sprints and versions as ``kinds_model.generate_kinds`` makes them (``boards`` None: one scrum board
+    per software project plus a kanban board).
     """
     if flavour not in ("cloud", "server"):
         raise ValueError("flavour must be 'cloud' or 'server'")
@@ -107,8 +113,25 @@ def generate_dataset(
         project = new_project(ds, name, None, rng.randrange(len(ds.users)), rng)
         ds.projects[project.id] = project
         ds.by_project[project.id] = []
-    _generate_issues(ds, issues, rng, int(anchor.timestamp() * 1000), span_days)
+        add_project_components(ds, project)
+    anchor_ms = int(anchor.timestamp() * 1000)
+    generate_kinds(
+        ds,
+        boards=boards,
+        sprints_per_board=sprints_per_board,
+        versions_per_project=versions_per_project,
+        anchor_ms=anchor_ms,
+    )
+    _generate_issues(ds, issues, rng, anchor_ms, span_days)
     return ds
+
+
+def add_project_components(ds: Dataset, project: Project) -> None:
+    """Register a new project's generated components as components of the site."""
+    for component_id, name in project.components:
+        lead = project.lead if mix(ds.seed, component_id) % 2 else -1
+        description = f"The {name} of {project.name}."
+        ds.kinds.add("component", Component(component_id, project.id, name, description, lead))
 
 
 def _cumulative(weights: tuple[float, ...] | list[float]) -> list[float]:

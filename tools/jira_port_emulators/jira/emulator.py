@@ -18,6 +18,7 @@ import json
 import secrets
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
@@ -30,6 +31,7 @@ from jira_port_emulators.jira.faults import JiraFaults
 from jira_port_emulators.jira.jql_eval import CompiledQuery, compile_jql
 from jira_port_emulators.jira.jql_fields import Context
 from jira_port_emulators.jira.jql_parse import JQLError
+from jira_port_emulators.jira.kinds_mutations import KindMutations
 from jira_port_emulators.jira.model import Dataset, Issue
 from jira_port_emulators.jira.mutations import Mutations
 from jira_port_emulators.jira.registry import Registration, Registry
@@ -39,7 +41,7 @@ from jira_port_emulators.jira.sender import WebhookSender
 from jira_port_emulators.jira.shapes import Shapes
 
 
-class JiraEmulator(Mutations):
+class JiraEmulator(Mutations, KindMutations):
     """A Jira Cloud or Server/Data Center site over HTTP on 127.0.0.1 (see the module docstring).
 
     - ``users``: ``{login: api token or password}`` (all admins) or ``Account`` objects (PATs, non-admins,
@@ -52,6 +54,9 @@ class JiraEmulator(Mutations):
       ``legacy_webhook_api=False`` models DC 10 without ``/rest/webhooks/1.0``.
     - Cloud: ``cloud_page_budget`` (fewer issues per page the more fields), ``token_ttl_seconds``.
     - ``omit_event_type_name`` models old Server payloads; ``clock`` drives timestamps and token expiry.
+    - ``jira_software=False``: a site without Jira Software, whose ``/rest/agile`` paths all answer 404.
+    - Users, boards, sprints, versions and components change through ``create_kind``/``update_kind``/
+      ``delete_kind`` (or ``/_emulator/kinds/...``), with their webhook events.
     """
 
     def __init__(
@@ -71,6 +76,7 @@ class JiraEmulator(Mutations):
         cloud_page_budget: int = 5000,
         token_ttl_seconds: float = 7 * 86_400,
         omit_event_type_name: bool = False,
+        jira_software: bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.ds = dataset if dataset is not None else generate_dataset(flavour=flavour or "cloud")
@@ -88,10 +94,12 @@ class JiraEmulator(Mutations):
         self.result_window = result_window
         self.cloud_page_budget = cloud_page_budget
         self.omit_event_type_name = omit_event_type_name
+        self.jira_software = jira_software
         self.registry = Registry()
         self.tokens = PageTokens(secrets.token_bytes(32), int(token_ttl_seconds * 1000))
         self.lock = threading.RLock()
         self._request_total = 0
+        self.requests_by_route: Counter[str] = Counter()  # route pattern -> API calls served
         self._count_lock = threading.Lock()
         self._clock = clock
         self._base_url = "http://127.0.0.1"
@@ -152,9 +160,10 @@ class JiraEmulator(Mutations):
         """API calls served so far (controls under ``/_emulator`` excluded)."""
         return self._request_total
 
-    def count_request(self) -> None:
+    def count_request(self, route: str = "") -> None:
         with self._count_lock:
             self._request_total += 1
+            self.requests_by_route[route] += 1
 
     # -- helpers shared by routes and mutations -----------------------------------------------
 

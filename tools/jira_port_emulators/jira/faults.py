@@ -12,7 +12,8 @@ class JiraFaults:
     """``latency`` seconds before every API answer; ``throttle_rate`` of API calls answered 429 with
     ``Retry-After: retry_after`` (plus ``X-RateLimit-*`` and ``RateLimit-Reason``); ``short_page_rate`` of
     Cloud ``/search/jql`` pages cut short (possibly to zero issues) while still carrying a
-    ``nextPageToken``, which the enhanced search is allowed to do. Set the attributes at any time;
+    ``nextPageToken``, which the enhanced search is allowed to do, and of Cloud ``/users/search`` and
+    sprint pages cut short (to at least one item) before their end. Set the attributes at any time;
     ``seed`` makes the sequence reproducible."""
 
     latency: float = 0.0

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jira_port_emulators.jira.catalog import Flavour
+from jira_port_emulators.jira.kinds_model import DAY_MS, Kinds
 
-DAY_MS = 86_400_000
+__all__ = ["DAY_MS", "Dataset", "Issue", "Kinds", "Move", "Project", "User", "mix"]
 _MASK = (1 << 64) - 1
 
 
@@ -40,6 +41,7 @@ class User:
     time_zone: str
     account_type: str = "atlassian"
     active: bool = True
+    deleted: bool = False  # DC: gone from user search; Cloud keeps deleted accounts (inactive) listed
 
 
 @dataclass(slots=True)
@@ -107,6 +109,7 @@ class Dataset:
     next_issue_id: int = 10000
     next_project_id: int = 10000
     version: int = 0  # bumped by every mutation
+    kinds: Kinds = field(default_factory=Kinds)  # boards, sprints, versions, components
     # search's per-(version, project, residual) matching key numbers (see ``search._matching``)
     match_cache: dict[tuple[object, ...], list[int]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -195,6 +198,11 @@ class Dataset:
 
     def remove_project(self, project_id: int) -> Project:
         project = self.projects.pop(project_id)
+        kinds = self.kinds  # a project's versions and components go with it
+        for version in kinds.project_versions(project_id):
+            kinds.remove("version", version.id)
+        for component in kinds.project_components(project_id):
+            kinds.remove("component", component.id)
         self._forget_aliases(set(self.by_project.get(project_id, [])))
         for issue_id in list(self.by_project.pop(project_id, [])):
             issue = self.issues.pop(issue_id)

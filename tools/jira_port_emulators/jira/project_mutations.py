@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from jira_port_emulators.jira.dataset import new_project
+from jira_port_emulators.jira.dataset import add_project_components, new_project
 from jira_port_emulators.jira.events import project_event
 from jira_port_emulators.jira.model import Project
 from jira_port_emulators.jira.mutation_base import MutationBase, MutationError
@@ -37,6 +37,7 @@ class ProjectMutations(MutationBase):
                 raise MutationError(str(exc)) from None
             project.type_key = type_key
             emu.ds.projects[project.id] = project
+            add_project_components(emu.ds, project)
             emu.ds.by_project[project.id] = []
             emu.ds.version += 1
             body, senders = self._project_event("project_created", project)

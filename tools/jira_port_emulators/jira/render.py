@@ -8,6 +8,7 @@ from typing import Any
 
 from jira_port_emulators.jira import catalog
 from jira_port_emulators.jira.custom_fields import CLOUD_CUSTOM, SERVER_CUSTOM, custom_fields
+from jira_port_emulators.jira.kinds_shapes import version_ref
 from jira_port_emulators.jira.model import DAY_MS, Issue, mix
 from jira_port_emulators.jira.shapes import Shapes, format_date
 from jira_port_emulators.jira.texts import description_of, summary_of, to_adf
@@ -118,7 +119,8 @@ class IssueRenderer:
             "progress": lambda i: {"progress": 0, "total": 0},
             "duedate": self._duedate,
         }  # fmt: skip
-        for name in ("fixVersions", "versions", "issuelinks", "attachment"):
+        self._fields["fixVersions"] = self._fix_versions
+        for name in ("versions", "issuelinks", "attachment"):
             self._fields[name] = lambda i: []
         self._fields.update(custom_fields(self))
         self._names = field_names(shapes.flavour)
@@ -140,11 +142,20 @@ class IssueRenderer:
         )
 
     def _components(self, issue: Issue) -> list[dict[str, Any]]:
-        names = dict(self.ds.projects[issue.project_id].components)
+        known = self.ds.kinds.components
         return [
-            {"self": f"{self.shapes.rest}/component/{c}", "id": str(c), "name": names.get(c, str(c))}
+            {"self": f"{self.shapes.rest}/component/{c}", "id": str(c), "name": known[c].name}
             for c in issue.components
+            if c in known  # a deleted component leaves its issues
         ]
+
+    def _fix_versions(self, issue: Issue) -> list[dict[str, Any]]:
+        """Seed-derived: about a third of the issues are in one of their project's versions."""
+        h = mix(self.ds.seed, issue.id, 6)
+        version = (
+            self.ds.kinds.pick("version", issue.project_id, issue.updated, h // 3) if h % 3 == 0 else None
+        )
+        return [version_ref(self.shapes, version)] if version is not None else []
 
     def _ref(self, issue: Issue) -> dict[str, Any]:
         s = self.shapes

@@ -96,8 +96,41 @@ def issue_move(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
     return 200, {"id": event["issue"]["id"], "key": event["issue"]["key"]}
 
 
+def _kind_change(call: Any) -> tuple[int, Any]:
+    try:
+        return 200, call()
+    except MutationError as exc:
+        raise ApiError(400, str(exc)) from None
+
+
+def kind_create(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
+    """``POST /_emulator/kinds/{kind}`` with the fields: creates it, sends its event, answers the event."""
+    body = req.json()
+    if not isinstance(body, dict):
+        raise ApiError(400, "Expected a JSON object of fields.")
+    return _kind_change(lambda: emu.create_kind(req.match["kind"], body))
+
+
+def kind_update(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
+    body = req.json()
+    if not isinstance(body, dict):
+        raise ApiError(400, "Expected a JSON object of fields.")
+    return _kind_change(lambda: emu.update_kind(req.match["kind"], req.match["id"], body))
+
+
+def kind_delete(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
+    """``DELETE /_emulator/kinds/{kind}/{id}`` (``?mergedTo=<version id>`` merges a version)."""
+    merged = req.arg("mergedTo")
+    target = int(merged) if merged and merged.isdigit() else None
+    return _kind_change(lambda: emu.delete_kind(req.match["kind"], req.match["id"], merged_to=target))
+
+
 def admin_routes(emu: JiraEmulator) -> list[Route]:
+    kind = r"/_emulator/kinds/(?P<kind>[a-z]+)"
     routes = [
+        route("POST", kind, kind_create, anonymous=True, faults=False),
+        route("PUT", kind + r"/(?P<id>[^/]+)", kind_update, anonymous=True, faults=False),
+        route("DELETE", kind + r"/(?P<id>[^/]+)", kind_delete, anonymous=True, faults=False),
         route("POST", r"/_emulator/issues/(?P<key>[^/]+)/move", issue_move, anonymous=True, faults=False),
         route("GET", r"/_emulator/faults", faults_get, anonymous=True, faults=False),
         route("PUT", r"/_emulator/faults", faults_put, anonymous=True, faults=False),

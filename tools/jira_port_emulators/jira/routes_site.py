@@ -162,13 +162,30 @@ def _projects(emu: JiraEmulator, account: Account | None, *, trashed: bool = Fal
     )
 
 
-def project_search(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
-    """Cloud ``GET /rest/api/{2,3}/project/search``: offset pages of at most 100."""
+def offsets(req: Request, default: int, cap: int) -> tuple[int, int]:
+    """``(startAt, maxResults)`` with Jira's 400 for negatives and ``maxResults`` capped at ``cap``."""
     start = req.int_arg("startAt", 0)
-    size = req.int_arg("maxResults", 50)
+    size = req.int_arg("maxResults", default)
     if start < 0 or size < 0:
         raise ApiError(400, "startAt and maxResults must not be negative.")
-    size = min(size, 100)
+    return start, min(size, cap)
+
+
+def page_bean(base: str, start: int, size: int, found: int, values: list[Any]) -> dict[str, Any]:
+    """Jira's ``PageBean``: ``self``, ``nextPage`` (when more remain), ``maxResults``, ``startAt``, ``total``,
+    ``isLast`` and ``values``; ``base`` is the URL without paging parameters."""
+    sep = "&" if "?" in base else "?"
+    body: dict[str, Any] = {"self": f"{base}{sep}startAt={start}&maxResults={size}", "maxResults": size}
+    body["startAt"] = start
+    if start + len(values) < found:
+        body["nextPage"] = f"{base}{sep}startAt={start + len(values)}&maxResults={size}"
+    body.update(total=found, isLast=start + len(values) >= found, values=values)
+    return body
+
+
+def project_search(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
+    """Cloud ``GET /rest/api/{2,3}/project/search``: offset pages of at most 100."""
+    start, size = offsets(req, 50, 100)
     status = req.args("status") or ["live"]
     keys = {k.upper() for k in req.args("keys")}
     ids = set(req.args("id"))
@@ -196,16 +213,7 @@ def project_search(emu: JiraEmulator, req: Request) -> tuple[int, Any]:
         page = found[start : start + size]
         api = api_version(req)
         values = [project_json(emu, p, api, expand) for p in page]
-    base = f"{emu.url}/rest/api/{api}/project/search"
-    body: dict[str, Any] = {
-        "self": f"{base}?startAt={start}&maxResults={size}",
-        "maxResults": size,
-        "startAt": start,
-    }
-    if start + len(page) < len(found):
-        body["nextPage"] = f"{base}?startAt={start + len(page)}&maxResults={size}"
-    body.update(total=len(found), isLast=start + len(page) >= len(found), values=values)
-    return 200, body
+    return 200, page_bean(f"{emu.url}/rest/api/{api}/project/search", start, size, len(found), values)
 
 
 def project_list(emu: JiraEmulator, req: Request) -> tuple[int, Any]:

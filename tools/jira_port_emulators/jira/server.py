@@ -158,7 +158,7 @@ class _Handler(BaseHTTPRequestHandler):
         target, match = found
         request = Request(method, path, query, self.headers, body, match)
         if target.faults:
-            emu.count_request()
+            emu.count_request(target.pattern.pattern)
             if emu.faults.latency > 0:
                 time.sleep(emu.faults.latency)
         request.account = authenticate(self.headers.get("Authorization"), emu.accounts, emu.flavour)

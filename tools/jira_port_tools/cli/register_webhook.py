@@ -20,11 +20,12 @@ def register(subparsers: SubParsers) -> None:
     """Add ``register-webhook``."""
     parser = subparsers.add_parser(
         "register-webhook",
-        help="register (or update) the Jira webhook that sends issue and project events to jira-port",
+        help="register (or update) the Jira webhook that sends the mapping's events to jira-port",
         description=(
             "Create the admin webhook, or update the one already pointing at --url (never a duplicate), "
             "for the Jira events the mapping's filters select (the webhookEvent values they compare with; "
-            "when a filter does not name them, the jira:issue_* and project_* events, and a note says so). "
+            "when a filter does not name them, the jira:issue_* and project_* events, and a note says so), "
+            "less the ones the Jira flavour does not offer (listed in a note). "
             "Jira settings come from JIRA_*; the "
             "issue filter is JIRA_JQL, the same scope the backfill reads (one setting: change it there and "
             "register again); the signing secret comes from WEBHOOK_SECRET or WEBHOOK_SECRET_ARN. Needs "

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,7 @@ from jira_port.backfill.report import Progress, ProgressListener, tally_failures
 from jira_port.backfill.store import BackfillStore, PartitionState, RunState, Tally, now_ms
 from jira_port.backfill.tables import RunLock
 from jira_port.errors import ConfigError, JiraPortError, is_transient
+from jira_port.jira.paging import read_ahead
 from jira_port.observability import logger
 
 if TYPE_CHECKING:
@@ -126,6 +128,7 @@ class IssuePipeline:
     _started: float = field(default_factory=time.monotonic, init=False)
     _total: int = field(default=0, init=False)
     _writers: ThreadPoolExecutor | None = field(default=None, init=False)
+    _readers: ThreadPoolExecutor | None = field(default=None, init=False)
 
     def run(self, partitions: list[PartitionState]) -> Tally:
         """Process every pending partition; returns this invocation's tally. Re-raises a fatal error."""
@@ -135,12 +138,14 @@ class IssuePipeline:
         if not todo:
             return self._shared.tally
         workers = max(1, min(self.options.concurrency, len(todo)))
+        self.mapper.warm_up()
         fatal: BaseException | None = None
         with (
             ThreadPoolExecutor(workers, thread_name_prefix="backfill-read") as readers,
             ThreadPoolExecutor(workers, thread_name_prefix="backfill-write") as writers,
+            ThreadPoolExecutor(workers, thread_name_prefix="backfill-fetch") as fetchers,
         ):
-            self._writers = writers
+            self._writers, self._readers = writers, fetchers
             futures = [readers.submit(self._drive, p) for p in todo]
             for future in futures:
                 try:
@@ -159,8 +164,9 @@ class IssuePipeline:
     def _drive(self, partition: PartitionState) -> None:
         if self.stopping():
             return
-        try:
-            pages = iter(
+        assert self._readers is not None
+        pages = read_ahead(
+            iter(
                 self.jira.iter_issue_pages(
                     partition.jql,
                     fields=self.options.fields,
@@ -168,27 +174,27 @@ class IssuePipeline:
                     page_size=self.options.page_size,
                     cursor=partition.cursor,
                 )
-            )
-            self._pump(partition, pages)
+            ),
+            self._readers,
+            now_ms,
+            more=lambda: not self.stopping(),
+        )
+        try:
+            with closing(pages):
+                self._pump(partition, pages)
         except _FetchFailed as failed:
             self._record_failure(partition, failed.cause)
         except BaseException:
             self._stop.set()
             raise
 
-    def _pump(self, partition: PartitionState, pages: Iterator[IssuePage]) -> None:
+    def _pump(self, partition: PartitionState, pages: Iterator[tuple[int, IssuePage]]) -> None:
+        """Map and write each page handed out (``read_ahead`` ends them once ``stopping``)."""
         pending: _InFlight | None = None
         broken = False  # a commit failed: committing a later page would skip the failed one
         try:
-            while not self.stopping():
-                read_at = now_ms()
-                page = self._fetch(pages)
-                if page is None:  # the iterator ended: whatever is in flight was the last page
-                    if pending is None:
-                        self._finish_empty(partition)
-                    else:
-                        pending.cursor = None
-                    break
+            while (item := self._fetch(pages)) is not None:
+                read_at, page = item
                 mapped = self.mapper.map_page(page, read_at)
                 assert self._writers is not None
                 future = self._writers.submit(self.writer.write, mapped.actions, read_at)
@@ -197,14 +203,16 @@ class IssuePipeline:
                     broken = True
                     self._commit(partition, previous)
                     broken = False
-                if page.cursor is None:
-                    break
+            if pending is None:
+                self._finish_empty(partition)
+            elif not self.stopping():  # the pages simply ended: whatever is in flight was the last page
+                pending.cursor = None
         finally:
             if pending is not None and not broken:
                 self._commit(partition, pending)
 
     @staticmethod
-    def _fetch(pages: Iterator[IssuePage]) -> IssuePage | None:
+    def _fetch(pages: Iterator[tuple[int, IssuePage]]) -> tuple[int, IssuePage] | None:
         try:
             return next(pages)
         except StopIteration:

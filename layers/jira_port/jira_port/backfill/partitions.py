@@ -5,7 +5,9 @@ so every pass is cut per project (``project = <id> AND (<scope>)``, by id so a k
 changes nothing) and several partitions are paged at once:
 
 - full pass: one partition per project; a project above ``split_issues`` issues is cut further into
-  ``created`` windows (immutable, even for moved issues), so one huge project is paged in parallel;
+  ``created`` windows (immutable, even for moved issues), so one huge project is paged in parallel. Each
+  project is counted with one query, unless Jira Cloud's project listing (``insight.totalIssueCount``)
+  already puts it at or below ``split_issues``, so the first issue pages do not wait for counts;
 - incremental pass: ``updated >= <watermark>`` per project. One probe page of the whole changed set
   usually holds it all and names the projects concerned, so only those are visited; otherwise every
   project is.
@@ -21,7 +23,7 @@ error too (e.g. 3 hours off needs an overlap above 10,800 s).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -31,6 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jira_port.backfill.store import PartitionState, RunState
 from jira_port.errors import ConfigError, JiraPortError
 from jira_port.jira import jql as jqlmod
+from jira_port.jira.partitions import insight_issue_count
 from jira_port.observability import logger
 from jira_port.settings.backfill import BackfillSettings
 
@@ -61,8 +64,7 @@ def project_partitions(
     ``extra`` narrows every partition (an incremental window)."""
     partitions: dict[str, PartitionState] = {}
     for project in projects:
-        pid = str(project.get("id", "")).strip()
-        key = str(project.get("key") or pid).strip()
+        pid, key = _partition_key(project)
         if not key:
             continue
         if pid.isdigit():
@@ -71,6 +73,12 @@ def project_partitions(
             where = f"project = {jqlmod.quote(key)} AND ({scope})" + (f" AND ({extra})" if extra else "")
         partitions[key] = PartitionState(key=key, jql=where)
     return [partitions[k] for k in sorted(partitions)]
+
+
+def _partition_key(project: dict[str, Any]) -> tuple[str, str]:
+    """A project's id and its partition's key (the project key, else the id)."""
+    pid = str(project.get("id", "")).strip()
+    return pid, str(project.get("key") or pid).strip()
 
 
 def incremental_partitions(
@@ -91,9 +99,14 @@ def plan_partitions(
     """The partitions of ``run``'s issue pass (see the module docstring)."""
     if run.mode == "incremental" and run.since is not None:
         return incremental_partitions(jira, projects, run.scope, run.since)
-    whole = project_partitions(projects, run.scope)
+    # Jira Cloud lists every project's issue count (``insight``), at least the partition's count.
+    listed = {_partition_key(p)[1]: n for p in projects if (n := insight_issue_count(p)) is not None}
     return split_large(
-        jira, whole, split_issues=settings.split_issues, workers=settings.partition_concurrency
+        jira,
+        project_partitions(projects, run.scope),
+        split_issues=settings.split_issues,
+        workers=settings.partition_concurrency,
+        at_most=listed,
     )
 
 
@@ -109,19 +122,31 @@ def pass_options(options: PipelineOptions, run: RunState) -> PipelineOptions:
 
 
 def split_large(
-    jira: object, partitions: list[PartitionState], *, split_issues: int, workers: int
+    jira: object,
+    partitions: list[PartitionState],
+    *,
+    split_issues: int,
+    workers: int,
+    at_most: Mapping[str, int] | None = None,
 ) -> list[PartitionState]:
-    """Cut each partition above ``split_issues`` issues into ``created`` windows (counted in parallel)."""
+    """Cut each partition above ``split_issues`` issues into ``created`` windows (counted in parallel).
+    A partition whose key ``at_most`` bounds by ``split_issues`` or fewer issues is not counted."""
     count = getattr(jira, "issue_count", None)
     windows = getattr(jira, "created_windows", None)
     if not callable(count) or not callable(windows) or not partitions:
         return partitions
-    with ThreadPoolExecutor(
-        max(1, min(workers, len(partitions))), thread_name_prefix="backfill-count"
-    ) as pool:
-        counts = list(pool.map(lambda p: _ask(count, p.jql), partitions))
+    bounds = at_most or {}
+    unknown = [p for p in partitions if bounds.get(p.key, split_issues + 1) > split_issues]
+    counted: dict[str, Any] = {}
+    if unknown:
+        with ThreadPoolExecutor(
+            max(1, min(workers, len(unknown))), thread_name_prefix="backfill-count"
+        ) as pool:
+            answers = list(pool.map(lambda p: _ask(count, p.jql), unknown))
+        counted = {p.key: n for p, n in zip(unknown, answers, strict=True)}
     out: list[PartitionState] = []
-    for partition, total in zip(partitions, counts, strict=True):
+    for partition in partitions:
+        total = counted.get(partition.key, bounds.get(partition.key))
         if not isinstance(total, int) or total <= split_issues:
             out.append(partition)
             continue

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
+from jira_port.backfill.kinds import backfill_kinds
 from jira_port.backfill.mapper import BackfillMapper
 from jira_port.backfill.pages import IssuePipeline, PageWriter
 from jira_port.backfill.partitions import (
@@ -212,6 +213,10 @@ class BackfillService:
             partitions = plan_partitions(self.jira, projects, run, self.settings)
             tally = written.result()
         tally.items = len(projects)
+        keys = [str(p["key"]) for p in projects if p.get("key")]
+        kinds = backfill_kinds(jira=self.jira, mapper=self.mapper, writer=self.writer, store=self.store,
+                               run=run, project_keys=keys, max_workers=self.options.concurrency)  # fmt: skip
+        tally.add(replace(kinds, items=0, pages=0))  # ``items`` counts projects here
         if run.reconcile:
             self.store.save_seen(run, PROJECTS_KEY, 0, mapped.seen)
         for partition in partitions:

@@ -34,10 +34,6 @@ from jira_port.observability import logger
 from jira_port.settings.jira import JiraSettings
 from jira_port.transport import RetryPolicy
 
-CLOUD_PROJECT_PAGE = 100  # /project/search caps maxResults at 100
-CLOUD_PROJECT_EXPAND = "description,lead,url,insight"
-SERVER_PROJECT_EXPAND = "description,lead,url"
-
 
 def detect_deployment(info: Mapping[str, Any], base_url: str) -> Deployment:
     """``cloud`` or ``server`` from ``serverInfo.deploymentType`` (host name as a fallback)."""
@@ -130,6 +126,11 @@ class JiraClient:
                     logger.info("Jira deployment detected", extra={"deployment": self._deployment})
         return self._deployment
 
+    @property
+    def deployment_known(self) -> bool:
+        """Whether ``deployment`` is configured or already detected (asking costs no request)."""
+        return self._deployment is not None
+
     def server_info(self) -> dict[str, Any]:
         """``GET /rest/api/2/serverInfo``."""
         return _as_dict(self.request("GET", "/rest/api/2/serverInfo"), "serverInfo")
@@ -209,25 +210,7 @@ class JiraClient:
 
     def iter_projects(self) -> Iterator[dict[str, Any]]:
         """Every project the user can see (REST v2 shape; Cloud pages ``/project/search``)."""
-        if self.deployment == "server":
-            data = self.request("GET", "/rest/api/2/project", params={"expand": SERVER_PROJECT_EXPAND})
-            if not isinstance(data, list):
-                raise JiraResponseError("GET /rest/api/2/project did not return a list")
-            yield from data
-            return
-        start = 0
-        while True:
-            params = {"startAt": start, "maxResults": CLOUD_PROJECT_PAGE, "expand": CLOUD_PROJECT_EXPAND}
-            try:
-                page = _as_dict(self.request("GET", "/rest/api/2/project/search", params=params), "projects")
-            except JiraNotFoundError:
-                return  # "no projects matching the search criteria"
-            values = page.get("values") or []
-            yield from values
-            total = page.get("total")
-            start += len(values)
-            if not values or page.get("isLast") is True or (isinstance(total, int) and start >= total):
-                return
+        return partmod.iter_projects(self)
 
     # -- partitions and webhooks (implemented in their own modules) ------------------------
 

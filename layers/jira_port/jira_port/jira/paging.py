@@ -16,12 +16,15 @@ issue keeps its old key as an alias in its new project. Hence, per project:
   short and empty pages continue). A rejected token falls back to the anchors, never to ``id >``.
 
 Both loops hold one page at a time and take the HTTP call as ``fetch(body) -> dict`` (or a
-``SearchAnswer``, whose raw body then rides along on the page, see ``IssuePage.raw``).
+``SearchAnswer``, whose raw body then rides along on the page, see ``IssuePage.raw``). ``read_ahead``
+requests the next page while the caller works on the current one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
+from concurrent.futures import Executor, Future
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,3 +247,35 @@ def _recover_cloud(state: ChainState, exc: JiraAPIError) -> None:
         state.drop_anchor(state.chain_anchor, "deleted")
     else:
         raise exc
+
+
+def read_ahead(
+    pages: Iterator[IssuePage],
+    pool: Executor,
+    clock: Callable[[], int],
+    more: Callable[[], bool] = lambda: True,
+) -> Generator[tuple[int, IssuePage]]:
+    """Each page of ``pages`` with ``clock()`` read just before its requests were sent; while ``more()``,
+    the next page is requested on ``pool`` as soon as one is handed out, so Jira works while the caller
+    maps and writes. Once ``more()`` is false, the page already asked for is still handed out (nothing
+    read is wasted), then the pages end. An error surfaces when its page is asked for. Closing it waits
+    for the request in flight (whose page is then dropped)."""
+
+    def fetch() -> tuple[int, IssuePage] | None:
+        started = clock()
+        page = next(pages, None)
+        return None if page is None else (started, page)
+
+    pending: Future[tuple[int, IssuePage] | None] | None = pool.submit(fetch)
+    try:
+        while pending is not None and (item := pending.result()) is not None:
+            # a last page has no successor to read
+            pending = pool.submit(fetch) if item[1].cursor is not None and more() else None
+            yield item
+    finally:
+        if pending is not None and not pending.cancel():
+            with suppress(Exception):  # the caller stopped: an error of a page it never takes is moot
+                pending.result()
+        close = getattr(pages, "close", None)
+        if close is not None:
+            close()

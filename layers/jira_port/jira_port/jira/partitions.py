@@ -1,4 +1,4 @@
-"""Per-project partitions of the sync scope, paged concurrently with bounded memory.
+"""The visible projects, and per-project partitions of the sync scope paged concurrently with bounded memory.
 
 A project the credentials cannot read (403/404 on its query, or Jira's "The value 'X' does not exist for
 the field 'project'") is reported as ``PartitionSkipped`` with the reason; the other partitions go on.
@@ -10,10 +10,12 @@ import queue
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from jira_port.jira import jql as jqlmod
-from jira_port.jira.errors import JiraAPIError
+from jira_port.jira.errors import JiraAPIError, JiraNotFoundError, JiraResponseError
+from jira_port.jira.handoff import POLL_SECONDS, put_unless_stopped
 from jira_port.jira.models import IssuePage, Partition, PartitionPage, PartitionSkipped
 from jira_port.observability import logger
 
@@ -25,7 +27,63 @@ _ACCESS_MESSAGES = (
     re.compile(r"does not exist for the field 'project'", re.IGNORECASE),
     re.compile(r"no project could be found", re.IGNORECASE),
 )
-_POLL_SECONDS = 0.1
+CLOUD_PROJECT_PAGE = 100  # /project/search caps maxResults at 100
+# ``insight`` carries ``totalIssueCount``: the backfill's planning needs no count query for most projects.
+CLOUD_PROJECT_EXPAND = "description,lead,url,insight"
+SERVER_PROJECT_EXPAND = "description,lead,url"
+
+
+def iter_projects(client: JiraClient) -> Iterator[dict[str, Any]]:
+    """Every project the user can see (REST v2 shape; Cloud pages ``/project/search``).
+
+    While the deployment is still unknown, Cloud's first project page is asked for together with the
+    detection (``serverInfo``), so on Cloud the listing does not wait for it; Server/DC drops that answer.
+    """
+    first: Future[dict[str, Any] | None] | None = None
+    if not client.deployment_known:
+        with ThreadPoolExecutor(1, thread_name_prefix="jira-projects") as pool:
+            first = pool.submit(_cloud_project_page, client, 0)
+            if client.deployment != "cloud":
+                first.cancel()  # Server/DC: its answer (or error) is dropped
+                first = None
+    if client.deployment == "server":
+        data = client.request("GET", "/rest/api/2/project", params={"expand": SERVER_PROJECT_EXPAND})
+        if not isinstance(data, list):
+            raise JiraResponseError("GET /rest/api/2/project did not return a list")
+        yield from data
+        return
+    start = 0
+    while True:
+        page = first.result() if first is not None else _cloud_project_page(client, start)
+        first = None
+        if page is None:
+            return  # "no projects matching the search criteria"
+        values = page.get("values") or []
+        yield from values
+        total = page.get("total")
+        start += len(values)
+        if not values or page.get("isLast") is True or (isinstance(total, int) and start >= total):
+            return
+
+
+def _cloud_project_page(client: JiraClient, start: int) -> dict[str, Any] | None:
+    """One page of ``/project/search`` (None: Jira's 404 for "no projects match")."""
+    params = {"startAt": start, "maxResults": CLOUD_PROJECT_PAGE, "expand": CLOUD_PROJECT_EXPAND}
+    try:
+        page = client.request("GET", "/rest/api/2/project/search", params=params)
+    except JiraNotFoundError:
+        return None
+    if not isinstance(page, dict):
+        raise JiraResponseError("Jira projects response is not a JSON object")
+    return page
+
+
+def insight_issue_count(project: Mapping[str, Any]) -> int | None:
+    """``insight.totalIssueCount`` of a Cloud project listed by ``iter_projects`` (every issue of the
+    project, so at least as many as any JQL scope inside it matches), or None when absent."""
+    insight = project.get("insight")
+    count = insight.get("totalIssueCount") if isinstance(insight, Mapping) else None
+    return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
 
 
 def project_access_reason(exc: JiraAPIError) -> str | None:
@@ -151,16 +209,10 @@ class _Pool:
         finally:
             self._stop.set()
             for thread in threads:
-                thread.join(timeout=_POLL_SECONDS * 10)
+                thread.join(timeout=POLL_SECONDS * 10)
 
     def _put(self, item: tuple[str, Any]) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=_POLL_SECONDS)
-            except queue.Full:
-                continue
-            return True
-        return False
+        return put_unless_stopped(self._queue, item, self._stop)
 
     def _next(self) -> Partition | None:
         with self._lock:

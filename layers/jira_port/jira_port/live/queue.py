@@ -18,7 +18,7 @@ import binascii
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -41,12 +41,17 @@ _MAX_ID_LENGTH = 128
 _SQS_ID = re.compile(r"^[!-~]+$")  # SQS: "alphanumeric characters and punctuation" (printable ASCII)
 _COMMENT_ISSUE = re.compile(r"/issue/(\d+)/comment/")
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
-# Containers of other entity kinds, with the fields that identify them (first present wins).
+# Containers of other entity kinds, with the fields that identify them (first present wins; a DC user's
+# key, unlike its name, survives a rename).
 _CONTAINERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    *((kind, ("id",)) for kind in ("version", "sprint", "board")),
+    *((kind, ("id",)) for kind in ("version", "sprint", "board", "component")),
     ("user", ("accountId", "key", "name")),
     *((kind, ("id",)) for kind in ("issueLink", "attachment", "filter", "issueType")),
 )
+# The kind an event names (``jira:version_released``, ``sprint_started``, ``user_deleted``...): its entity
+# decides the group even when the body also carries another kind's object (e.g. a project).
+_EVENT_KIND = re.compile(r"^(?:jira:)?(version|sprint|board|component|user)_")
+_FIELDS = dict(_CONTAINERS)
 
 
 class EnvelopeError(JiraPortError):
@@ -181,28 +186,36 @@ def _str_map(value: object) -> dict[str, str]:
 
 
 def message_group_id(body: Mapping[str, Any]) -> str:
-    """``issue:<id>``, ``project:<id>``, ``<kind>:<id>`` or ``event:<webhookEvent>`` for a webhook body."""
-    issue = _identity(body.get("issue"), ("id", "key"))
-    if issue is not None:
-        return sqs_id("issue", issue)
-    project = _identity(body.get("project"), ("id", "key"))
-    if project is not None:
-        return sqs_id("project", project)
+    """``issue:<id>``, ``project:<id>``, ``<kind>:<id>`` or ``event:<webhookEvent>`` for a webhook body.
+
+    One group per entity, so its events stay in order: a user, board, sprint, version or component event
+    is grouped by the entity its name says (the body's object of that kind), issues by their id.
+    """
+    for kind, ident in _entities(body):
+        if ident is not None:
+            return sqs_id(kind, ident)
+    event = body.get("webhookEvent")
+    return sqs_id("event", event if isinstance(event, str) and event else "unknown")
+
+
+def _entities(body: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
+    """Candidate ``(kind, identity)`` pairs of a body, in the order they decide its group."""
+    event = body.get("webhookEvent")
+    named = _EVENT_KIND.match(event) if isinstance(event, str) else None
+    if named is not None:
+        yield named.group(1), _identity(body.get(named.group(1)), _FIELDS[named.group(1)])
+    yield "issue", _identity(body.get("issue"), ("id", "key"))
+    yield "project", _identity(body.get("project"), ("id", "key"))
     comment = body.get("comment")
     if isinstance(comment, Mapping):
         # Server's comment_created may carry only the comment; its self link names the issue.
         match = _COMMENT_ISSUE.search(str(comment.get("self", "")))
-        if match:
-            return sqs_id("issue", match.group(1))
+        yield "issue", match.group(1) if match else None
     worklog = body.get("worklog")
     if isinstance(worklog, Mapping) and worklog.get("issueId") not in (None, ""):
-        return sqs_id("issue", str(worklog["issueId"]))
+        yield "issue", str(worklog["issueId"])
     for container, fields in _CONTAINERS:
-        ident = _identity(body.get(container), fields)
-        if ident is not None:
-            return sqs_id(container, ident)
-    event = body.get("webhookEvent")
-    return sqs_id("event", event if isinstance(event, str) and event else "unknown")
+        yield container, _identity(body.get(container), fields)
 
 
 def deduplication_id(headers: Mapping[str, str], raw_body: bytes) -> str:
