@@ -19,12 +19,11 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
-from jira_port.live.auth import WebhookAuthenticator
+from jira_port.live.auth import WebhookAuthenticator, compute_signature
 from jira_port.live.receive import Enqueuer, WebhookReceiver
 from jira_port.live.runtime import live_mapping
-from jira_port.live.signature import compute_signature
 from jira_port.observability import logger
-from jira_port.settings.live import LiveSettings
+from jira_port.settings.live import WebhookSettings
 from jira_port_emulators.port import PortFaults
 from jira_port_tools.serve.lambda_events import LocalLambdaContext, http_api_event
 from jira_port_tools.serve.local_aws import LocalAws
@@ -124,7 +123,7 @@ def ack_latency(
         with environment(env), quiet():
             module: Any = load_function("webhook", functions_dir())
             if memory:
-                settings = LiveSettings.from_env()
+                settings = WebhookSettings.from_env()
                 enqueuer = Enqueuer(
                     cast(Any, MemorySqs()), "memory.fifo", payloads=None, max_message_bytes=10**6
                 )

@@ -16,12 +16,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "layers" / "jira_port")]
 
+from jira_port.live.auth import compute_signature  # noqa: E402
 from jira_port.live.queue import (  # noqa: E402
     Envelope,
     deduplication_id,
     message_group_id,
 )
-from jira_port.live.signature import compute_signature  # noqa: E402
 from jira_port_tools.serve.lambda_events import http_api_event, sqs_event  # noqa: E402
 
 EVENTS = Path(__file__).resolve().parent

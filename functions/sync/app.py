@@ -1,8 +1,8 @@
 """Sync function: SQS FIFO batch -> map -> version guard -> Port, reporting partial batch failures.
 
-``SqsFifoPartialProcessor(skip_group_on_error=True)``: when a message fails, the later messages of
-*its* message group (the same Jira entity) in this batch are reported failed too, so the group keeps
-its order; other groups carry on. All logic lives in ``jira_port.live.process``.
+When a message fails, the later messages of *its* message group (the same Jira entity) in this batch are
+reported failed too, so the group keeps its order; other groups carry on (``jira_port.live.batch``). All
+logic lives in ``jira_port.live.process``.
 """
 
 from __future__ import annotations
@@ -14,30 +14,23 @@ start_live_mapping()  # the jq worker starts and checks the mapping while the im
 from functools import cache  # noqa: E402
 from typing import Any  # noqa: E402
 
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response  # noqa: E402
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord  # noqa: E402
 from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: E402
 
+from jira_port.live.batch import process_fifo_batch  # noqa: E402
 from jira_port.live.process import LiveProcessor  # noqa: E402
 from jira_port.observability import logger, metrics, traced_handler  # noqa: E402
-from jira_port.settings.live import LiveSettings  # noqa: E402
-
-processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+from jira_port.settings.live import SyncSettings  # noqa: E402
 
 
 @cache
 def live() -> LiveProcessor:
     """This container's processor; a build that raised is not cached, so the next batch tries again."""
-    return sync_processor(LiveSettings.from_env())
+    return sync_processor(SyncSettings.from_env())
 
 
-def record_handler(record: SQSRecord) -> None:
+def record_handler(body: str, message_id: str, receive_count: int) -> None:
     """Process one message; raising marks it failed (SQS redelivers it, then dead-letters it)."""
-    live().process_record(
-        record.body,
-        message_id=record.message_id,
-        receive_count=int(record.attributes.approximate_receive_count),
-    )
+    live().process_record(body, message_id=message_id, receive_count=receive_count)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -45,12 +38,7 @@ def record_handler(record: SQSRecord) -> None:
 @traced_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point for SQS event source mapping batches (``ReportBatchItemFailures``)."""
-    response: dict[str, Any] = dict(
-        process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        )
-    )
-    return response
+    return dict(process_fifo_batch(event, record_handler))
 
 
 # Init phase: compile the mapping and make the clients before the first batch waits for them.

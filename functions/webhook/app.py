@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: E402
 from jira_port.errors import ConfigError  # noqa: E402
 from jira_port.live.receive import WebhookReceiver, WebhookResponse, correlation_id  # noqa: E402
 from jira_port.observability import MetricUnit, logger, metrics, traced_handler  # noqa: E402
-from jira_port.settings.live import LiveSettings  # noqa: E402
+from jira_port.settings.live import WebhookSettings  # noqa: E402
 
 ROUTES = {"POST /webhook": False, "POST /webhook/{token}": True}  # route key -> authenticated by URL token
 
@@ -30,7 +30,7 @@ ROUTES = {"POST /webhook": False, "POST /webhook/{token}": True}  # route key ->
 @cache
 def receiver() -> WebhookReceiver:
     """This container's receiver; a build that raised is not cached, so the next delivery tries again."""
-    return webhook_receiver(LiveSettings.from_env())
+    return webhook_receiver(WebhookSettings.from_env())
 
 
 def raw_body(event: dict[str, Any]) -> bytes:

@@ -12,8 +12,8 @@ from jira_port.settings.common import EnvModel
 
 # function -> the settings models its code loads (module:class under jira_port.settings)
 FUNCTION_SETTINGS: dict[str, tuple[str, ...]] = {
-    "WebhookFunction": ("live:LiveSettings", "mapping:MappingSettings"),
-    "SyncFunction": ("live:LiveSettings", "mapping:MappingSettings", "port:PortSettings"),
+    "WebhookFunction": ("live:WebhookSettings", "mapping:MappingSettings"),
+    "SyncFunction": ("live:SyncSettings", "mapping:MappingSettings", "port:PortSettings"),
     "BackfillFunction": (
         "port:PortSettings",
         "jira:JiraSettings",

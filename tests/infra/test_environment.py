@@ -6,14 +6,14 @@ that declaration against the models the handlers really load while they run.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import typing
 
 import pytest
-from pydantic import SecretStr
 
 from jira_port.observability import TRACE_SDK_ENV
-from jira_port.settings.common import EnvModel
+from jira_port.settings.common import EnvModel, SecretStr
 from tests.infra.contract import FUNCTION_SETTINGS, LAMBDA_REQUIRED, settings_class
 from tests.infra.stack import Stack
 
@@ -31,11 +31,11 @@ EXISTING_SECRETS = {
 
 
 def _secret_variables(model: type[EnvModel]) -> set[str]:
-    names = model.env_names()
+    names, hints = model.env_names(), typing.get_type_hints(model)
     return {
-        names[field]
-        for field, info in model.model_fields.items()
-        if SecretStr in typing.get_args(info.annotation) or info.annotation is SecretStr
+        names[field.name]
+        for field in dataclasses.fields(model)  # type: ignore[arg-type]
+        if SecretStr in typing.get_args(hints[field.name]) or hints[field.name] is SecretStr
     }
 
 

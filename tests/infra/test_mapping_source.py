@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 
-from jira_port.live.signature import compute_signature
+from jira_port.live.auth import compute_signature
 from jira_port.mapping import bundled_mapping_text
 from tests.infra.contract import FUNCTION_SETTINGS
 from tests.infra.deployment import denied, deployed, port_emulator, store_port_credentials, webhook_secret

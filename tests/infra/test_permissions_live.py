@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
-from jira_port.live.signature import compute_signature
+from jira_port.live.auth import compute_signature
 from jira_port_emulators.port import PortEmulator
 from jira_port_tools.serve.lambda_events import sqs_event
 from tests.infra.contract import FUNCTION_SETTINGS

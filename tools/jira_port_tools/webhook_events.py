@@ -14,7 +14,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from jira_port.backfill.mapper import BACKFILL_SOURCE
 from jira_port.jira.webhooks import CLOUD_PROJECT_EVENTS, ISSUE_EVENTS, SERVER_PROJECT_EVENTS, webhook_events
+from jira_port.mapping import SOURCE_HEADER
 
 if TYPE_CHECKING:
     from jira_port.mapping import CompiledMapping
@@ -24,7 +26,9 @@ _EVENT = r"\.body\.webhookEvent"
 _EQUALS = re.compile(rf'{_EVENT}\s*==\s*"([^"]+)"|"([^"]+)"\s*==\s*{_EVENT}')
 _IN = re.compile(rf"{_EVENT}\s*\|\s*IN\(([^)]*)\)")
 _LITERAL = re.compile(r'"([^"]+)"')
-_BACKFILL_ONLY = re.compile(r'^\s*\.headers\."x-jira-port-source"\s*==\s*"backfill"\s*and\b')
+_BACKFILL_ONLY = re.compile(
+    rf'^\s*\.headers\."{re.escape(SOURCE_HEADER)}"\s*==\s*"{BACKFILL_SOURCE}"\s*and\b'
+)
 # Events Jira Server/Data Center webhooks offer besides the issue and project ones (its admin UI and
 # REST docs); Cloud-only events (project trash and archive) are dropped there.
 _SERVER_OTHER = frozenset(

@@ -14,7 +14,7 @@ import pytest
 from moto import mock_aws
 
 from jira_port.live.runtime import close_all, sync_processor
-from jira_port.settings.live import LiveSettings
+from jira_port.settings.live import SyncSettings
 from jira_port.transport import RetryPolicy
 from jira_port_emulators.port import PortEmulator, PortFaults
 from jira_port_tools.serve.sqs_poller import SqsPoller
@@ -89,7 +89,7 @@ def sync(aws: LiveResources, port: PortEmulator) -> Iterator[Any]:
     """The sync function, cold-started inside moto, its Port client with short retry delays."""
     module: Any = reload_handler("sync")
     client = client_for(port, policy=SHORT_POLICY)
-    module.live = cache(lambda: sync_processor(LiveSettings.from_env(), client))
+    module.live = cache(lambda: sync_processor(SyncSettings.from_env(), client))
     yield module
     close_all()
     client.close()

@@ -49,12 +49,13 @@ def test_a_failing_message_fails_the_rest_of_its_group_only(sync: ModuleType, po
 
 def test_whole_batch_failure_is_a_function_error(sync: ModuleType, monkeypatch: Any) -> None:
     import pytest
-    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    from jira_port.live.batch import BatchFailedError
 
     event = load_event("sqs-sync-batch")
     for record in event["Records"]:
         record["body"] = json.dumps({"v": 99})
-    with pytest.raises(BatchProcessingError):
+    with pytest.raises(BatchFailedError):
         sync.lambda_handler(event, FakeLambdaContext())
 
 

@@ -11,8 +11,8 @@ from typing import Any
 import boto3
 import pytest
 
+from jira_port.live.auth import compute_signature
 from jira_port.live.queue import Envelope
-from jira_port.live.signature import compute_signature
 from jira_port.observability import logger
 from tests.integration.live.conftest import Deliver
 from tests.integration.live.resources import LiveResources

@@ -6,7 +6,7 @@ import base64
 import json
 from typing import Any
 
-from jira_port.live.signature import compute_signature
+from jira_port.live.auth import compute_signature
 from jira_port_tools.serve.lambda_events import http_api_event
 
 TEST_SECRET = "jira-port-local-test-secret"

@@ -13,9 +13,8 @@ import pytest
 from moto import mock_aws
 
 from jira_port.errors import ConfigError
-from jira_port.live.auth import WebhookAuthenticator, parse_webhook_secret, url_token
-from jira_port.live.signature import compute_signature
-from jira_port.settings.live import LiveSettings
+from jira_port.live.auth import WebhookAuthenticator, compute_signature, parse_webhook_secret, url_token
+from jira_port.settings.live import WebhookSettings
 from jira_port_tools.cli import main
 
 BODY = b'{"webhookEvent":"jira:issue_updated"}'
@@ -46,8 +45,8 @@ class Clock:
         return self.now
 
 
-def settings(**env: str) -> LiveSettings:
-    return LiveSettings.from_env(env)
+def settings(**env: str) -> WebhookSettings:
+    return WebhookSettings.from_env(env)
 
 
 def test_inline_secret_accepts_valid_and_rejects_missing_or_wrong_signature() -> None:
@@ -157,10 +156,10 @@ def test_secret_values_never_reach_logs(log_records: list[logging.LogRecord]) ->
 
 def test_settings_validation_names_variables() -> None:
     with pytest.raises(ConfigError, match="QUEUE_URL"):
-        LiveSettings.from_env({"QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/1/standard"})
+        WebhookSettings.from_env({"QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/1/standard"})
     with pytest.raises(ConfigError, match="MAX_BODY_BYTES"):
-        LiveSettings.from_env({"MAX_BODY_BYTES": str(50 * 1024 * 1024)})
-    live: Any = LiveSettings.from_env({"JIRA_BASE_URL": "https://acme.atlassian.net/"})
+        WebhookSettings.from_env({"MAX_BODY_BYTES": str(50 * 1024 * 1024)})
+    live: Any = WebhookSettings.from_env({"JIRA_BASE_URL": "https://acme.atlassian.net/"})
     assert live.jira_base_url == "https://acme.atlassian.net"
 
 

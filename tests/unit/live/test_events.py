@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from jira_port.live.auth import verify_signature
 from jira_port.live.queue import Envelope
-from jira_port.live.signature import verify_signature
 from tests.support.events import EVENTS, event_names, load_event
 
 TEST_SECRET = b"jira-port-local-test-secret"

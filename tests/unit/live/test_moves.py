@@ -11,9 +11,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from jira_port.actions import old_keys
 from jira_port.backfill.tables import DynamoTable
 from jira_port.live.guard import VersionGuard
-from jira_port.live.moves import old_keys
 from jira_port.live.process import LiveProcessor
 from jira_port.live.queue import Envelope
 from jira_port.mapping import load_mapping

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jira_port.live.signature import compute_signature, parse_signature, verify_signature, verify_token
+from jira_port.live.auth import compute_signature, parse_signature, verify_signature, verify_token
 
 ATLASSIAN_SECRET = b"It's a Secret to Everybody"
 ATLASSIAN_BODY = b"Hello World!"

@@ -10,12 +10,13 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
-from pydantic import SecretStr
 
 from jira_port.errors import ConfigError
 from jira_port.port import PortAuthError, PortClient
-from jira_port.port.tokens import Credentials, SecretCredentials, StaticCredentials, TokenManager
+from jira_port.port.credentials import Credentials, SecretCredentials, StaticCredentials
+from jira_port.port.session import TokenManager
 from jira_port.port.types import PortStats
+from jira_port.settings.common import SecretStr
 from jira_port.settings.port import PortSettings
 from tests.support.port_emulator import CLIENT_ID, CLIENT_SECRET, FAST_POLICY, new_emulator
 from tests.unit.port.fakes import ScriptedSession, response, scripted_client

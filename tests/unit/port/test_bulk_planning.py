@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from jira_port.port.batches import MAX_BODY_BYTES, bulk_body_size, chunks, plan_batches
-from jira_port.port.session import encode_json
+from jira_port.port.client import chunks
+from jira_port.port.types import encode_json
+from jira_port.port.writes import MAX_BODY_BYTES, bulk_body_size, plan_batches
 
 
 def _entity(i: int, size: int = 10) -> dict[str, object]:

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from jira_port.port import PortAPIError
-from jira_port.port.batches import MAX_BODY_BYTES
+from jira_port.port.writes import MAX_BODY_BYTES
 from jira_port.transport import RetryPolicy
 from tests.unit.port.fakes import Call, ScriptedSession, response, scripted_client
 

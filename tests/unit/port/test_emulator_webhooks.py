@@ -107,12 +107,13 @@ def test_webhooks_need_the_moderator_or_admin_role(api: Api, role: str, allowed:
 
 def test_the_client_reads_a_webhook_and_reports_the_role_problem(api: Api) -> None:
     from jira_port.port import PortClient
+    from jira_port.settings.common import SecretStr
     from jira_port.settings.port import PortSettings
 
     api.emu.add_webhook(CREATE)
     api.emu.add_credentials("member-id", "s", role="member")
-    admin = PortClient(PortSettings(api_url=api.url, client_id="cid", client_secret="csecret"))
-    member = PortClient(PortSettings(api_url=api.url, client_id="member-id", client_secret="s"))
+    admin = PortClient(PortSettings(api_url=api.url, client_id="cid", client_secret=SecretStr("csecret")))
+    member = PortClient(PortSettings(api_url=api.url, client_id="member-id", client_secret=SecretStr("s")))
     with admin, member:
         assert admin.get_webhook("jira_mapper")["mappings"] == [RULE]
         with pytest.raises(PortAPIError) as refused:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator
 
@@ -9,6 +10,7 @@ import pytest
 
 from jira_port.observability import logger
 from jira_port.port import PortAPIError, PortClient
+from jira_port.settings.common import SecretStr
 from jira_port.settings.port import PortSettings
 from jira_port.transport import RetryPolicy
 from jira_port_emulators.port import PortEmulator, PortFaults
@@ -40,13 +42,13 @@ def test_secrets_and_tokens_never_leak(
     texts: list[str] = []
     with emu.running() as port:
         settings = PortSettings(
-            api_url=port.url, client_id="client-id", client_secret=SECRET, max_concurrency=4
+            api_url=port.url, client_id="client-id", client_secret=SecretStr(SECRET), max_concurrency=4
         )
         with PortClient(settings, policy=POLICY) as client:
             texts += [
                 repr(client),
                 repr(settings),
-                str(settings.model_dump()),
+                str(dataclasses.asdict(settings)),
                 repr(client.api),
                 repr(client.api.tokens),
             ]
@@ -67,7 +69,9 @@ def test_secrets_and_tokens_never_leak(
                     call()
                 except PortAPIError as exc:
                     texts += [str(exc), repr(exc), str(exc.args)]
-        wrong = PortSettings(api_url=port.url, client_id="client-id", client_secret=SECRET + "-old")
+        wrong = PortSettings(
+            api_url=port.url, client_id="client-id", client_secret=SecretStr(SECRET + "-old")
+        )
         with PortClient(wrong, policy=POLICY) as rejected:
             with pytest.raises(PortAPIError) as caught:
                 rejected.get_blueprint("jiraIssue")

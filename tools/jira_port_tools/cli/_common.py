@@ -84,3 +84,11 @@ __all__ = [
     "print_json",
     "probability",
 ]
+
+
+def live_event_headers() -> dict[str, str]:
+    """What a live delivery's ``.headers`` hold for the mapping, for inputs that name no headers."""
+    from jira_port.live.queue import LIVE_SOURCE
+    from jira_port.mapping import SOURCE_HEADER
+
+    return {SOURCE_HEADER: LIVE_SOURCE}

@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from jira_port_tools.cli import EXIT_FAILED, EXIT_OK
@@ -176,7 +176,7 @@ def check_port(ctx: Context) -> None:
     def configure() -> PortClient:
         settings = PortSettings.from_env()
         if settings.timeout_seconds > REQUEST_TIMEOUT_SECONDS:
-            settings = settings.model_copy(update={"timeout_seconds": REQUEST_TIMEOUT_SECONDS})
+            settings = replace(settings, timeout_seconds=REQUEST_TIMEOUT_SECONDS)
         return PortClient(settings, policy=_retry_policy())
 
     hint = (
@@ -226,11 +226,11 @@ def check_custom_fields(ctx: Context) -> None:
 
 def check_webhook_secret(ctx: Context) -> None:
     """Whether live deliveries will be verified (JIRA_BASE_URL is the Jira checks' to report)."""
-    from jira_port.settings.live import LiveSettings
+    from jira_port.settings.live import WebhookSettings
 
     def check() -> None:
         env = {k: v for k, v in os.environ.items() if k != "JIRA_BASE_URL"}
-        if LiveSettings.from_env(env).has_secret:
+        if WebhookSettings.from_env(env).has_secret:
             ctx.report.add("webhook secret", "ok", "signatures will be verified")
         else:
             ctx.report.add(

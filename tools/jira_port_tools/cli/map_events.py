@@ -13,6 +13,7 @@ from jira_port_tools.cli._common import (
     SubParsers,
     add_json_flag,
     add_mapping_flag,
+    live_event_headers,
     load_cli_mapping,
     print_json,
 )
@@ -73,7 +74,6 @@ def register(subparsers: SubParsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Map every event and print one JSON line of actions per event (or one document with --json)."""
     mapping = load_cli_mapping(args.mapping)
-    defaults = {"x-jira-port-source": "webhook"}
     overrides, query_overrides = dict(args.header), dict(args.query)
     base_url = args.jira_base_url if args.jira_base_url is not None else os.environ.get("JIRA_BASE_URL")
     if args.events.count("-") > 1:
@@ -87,7 +87,10 @@ def run(args: argparse.Namespace) -> int:
         inputs = _stdin_inputs() if name == "-" else iter(files[name])
         try:
             for item in inputs:
-                headers = {**(item.headers if item.headers is not None else defaults), **overrides}
+                headers = {
+                    **(item.headers if item.headers is not None else live_event_headers()),
+                    **overrides,
+                }
                 query = {**(item.query or {}), **query_overrides}
                 result = mapping.evaluate_detailed(item.body, headers, query, jira_base_url=base_url)
                 actions = [a.to_json() for a in result.actions]

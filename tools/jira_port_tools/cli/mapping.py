@@ -11,6 +11,7 @@ from jira_port_tools.cli._common import (
     MAPPING_SOURCES,
     SubParsers,
     add_json_flag,
+    live_event_headers,
     load_cli_mapping,
     print_json,
 )
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-_HEADERS = {"x-jira-port-source": "webhook"}
 
 
 def register(subparsers: SubParsers) -> None:
@@ -105,7 +105,7 @@ def event_changes(old: CompiledMapping, new: CompiledMapping, events: str) -> li
 
     changes = []
     for item in read_inputs(events):
-        headers = item.headers if item.headers is not None else _HEADERS
+        headers = item.headers if item.headers is not None else live_event_headers()
         query = item.query or {}
         before, after = _actions(old, item.body, headers, query), _actions(new, item.body, headers, query)
         removed = [before[k] for k in before if k not in after]

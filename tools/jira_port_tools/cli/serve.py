@@ -55,7 +55,7 @@ def register(subparsers: SubParsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Start the local server and serve until Ctrl-C/SIGTERM (or, with ``--once``, one delivery)."""
-    from jira_port.settings.live import LiveSettings
+    from jira_port.settings.live import SyncSettings, WebhookSettings
     from jira_port.settings.port import PortSettings
     from jira_port_tools.serve.local_server import LocalServer
 
@@ -64,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
         for name in ("MAPPING_FILE", "MAPPING_CONFIG"):
             os.environ.pop(name, None)
     # Fail fast (exit 2) on configuration problems, before any server starts.
-    live = LiveSettings.from_env()
+    live = WebhookSettings.from_env()
+    SyncSettings.from_env()
     PortSettings.from_env()
     load_cli_mapping(None)
     server = LocalServer(

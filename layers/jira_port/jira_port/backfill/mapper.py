@@ -16,9 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from jira_port.actions import Action
+from jira_port.actions import Action, moved_away_deletions
 from jira_port.jira.models import IssuePage
-from jira_port.live.moves import moved_away_deletions
 from jira_port.mapping.evaluate import SOURCE_HEADER, CompiledMapping, MappingLimitError, log_warnings
 from jira_port.mapping.issue_fields import search_request
 from jira_port.mapping.pages import evaluate_page, page_program

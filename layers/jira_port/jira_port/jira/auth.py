@@ -12,10 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import SecretStr
-
 from jira_port.errors import ConfigError
 from jira_port.secrets import get_secret_json
+from jira_port.settings.common import SecretStr
 from jira_port.settings.jira import JiraSettings
 
 # Keys accepted in the secret JSON, per value (camelCase, snake_case and the environment names).

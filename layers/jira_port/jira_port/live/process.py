@@ -28,20 +28,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from jira_port.actions import Action
+from jira_port.actions import Action, moved_away_deletions
 from jira_port.errors import JiraPortError, is_transient
-from jira_port.live.body import body_text
-from jira_port.live.guard import VersionGuard
-from jira_port.live.moves import moved_away_deletions
+from jira_port.live.guard import VersionGuard, action_version
 from jira_port.live.queue import (
     Envelope,
     EnvelopeError,
     PayloadCorruptError,
     PayloadMissingError,
     PayloadStore,
+    body_text,
     mapping_headers,
 )
-from jira_port.live.versions import action_version
 from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError
 from jira_port.mapping.source import MappingProvider
 from jira_port.observability import MetricUnit, logger, metrics, traced

@@ -1,14 +1,14 @@
 """The queue contract between the two live functions, both directions: envelope, SQS ids, S3 offload.
 
-The envelope carries the exact body Jira sent (the sync side maps precisely what was verified), or an
-S3 pointer when it is too big for a message, plus the headers (lower-cased, without credentials and the
-reserved ``x-jira-port-*`` names, so a sender cannot pose as the backfill) and the query (without the URL
-token). The message group is one per Jira entity (issues by their immutable id, so comments and worklogs
-share it; keys change on a move); the deduplication id is Jira's ``X-Atlassian-Webhook-Identifier``, else
-the body's SHA-256. SQS dedupes only within 5 minutes while Jira retries 5-15 minutes apart: the sync side
-is idempotent on its own (the version guard). Oversized bodies are stored one object per delivery
-(``webhooks/<dedupe id>/<request id>.json``), deleted after success; the bucket's lifecycle rule removes
-what is left (keep it above queue plus DLQ retention).
+The envelope carries the exact body Jira sent (the sync side maps precisely what was verified; ``body_text``
+is how both read it as text), or an S3 pointer when it is too big for a message, plus the headers
+(lower-cased, without credentials and the reserved ``x-jira-port-*`` names, so a sender cannot pose as the
+backfill) and the query (without the URL token). The message group is one per Jira entity (issues by their
+immutable id, so comments and worklogs share it; keys change on a move); the deduplication id is Jira's
+``X-Atlassian-Webhook-Identifier``, else the body's SHA-256. SQS dedupes only within 5 minutes while Jira
+retries 5-15 minutes apart: the sync side is idempotent on its own (the version guard). Oversized bodies
+are stored one object per delivery (``webhooks/<dedupe id>/<request id>.json``), deleted after success;
+the bucket's lifecycle rule removes what is left (keep it above queue plus DLQ retention).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from jira_port.errors import ConfigError, JiraPortError, aws_error_code
+from jira_port.errors import JiraPortError, aws_error_code
 from jira_port.mapping.evaluate import SOURCE_HEADER, sensitive_header
 from jira_port.observability import logger
 
@@ -90,11 +90,10 @@ class Envelope:
         headers: Mapping[str, str], query: Mapping[str, str],
     ) -> Envelope:  # fmt: skip
         """An inline envelope for ``raw``; non-UTF-8 bodies are carried as base64."""
-        try:
-            text, b64 = raw.decode("utf-8"), False
-        except UnicodeDecodeError:
-            text, b64 = base64.b64encode(raw).decode("ascii"), True
-        return cls(dedupe_id, group_id, received_at_ms, safe_headers(headers), safe_query(query), text, b64)
+        text = body_text(raw)
+        b64 = text is None
+        inline = base64.b64encode(raw).decode("ascii") if text is None else text
+        return cls(dedupe_id, group_id, received_at_ms, safe_headers(headers), safe_query(query), inline, b64)
 
     def with_pointer(self, pointer: PayloadPointer) -> Envelope:
         """The same envelope with the body replaced by a pointer to where it was stored."""
@@ -146,6 +145,14 @@ class Envelope:
         except (KeyError, TypeError, ValueError, binascii.Error) as exc:
             raise EnvelopeError(f"malformed envelope: {type(exc).__name__} {exc}") from None
         return envelope
+
+
+def body_text(raw: bytes) -> str | None:
+    """``raw`` as text for the mapping (``raw_body``), or ``None`` when it is not UTF-8."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -281,19 +288,3 @@ class PayloadStore:
 
 def _segment(value: str) -> str:
     return value if _SAFE_SEGMENT.match(value) else hashlib.sha256(value.encode("utf-8")).hexdigest()
-
-
-def outgoing_message(
-    envelope: Envelope, *, payloads: PayloadStore | None, max_message_bytes: int, request_id: str
-) -> tuple[str, bool]:
-    """The message to send for ``envelope``, and whether its body went to S3 (above ``max_message_bytes``);
-    botocore errors propagate."""
-    text = envelope.to_json()
-    if len(text) <= max_message_bytes:
-        return text, False
-    if payloads is None:
-        raise ConfigError(
-            f"a {len(text)}-byte delivery exceeds MAX_MESSAGE_BYTES and PAYLOAD_BUCKET is not set"
-        )
-    pointer = payloads.put(envelope.inline_bytes(), dedupe_id=envelope.dedupe_id, request_id=request_id)
-    return envelope.with_pointer(pointer).to_json(), True

@@ -6,6 +6,10 @@ the delivery could not be stored (Jira retries 5xx), so a 2xx always means "dura
 deliberately dropped". A failed store is retried in-process before the answer is 503: Jira Data Center
 never retries a delivery (on DC a 5xx loses the event until the next incremental backfill), and retrying
 is safe (the FIFO deduplication id and the S3 key are the same on every attempt).
+
+Bodies are parsed strictly (``parse_body``; 400 with the reason): UTF-8 JSON objects only (RFC 8259
+8.1), at most ``MAX_DEPTH`` deep (a "depth bomb" otherwise ends in a RecursionError in the parser),
+numbers that fit a double (``1e400`` is infinity), no ``NaN``/``Infinity``, integers Python converts.
 """
 
 from __future__ import annotations
@@ -17,27 +21,29 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from jira_port.errors import JiraPortError, aws_error_code
-from jira_port.live.auth import WebhookAuthenticator
-from jira_port.live.body import BodyError, body_text, parse_body
+from jira_port.errors import ConfigError, JiraPortError, aws_error_code
+from jira_port.live.auth import SIGNATURE_HEADER, WebhookAuthenticator
 from jira_port.live.queue import (
     IDENTIFIER_HEADER,
     TOKEN_PARAM,
     Envelope,
     PayloadStore,
+    body_text,
     deduplication_id,
     mapping_headers,
     message_group_id,
-    outgoing_message,
 )
-from jira_port.live.signature import SIGNATURE_HEADER
 from jira_port.mapping import CompiledMapping
 from jira_port.mapping.source import MappingProvider
 from jira_port.observability import MetricUnit, logger, metrics, traced
-from jira_port.settings.live import LiveSettings
+from jira_port.settings.live import WebhookSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
+
+
+import json
+import math
 
 
 class EnqueueError(JiraPortError):
@@ -65,7 +71,7 @@ class WebhookReceiver:
 
     def __init__(
         self,
-        settings: LiveSettings,
+        settings: WebhookSettings,
         *,
         authenticator: WebhookAuthenticator,
         mapping: CompiledMapping | MappingProvider,
@@ -216,18 +222,79 @@ class Enqueuer:
         return EnqueueResult(response["MessageId"], offloaded, len(text))
 
 
+def outgoing_message(
+    envelope: Envelope, *, payloads: PayloadStore | None, max_message_bytes: int, request_id: str
+) -> tuple[str, bool]:
+    """The message to send for ``envelope``, and whether its body went to S3 (above ``max_message_bytes``);
+    botocore errors propagate."""
+    text = envelope.to_json()
+    if len(text) <= max_message_bytes:
+        return text, False
+    if payloads is None:
+        raise ConfigError(
+            f"a {len(text)}-byte delivery exceeds MAX_MESSAGE_BYTES and PAYLOAD_BUCKET is not set"
+        )
+    pointer = payloads.put(envelope.inline_bytes(), dedupe_id=envelope.dedupe_id, request_id=request_id)
+    return envelope.with_pointer(pointer).to_json(), True
+
+
 def correlation_id(headers: Mapping[str, str], request_id: str) -> str:
     """Jira's delivery identifier when present (stable across retries), else the request id."""
     value = header(headers, IDENTIFIER_HEADER)
     return value.strip() if value and value.strip() else request_id
 
 
-__all__ = [
-    "EnqueueError",
-    "EnqueueResult",
-    "Enqueuer",
-    "WebhookReceiver",
-    "WebhookResponse",
-    "correlation_id",
-    "header",
-]
+#: Deepest nesting accepted; real deliveries stay below 20 (a Cloud description in ADF included).
+MAX_DEPTH = 512
+
+
+class BodyError(JiraPortError):
+    """The body can never be a Jira delivery; the message says why (no body content in it)."""
+
+
+def parse_body(raw: bytes) -> dict[str, Any]:
+    """The delivery as a JSON object, or ``BodyError``."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BodyError("body must be UTF-8 encoded JSON") from None
+    try:
+        body = json.loads(text, parse_float=_finite_float, parse_constant=_no_constant)
+    except RecursionError:
+        raise BodyError(f"body nests deeper than {MAX_DEPTH} levels") from None
+    except _NumberError as exc:
+        raise BodyError(str(exc)) from None
+    except ValueError:
+        raise BodyError("body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise BodyError("body must be a JSON object")
+    if depth_exceeds(body, MAX_DEPTH):
+        raise BodyError(f"body nests deeper than {MAX_DEPTH} levels")
+    return body
+
+
+def depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests containers deeper than ``limit`` (iterative: no recursion limit)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+class _NumberError(ValueError):
+    pass
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NumberError("body holds a number out of range (beyond a 64-bit float)")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise _NumberError(f"body holds {name}, which is not JSON")

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from jira_port.live.receive import WebhookReceiver
     from jira_port.mapping.source import MappingProvider
     from jira_port.port import PortClient
-    from jira_port.settings.live import LiveSettings
+    from jira_port.settings.live import SyncSettings, WebhookSettings
 
 _built: list[Callable[[], None]] = []  # the close() of everything built, for close_all
 _pending: list[tuple[threading.Thread, list[MappingProvider | Exception]]] = []  # start_live_mapping's
@@ -90,7 +90,7 @@ def _aws_config(*, webhook: bool) -> Config:
     return Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard", "total_max_attempts": 6})
 
 
-def webhook_receiver(settings: LiveSettings) -> WebhookReceiver:
+def webhook_receiver(settings: WebhookSettings) -> WebhookReceiver:
     """The webhook core: authenticator, relevance filter and enqueuer (SQS, plus S3 when configured)."""
     from jira_port.live.auth import WebhookAuthenticator  # noqa: PLC0415 - webhook only
     from jira_port.live.receive import Enqueuer, WebhookReceiver  # noqa: PLC0415
@@ -115,7 +115,7 @@ def webhook_receiver(settings: LiveSettings) -> WebhookReceiver:
     return receiver
 
 
-def sync_processor(settings: LiveSettings, port: PortClient | None = None) -> LiveProcessor:
+def sync_processor(settings: SyncSettings, port: PortClient | None = None) -> LiveProcessor:
     """The sync core: mapping, Port (``PORT_*``, unless ``port`` is given: the caller then owns it), version
     guard and ownership ledger (``STATE_TABLE``) and payload reader."""
     from jira_port.backfill.tables import DynamoTable  # noqa: PLC0415 - sync only

@@ -21,7 +21,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -177,7 +177,7 @@ def _default_port() -> PortClient:
     settings = PortSettings.from_env()
     timeout = min(settings.timeout_seconds, READ_TIMEOUT_SECONDS)
     policy = RetryPolicy(max_attempts=READ_ATTEMPTS, base_delay=0.2, max_delay=0.5, max_server_delay=1.0)
-    return PortClient(settings.model_copy(update={"timeout_seconds": timeout}), policy=policy)
+    return PortClient(replace(settings, timeout_seconds=timeout), policy=policy)
 
 
 def problem_records(exc: MappingError) -> list[dict[str, Any]]:

@@ -19,9 +19,8 @@ from typing import Any
 
 from jira_port.actions import Action
 from jira_port.observability import logger
-from jira_port.port.batches import entity_label
 from jira_port.port.client import PortClient
-from jira_port.port.types import EntityFailure
+from jira_port.port.types import EntityFailure, entity_label
 
 _MERGED_SECTIONS = ("properties", "relations")
 _LOGGED_FAILURES = 20

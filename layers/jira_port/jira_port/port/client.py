@@ -17,10 +17,18 @@ from typing import Any, Self
 import requests
 
 from jira_port.port import writes
-from jira_port.port.batches import MAX_DELETE_IDS, chunks, entity_label, identifier_problem, plan_batches
-from jira_port.port.session import PortSession, flag, segment
-from jira_port.port.tokens import CredentialSource, credential_source
-from jira_port.port.types import BulkResult, EntityFailure, PortStats
+from jira_port.port.credentials import CredentialSource, credential_source
+from jira_port.port.session import PortSession
+from jira_port.port.types import (
+    BulkResult,
+    EntityFailure,
+    PortStats,
+    entity_label,
+    flag,
+    identifier_problem,
+    segment,
+)
+from jira_port.port.writes import MAX_DELETE_IDS, plan_batches
 from jira_port.settings.port import PortSettings
 from jira_port.transport import RetryPolicy, new_session
 
@@ -229,3 +237,9 @@ class PortClient:
                 self._executor = ThreadPoolExecutor(self.settings.max_concurrency, thread_name_prefix="port")
             executor = self._executor
         return list(executor.map(fn, items))
+
+
+def chunks[T](items: Sequence[T], size: int) -> Iterator[list[T]]:
+    """Consecutive slices of at most ``size`` items."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])

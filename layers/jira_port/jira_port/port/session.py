@@ -1,47 +1,37 @@
-"""One authenticated, retried HTTP call to Port: token handling, retries, stats, error decoding.
+"""One authenticated, retried HTTP call to Port: the access-token cache, retries, stats, error decoding.
 
 Retries go through ``jira_port.transport.send``; a 401 refreshes the token and tries again (a second
 401 re-reads a rotatable secret first). Nothing secret is ever logged or put into an exception.
+
+Port hands out one active token per set of credentials: asking again returns the *same* token with a
+smaller ``expiresIn``. So ``TokenManager`` computes the expiry from ``expiresIn`` on every answer, and
+refreshes a token only when it is about to expire or Port rejected it.
 """
 
 from __future__ import annotations
 
-import json
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import requests
 
 from jira_port.errors import NO_RESPONSE
 from jira_port.observability import logger
-from jira_port.port.tokens import Credentials, CredentialSource, TokenManager
-from jira_port.port.types import PortAPIError, PortAuthError, PortStats
+from jira_port.port.credentials import Credentials, CredentialSource
+from jira_port.port.types import PortAPIError, PortAuthError, PortStats, encode_json
 from jira_port.settings.port import PortSettings
 from jira_port.transport import RetriesExhaustedError, RetryPolicy, send
 
 ACCESS_TOKEN_ROUTE = "/v1/auth/access_token"  # noqa: S105 - a route, not a password
 # A 401 is answered by a token refresh, then by a secret re-read: three sends at most.
 _AUTH_ROUNDS = 3
+# Refresh this long before expiry, at most (tokens live 3 h; short test lifetimes use 10 %).
+MAX_EXPIRY_SKEW_SECONDS = 60.0
 
 Params = Mapping[str, str | list[str]]
-
-
-def encode_json(value: Any) -> bytes:
-    """The exact bytes sent for ``value`` (compact UTF-8 JSON), so sizes are measured, not guessed."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def segment(value: str) -> str:
-    """``value`` encoded as one URL path segment (identifiers may hold ``/``, ``\\``, ``+``...)."""
-    return quote(value, safe="")
-
-
-def flag(value: bool) -> str:
-    """A boolean query parameter as Port expects it."""
-    return "true" if value else "false"
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,3 +197,81 @@ def _json(response: requests.Response) -> Any:
         return response.json()
     except ValueError:
         return None
+
+
+class _Token:
+    __slots__ = ("expires_at", "value")
+
+    def __init__(self, value: str, expires_at: float) -> None:
+        self.value = value
+        self.expires_at = expires_at
+
+    def __repr__(self) -> str:
+        return "<Port token (redacted)>"
+
+
+# fetch(credentials) -> (accessToken, expiresIn seconds); raises PortAuthError on 401.
+TokenFetcher = Callable[[Credentials], tuple[str, float]]
+
+
+class TokenManager:
+    """Thread-safe cache of the one Port access token of this process."""
+
+    def __init__(
+        self,
+        source: CredentialSource,
+        fetch: TokenFetcher,
+        *,
+        stats: PortStats | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._source = source
+        self._fetch = fetch
+        self._stats = stats if stats is not None else PortStats()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: _Token | None = None
+
+    def __repr__(self) -> str:
+        return f"TokenManager(source={type(self._source).__name__})"
+
+    def token(self) -> str:
+        """A token that is not about to expire, fetching one when needed."""
+        with self._lock:
+            current = self._token
+            if current is not None and self._clock() < current.expires_at:
+                return current.value
+            return self._obtain(reload=False)
+
+    def refresh(self, rejected: str, *, reload_credentials: bool = False) -> str:
+        """A token other than ``rejected`` (Port answered 401 to it).
+
+        When another thread already replaced ``rejected``, that token is returned without a new
+        request. ``reload_credentials`` re-reads a rotatable secret first.
+        """
+        with self._lock:
+            current = self._token
+            if current is not None and current.value != rejected and self._clock() < current.expires_at:
+                return current.value
+            self._token = None
+            self._stats.add(token_refreshes=1)
+            return self._obtain(reload=reload_credentials)
+
+    def _obtain(self, *, reload: bool) -> str:
+        if reload and self._source.reloadable:
+            self._stats.add(secret_reloads=1)
+        credentials = self._source.get(reload=reload)
+        started = self._clock()
+        try:
+            value, expires_in = self._fetch(credentials)
+        except PortAuthError:
+            if reload or not self._source.reloadable:
+                raise
+            # The secret may have been rotated since it was cached: read it again, once.
+            self._stats.add(secret_reloads=1)
+            credentials = self._source.get(reload=True)
+            started = self._clock()
+            value, expires_in = self._fetch(credentials)
+        skew = min(MAX_EXPIRY_SKEW_SECONDS, max(0.0, expires_in) * 0.1)
+        self._token = _Token(value, started + expires_in - skew)
+        return value

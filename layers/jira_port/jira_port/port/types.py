@@ -1,4 +1,5 @@
-"""What the Port client raises and returns: API errors, per-entity failures, bulk results, counters.
+"""What the Port client sends, raises and returns: identifiers and encodings, API errors, per-entity failures,
+bulk results, counters.
 
 Messages carry Port's machine code, its human message, the blueprint and the entity identifier:
 never a token, a client secret or an Authorization header.
@@ -6,13 +7,60 @@ never a token, a client secret or an Authorization header.
 
 from __future__ import annotations
 
+import json
 import threading
+import unicodedata
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
+from urllib.parse import quote
 
 from jira_port.errors import NO_RESPONSE, JiraPortError, is_transient_status
 
 EntityOperation = Literal["upsert", "delete"]
+MAX_IDENTIFIER_LENGTH = 1000
+_IDENTIFIER_CHARS = frozenset("0123456789@_.+:\\/=-")
+
+
+def encode_json(value: Any) -> bytes:
+    """The exact bytes sent for ``value`` (compact UTF-8 JSON), so sizes are measured, not guessed."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def segment(value: str) -> str:
+    """``value`` encoded as one URL path segment (identifiers may hold ``/``, ``\\``, ``+``...)."""
+    return quote(value, safe="")
+
+
+def flag(value: bool) -> str:
+    """A boolean query parameter as Port expects it."""
+    return "true" if value else "false"
+
+
+def identifier_problem(entity: dict[str, Any]) -> str | None:
+    """Why Port would refuse ``entity``'s identifier, or None.
+
+    Port's pattern is ``^(?!\\.{1,2}$)[\\p{L}0-9@_.+:\\\\/=-]+$`` with at most 1000 characters; in a
+    bulk request one bad identifier fails the whole batch, so bad ones are never sent. Search-query
+    identifiers (objects) are left to Port.
+    """
+    ident = entity.get("identifier")
+    if isinstance(ident, dict):
+        return None
+    if not isinstance(ident, str) or not ident:
+        return "the entity has no string identifier"
+    if len(ident) > MAX_IDENTIFIER_LENGTH:
+        return f"the identifier is longer than {MAX_IDENTIFIER_LENGTH} characters"
+    if ident in {".", ".."} or not all(
+        c in _IDENTIFIER_CHARS or unicodedata.category(c).startswith("L") for c in ident
+    ):
+        return "the identifier may only hold letters, digits and @ _ . + : \\ / = - (and is not . or ..)"
+    return None
+
+
+def entity_label(entity: dict[str, Any]) -> str:
+    """The identifier to report for ``entity`` (a search-query identifier is shown as JSON)."""
+    ident = entity.get("identifier")
+    return ident if isinstance(ident, str) else encode_json(ident).decode()
 
 
 class PortAPIError(JiraPortError):

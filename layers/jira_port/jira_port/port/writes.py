@@ -1,5 +1,6 @@
 """Entity writes with Port's rules: single upserts and deletes, bulk batches and their partial failures.
 
+- Entity lists are cut into requests Port accepts (``plan_batches``): ≤ 20 entities and ≤ 1 MiB per body.
 - Bulk upsert answers 200/207 with per-index ``entities`` and ``errors``: entities that failed
   transiently are sent again (``ENTITY_RETRY_ROUNDS``), the rest are reported.
 - 413 splits the batch in halves; 422 for the whole body falls back to one-by-one upserts so the
@@ -12,14 +13,96 @@ Every function takes the ``PortSession`` it sends on; nothing here calls back in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from jira_port.port.batches import MAX_BODY_BYTES, Batch, entity_label, identifier_problem
-from jira_port.port.session import PortResponse, PortSession, encode_json, flag, segment
-from jira_port.port.types import BulkResult, EntityFailure, PortAPIError
+from jira_port.port.session import PortResponse, PortSession
+from jira_port.port.types import (
+    BulkResult,
+    EntityFailure,
+    PortAPIError,
+    encode_json,
+    entity_label,
+    flag,
+    identifier_problem,
+    segment,
+)
 
 # Entities a 207 reported as transiently failed are sent again this many times.
 ENTITY_RETRY_ROUNDS = 2
+MAX_BULK_ENTITIES = 20
+MAX_DELETE_IDS = 100
+MAX_BODY_BYTES = 1024 * 1024
+
+_PREFIX = b'{"entities":['
+# How an entity Port's bulk answer does not mention is reported (as an error Port could have sent).
+_MISSING_RESULT: dict[str, Any] = {
+    "statusCode": 500,
+    "error": "missing_result",
+    "message": "Port's bulk answer did not mention this entity",
+}
+_SUFFIX = b"]}"
+
+
+@dataclass(slots=True)
+class Batch:
+    """Entities for one bulk request; ``indexes`` are their positions in the caller's list."""
+
+    indexes: list[int] = field(default_factory=list)
+    parts: list[bytes] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        """Body size in bytes."""
+        return bulk_body_size(self.parts)
+
+    def body(self) -> bytes:
+        """The request body ``{"entities":[...]}``."""
+        return _PREFIX + b",".join(self.parts) + _SUFFIX
+
+    def halves(self) -> tuple[Batch, Batch]:
+        """Split in two (for a 413 answer); both halves are non-empty when ``len >= 2``."""
+        mid = len(self.indexes) // 2
+        return Batch(self.indexes[:mid], self.parts[:mid]), Batch(self.indexes[mid:], self.parts[mid:])
+
+    def __len__(self) -> int:
+        return len(self.indexes)
+
+
+def bulk_body_size(parts: Sequence[bytes]) -> int:
+    """Size of ``{"entities":[p1,p2,...]}`` built from pre-encoded ``parts``."""
+    return len(_PREFIX) + sum(len(p) for p in parts) + max(0, len(parts) - 1) + len(_SUFFIX)
+
+
+def plan_batches(
+    entities: Sequence[dict[str, Any]],
+    *,
+    max_entities: int = MAX_BULK_ENTITIES,
+    max_bytes: int = MAX_BODY_BYTES,
+    skip: frozenset[int] = frozenset(),
+) -> tuple[list[Batch], list[int]]:
+    """Group ``entities`` in order into batches within both limits, leaving out ``skip`` indexes; also the
+    indexes of entities above ``max_bytes`` on their own (never sendable: the caller reports them)."""
+    batches: list[Batch] = []
+    oversized: list[int] = []
+    current, current_size = Batch(), len(_PREFIX) + len(_SUFFIX)
+    for index, entity in enumerate(entities):
+        if index in skip:
+            continue
+        part = encode_json(entity)
+        if bulk_body_size([part]) > max_bytes:
+            oversized.append(index)
+            continue
+        added = len(part) + (1 if current.parts else 0)
+        if current.parts and (len(current) >= max_entities or current_size + added > max_bytes):
+            batches.append(current)
+            current, current_size, added = Batch(), len(_PREFIX) + len(_SUFFIX), len(part)
+        current.indexes.append(index)
+        current.parts.append(part)
+        current_size += added
+    if current.parts:
+        batches.append(current)
+    return batches, oversized
 
 
 def entities_path(blueprint: str, suffix: str = "") -> str:
@@ -194,20 +277,9 @@ def _read_bulk_answer(
             result.succeeded.append(ident)
             result.created += done[position]
             continue
-        err = errors.get(position)
-        failure = (
-            PortAPIError(
-                int(err.get("statusCode") or 500),
-                str(err.get("error") or "unknown"),
-                str(err.get("message") or ""),
-                ident,
-                blueprint,
-            )
-            if err is not None
-            else PortAPIError(
-                500, "missing_result", "Port's bulk answer did not mention this entity", ident, blueprint
-            )
-        )
+        err = errors.get(position) or _MISSING_RESULT
+        status, code = int(err.get("statusCode") or 500), str(err.get("error") or "unknown")
+        failure = PortAPIError(status, code, str(err.get("message") or ""), ident, blueprint)
         if failure.transient and not last_round:
             retry.indexes.append(original)
             retry.parts.append(batch.parts[position])

@@ -1,5 +1,5 @@
-"""Validated settings models, one module per area (port, jira, live, backfill)."""
+"""Settings read from the environment, one module per area (port, jira, live, mapping, backfill)."""
 
-from jira_port.settings.common import EnvModel, describe_validation_error
+from jira_port.settings.common import EnvModel, SecretStr, env
 
-__all__ = ["EnvModel", "describe_validation_error"]
+__all__ = ["EnvModel", "SecretStr", "env"]

@@ -18,11 +18,10 @@ an explicit comma-separated list (e.g. ``*all``) overrides. Either way one mappi
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from dataclasses import dataclass
+from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-
-from jira_port.settings.common import EnvModel
+from jira_port.settings.common import EnvModel, SecretStr, env
 
 Deployment = Literal["auto", "cloud", "server"]
 #: ``JIRA_FIELDS`` value asking the backfill to read only the fields the mapping reads.
@@ -39,48 +38,44 @@ _DEPLOYMENT_ALIASES = {
 }
 
 
+def _base_url(value: str) -> str:
+    value = value.strip().rstrip("/")
+    if not value.startswith(("https://", "http://")) or "://" not in value or len(value) < 10:
+        raise ValueError("must be an http(s) URL such as https://your-site.atlassian.net")
+    return value
+
+
+def _deployment(value: str) -> str:
+    return _DEPLOYMENT_ALIASES.get(value.strip().lower(), value)
+
+
+def _field_names(value: str) -> str:
+    if not [f for f in value.split(",") if f.strip()]:
+        raise ValueError("must name at least one field, e.g. *all")
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
 class JiraSettings(EnvModel):
     """Where Jira is, how to authenticate, and what to read from it."""
 
-    base_url: str = Field(alias="JIRA_BASE_URL")
-    deployment: Deployment = Field(default="auto", alias="JIRA_DEPLOYMENT")
-    email: str | None = Field(default=None, alias="JIRA_EMAIL")
-    api_token: SecretStr | None = Field(default=None, alias="JIRA_API_TOKEN")
-    pat: SecretStr | None = Field(default=None, alias="JIRA_PAT")
-    username: str | None = Field(default=None, alias="JIRA_USERNAME")
-    password: SecretStr | None = Field(default=None, alias="JIRA_PASSWORD")
-    credentials_secret_arn: str | None = Field(default=None, alias="JIRA_CREDENTIALS_SECRET_ARN")
-    jql: str | None = Field(default=None, alias="JIRA_JQL")
-    fields: str = Field(default=DERIVE, alias="JIRA_FIELDS")
-    expand: str | None = Field(default=None, alias="JIRA_EXPAND")
-    page_size: int = Field(default=100, ge=1, le=5000, alias="JIRA_PAGE_SIZE")
-    max_concurrency: int = Field(default=4, ge=1, le=32, alias="JIRA_MAX_CONCURRENCY")
-    timeout_seconds: float = Field(default=30.0, gt=0, le=300, alias="JIRA_TIMEOUT_SECONDS")
+    base_url: str = env("JIRA_BASE_URL", check=_base_url)
+    deployment: Deployment = env("JIRA_DEPLOYMENT", "auto", before=_deployment)
+    email: str | None = env("JIRA_EMAIL", None)
+    api_token: SecretStr | None = env("JIRA_API_TOKEN", None)
+    pat: SecretStr | None = env("JIRA_PAT", None)
+    username: str | None = env("JIRA_USERNAME", None)
+    password: SecretStr | None = env("JIRA_PASSWORD", None)
+    credentials_secret_arn: str | None = env("JIRA_CREDENTIALS_SECRET_ARN", None)
+    jql: str | None = env("JIRA_JQL", None)
+    fields: str = env("JIRA_FIELDS", DERIVE, check=_field_names)
+    expand: str | None = env("JIRA_EXPAND", None)
+    page_size: int = env("JIRA_PAGE_SIZE", 100, ge=1, le=5000)
+    max_concurrency: int = env("JIRA_MAX_CONCURRENCY", 4, ge=1, le=32)
+    timeout_seconds: float = env("JIRA_TIMEOUT_SECONDS", 30.0, gt=0, le=300)
 
-    @field_validator("base_url")
-    @classmethod
-    def _check_base_url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if not value.startswith(("https://", "http://")) or "://" not in value or len(value) < 10:
-            raise ValueError("must be an http(s) URL such as https://your-site.atlassian.net")
-        return value
-
-    @field_validator("deployment", mode="before")
-    @classmethod
-    def _normalise_deployment(cls, value: object) -> object:
-        if isinstance(value, str):
-            return _DEPLOYMENT_ALIASES.get(value.strip().lower(), value)
-        return value
-
-    @field_validator("fields")
-    @classmethod
-    def _check_fields(cls, value: str) -> str:
-        if not [f for f in value.split(",") if f.strip()]:
-            raise ValueError("must name at least one field, e.g. *all")
-        return value
-
-    @model_validator(mode="after")
-    def _check_credentials(self) -> Self:
+    def check(self) -> None:
+        """Credentials come in complete pairs, from one of the sources."""
         if self.email is not None and self.api_token is None:
             raise ValueError("JIRA_EMAIL is set without JIRA_API_TOKEN")
         if self.api_token is not None and self.email is None:
@@ -94,7 +89,6 @@ class JiraSettings(EnvModel):
                 "no Jira credentials: set JIRA_EMAIL + JIRA_API_TOKEN (Cloud), JIRA_PAT or "
                 "JIRA_USERNAME + JIRA_PASSWORD (Server/Data Center), or JIRA_CREDENTIALS_SECRET_ARN"
             )
-        return self
 
     @property
     def derives_fields(self) -> bool:
@@ -110,6 +104,7 @@ class JiraSettings(EnvModel):
         return [f.strip() for f in self.fields.split(",") if f.strip()]
 
 
+@dataclass(frozen=True, kw_only=True)
 class WebhookRegistrationSettings(EnvModel):
     """The secret Jira signs webhook deliveries with (read by ``jira-port register-webhook``).
 
@@ -117,5 +112,5 @@ class WebhookRegistrationSettings(EnvModel):
     ``WEBHOOK_SECRET_ARN`` (a plain-string Secrets Manager secret).
     """
 
-    secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
-    secret_arn: str | None = Field(default=None, alias="WEBHOOK_SECRET_ARN")
+    secret: SecretStr | None = env("WEBHOOK_SECRET", None)
+    secret_arn: str | None = env("WEBHOOK_SECRET_ARN", None)

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from dataclasses import dataclass, replace
 
 from jira_port.mapping import CompiledMapping, load_mapping_text
 from jira_port.mapping.bounded import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS, EvaluationLimits
 from jira_port.mapping.source import MappingProvider, SourceReader, SourceText, is_remote
-from jira_port.settings.common import EnvModel
+from jira_port.settings.common import EnvModel, env
 
 DEFAULT_REFRESH_SECONDS = 60.0
 
 
+def _identifier_chars(value: str) -> str:
+    """Port identifiers allow letters, digits and ``@ _ . + : \\ / = -`` only."""
+    if any(not (c.isalpha() or c in "0123456789@_.+:\\/=-") for c in value):
+        raise ValueError("may only hold letters, digits and @ _ . + : \\ / = - (Port's identifier rule)")
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
 class MappingSettings(EnvModel):
     """``MAPPING_CONFIG`` (JSON or YAML text) wins over ``MAPPING_SOURCE`` (``MAPPING_FILE``, its older
     name, is read when it is unset): a bundled name (``default``, ``cloud-guide``, ``server-guide``), a
@@ -27,31 +35,21 @@ class MappingSettings(EnvModel):
     worker's time and address space); an event past them fails alone (retried, then dead-lettered).
     """
 
-    mapping_source: str | None = Field(default=None, alias="MAPPING_SOURCE")
-    mapping_file: str | None = Field(default=None, alias="MAPPING_FILE")
-    mapping_config: str | None = Field(default=None, alias="MAPPING_CONFIG")
-    refresh_seconds: float = Field(DEFAULT_REFRESH_SECONDS, ge=0, le=86_400, alias="MAPPING_REFRESH_SECONDS")
-    identifier_prefix: str = Field(default="", alias="MAPPING_IDENTIFIER_PREFIX", max_length=100)
-    identifier_suffix: str = Field(default="", alias="MAPPING_IDENTIFIER_SUFFIX", max_length=100)
-    timeout_seconds: float = Field(DEFAULT_TIMEOUT_SECONDS, ge=0.05, le=60, alias="MAPPING_TIMEOUT_SECONDS")
-    memory_mb: int = Field(DEFAULT_MEMORY_MB, ge=64, le=10_240, alias="MAPPING_MEMORY_MB")
-
-    @field_validator("identifier_prefix", "identifier_suffix")
-    @classmethod
-    def _identifier_chars(cls, value: str) -> str:
-        """Port identifiers allow letters, digits and ``@ _ . + : \\ / = -`` only."""
-        if any(not (c.isalpha() or c in "0123456789@_.+:\\/=-") for c in value):
-            raise ValueError("may only hold letters, digits and @ _ . + : \\ / = - (Port's identifier rule)")
-        return value
+    mapping_source: str | None = env("MAPPING_SOURCE", None)
+    mapping_file: str | None = env("MAPPING_FILE", None)
+    mapping_config: str | None = env("MAPPING_CONFIG", None)
+    refresh_seconds: float = env("MAPPING_REFRESH_SECONDS", DEFAULT_REFRESH_SECONDS, ge=0, le=86_400)
+    identifier_prefix: str = env("MAPPING_IDENTIFIER_PREFIX", "", max_length=100, check=_identifier_chars)
+    identifier_suffix: str = env("MAPPING_IDENTIFIER_SUFFIX", "", max_length=100, check=_identifier_chars)
+    timeout_seconds: float = env("MAPPING_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS, ge=0.05, le=60)
+    memory_mb: int = env("MAPPING_MEMORY_MB", DEFAULT_MEMORY_MB, ge=64, le=10_240)
 
     def with_source(self, source: str | None) -> MappingSettings:
         """These settings with ``source`` chosen (a CLI's ``--mapping``), winning over ``MAPPING_CONFIG``;
         ``None`` changes nothing."""
         if not source:
             return self
-        return self.model_copy(
-            update={"mapping_source": source, "mapping_file": None, "mapping_config": None}
-        )
+        return replace(self, mapping_source=source, mapping_file=None, mapping_config=None)
 
     @property
     def source(self) -> str | None:

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Self
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-
-from jira_port.settings.common import EnvModel
+from jira_port.settings.common import EnvModel, SecretStr, env
 
 DEFAULT_API_URL = "https://api.port.io"
 
 
+def _api_url(value: str) -> str:
+    """Accept ``https://api.port.io``, a trailing slash, or a trailing ``/v1`` (port-cli style)."""
+    url = value.strip().rstrip("/")
+    url = url.removesuffix("/v1").rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError("must be an http(s) URL such as https://api.port.io")
+    if parts.query or parts.fragment:
+        raise ValueError("must not carry a query string or fragment")
+    return url
+
+
+@dataclass(frozen=True, kw_only=True)
 class PortSettings(EnvModel):
     """Where Port is and how to authenticate.
 
@@ -20,32 +31,18 @@ class PortSettings(EnvModel):
     ``{"clientId": ..., "clientSecret": ...}`` (Lambda).
     """
 
-    api_url: str = Field(DEFAULT_API_URL, alias="PORT_API_URL")
-    client_id: str | None = Field(None, alias="PORT_CLIENT_ID")
-    client_secret: SecretStr | None = Field(None, alias="PORT_CLIENT_SECRET")
-    credentials_secret_arn: str | None = Field(None, alias="PORT_CREDENTIALS_SECRET_ARN")
-    create_missing_related_entities: bool = Field(True, alias="PORT_CREATE_MISSING_RELATED_ENTITIES")
-    max_concurrency: int = Field(8, ge=1, le=64, alias="PORT_MAX_CONCURRENCY")
-    timeout_seconds: float = Field(30.0, gt=0, le=300, alias="PORT_TIMEOUT_SECONDS")
+    api_url: str = env("PORT_API_URL", DEFAULT_API_URL, check=_api_url)
+    client_id: str | None = env("PORT_CLIENT_ID", None)
+    client_secret: SecretStr | None = env("PORT_CLIENT_SECRET", None)
+    credentials_secret_arn: str | None = env("PORT_CREDENTIALS_SECRET_ARN", None)
+    create_missing_related_entities: bool = env("PORT_CREATE_MISSING_RELATED_ENTITIES", True)
+    max_concurrency: int = env("PORT_MAX_CONCURRENCY", 8, ge=1, le=64)
+    timeout_seconds: float = env("PORT_TIMEOUT_SECONDS", 30.0, gt=0, le=300)
 
-    @field_validator("api_url")
-    @classmethod
-    def _normalise_url(cls, value: str) -> str:
-        """Accept ``https://api.port.io``, a trailing slash, or a trailing ``/v1`` (port-cli style)."""
-        url = value.strip().rstrip("/")
-        url = url.removesuffix("/v1").rstrip("/")
-        parts = urlsplit(url)
-        if parts.scheme not in {"http", "https"} or not parts.netloc:
-            raise ValueError("must be an http(s) URL such as https://api.port.io")
-        if parts.query or parts.fragment:
-            raise ValueError("must not carry a query string or fragment")
-        return url
-
-    @model_validator(mode="after")
-    def _credentials_present(self) -> Self:
+    def check(self) -> None:
         """Name the variable that is missing (a model-level message names the variables itself)."""
         if self.credentials_secret_arn:
-            return self
+            return
         secret = self.client_secret.get_secret_value() if self.client_secret is not None else ""
         missing = [
             name
@@ -57,7 +54,6 @@ class PortSettings(EnvModel):
                 f"{' and '.join(missing)} not set: set PORT_CLIENT_ID and PORT_CLIENT_SECRET, "
                 "or PORT_CREDENTIALS_SECRET_ARN"
             )
-        return self
 
     def url(self, path: str) -> str:
         """The absolute URL of an API ``path`` such as ``/v1/blueprints``."""
