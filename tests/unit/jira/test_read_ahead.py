@@ -77,21 +77,22 @@ def test_an_error_surfaces_when_its_page_is_asked_for() -> None:
 
 
 def test_closing_waits_for_the_request_in_flight_and_closes_the_source() -> None:
-    release = threading.Event()
+    entered, release = threading.Event(), threading.Event()
     source = Source(3)
     inner = source.pages()
 
     def slow() -> Iterator[IssuePage]:
         yield next(inner)
+        entered.set()
         release.wait(5)
         yield from inner
 
     with ThreadPoolExecutor(1) as pool:
         pages = read_ahead(slow(), pool, source.clock)
         next(pages)
+        assert entered.wait(5)  # the next page's request is in flight
         threading.Timer(0.05, release.set).start()
-        pages.close()  # must not raise "generator already executing"
-    inner.close()
+        pages.close()  # must wait for it, not raise "generator already executing"
     assert source.closed and release.is_set()
 
 

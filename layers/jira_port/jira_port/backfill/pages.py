@@ -1,16 +1,18 @@
 """The page flow of the issue pass: read → map → guard → write → commit, partitions paged concurrently.
 
-Per partition, one reader thread loops: fetch page k+1 → map it → hand it to the writer pool (``PageWriter``:
-version guard, apply, ownership) → wait for page k's writes → save page k's seen identifiers, then its
-cursor. So the next Jira request overlaps the current Port writes, cursors are saved strictly in page order
-and only after the page's writes completed (a crash re-reads at most the pages in flight, never skips one),
-and at most two pages per partition are held in memory (flat memory whatever the issue count).
+Per partition, one reader thread loops: take page k+1 (``jira.paging.read_ahead`` has already asked Jira
+for page k+2) → map it (at most ``mapper.PAGE_MAPPERS`` pages at once) → hand it to the writer pool
+(``PageWriter``: version guard, apply, ownership) → wait for page k's writes → save page k's seen
+identifiers, then its cursor. So Jira requests overlap mapping and Port writes, cursors are saved strictly
+in page order and only after the page's writes completed (a crash re-reads at most the pages in flight,
+never skips one), and at most three pages per partition are held in memory (flat memory whatever the
+issue count).
 
-Stopping (time budget or another partition's fatal error): readers take no new page, finish the
-writes in flight and save their cursors. A partition whose Jira requests fail (after the client's
-retries) keeps its cursor and is retried by a later invocation, up to ``max_attempts``; a permanent
-error (e.g. 400 on its JQL) marks it failed. Any other exception is fatal: it stops the pass and is
-re-raised once every partition has saved what it completed.
+Stopping (time budget or another partition's fatal error): readers ask for no new page, map and write
+the one already asked for, finish the writes in flight and save their cursors. A partition whose Jira
+requests fail (after the client's retries) keeps its cursor and is retried by a later invocation, up to
+``max_attempts``; a permanent error (e.g. 400 on its JQL) marks it failed. Any other exception is fatal:
+it stops the pass and is re-raised once every partition has saved what it completed.
 """
 
 from __future__ import annotations
