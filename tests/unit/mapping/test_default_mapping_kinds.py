@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from jira_port.mapping import load_mapping
-from jira_port.mapping.site import SiteMapping
 from tests.support.fixtures import fixture_paths, load_fixture
 from tests.support.openapi import check_request
 from tests.unit.mapping.test_default_mapping import BACKFILL, LIVE, assert_fits_blueprint
@@ -183,7 +182,7 @@ def test_issue_relations_to_users_versions_and_components_never_use_e_mail() -> 
 
 
 def test_a_site_prefix_reaches_every_relation_between_jira_kinds() -> None:
-    mapping = SiteMapping(load_mapping(None), prefix="eu:")
+    mapping = load_mapping(None).for_site(prefix="eu:")
     sprint = [{"id": 2, "state": "active"}]
     (issue,) = mapping.evaluate(issue_with(customfield_10020=sprint, fixVersions=[{"id": "10010"}]), LIVE)
     relations = issue.entity["relations"]
