@@ -23,7 +23,7 @@ from jira_port.settings.backfill import BackfillSettings
 from jira_port.settings.jira import JiraSettings
 from jira_port_emulators.jira import JiraEmulator, JiraFaults, generate_dataset
 from jira_port_emulators.port import PortEmulator, PortFaults
-from jira_port_emulators.port.relation_search import resolve
+from jira_port_emulators.port.relation_search import resolve_all
 from jira_port_tools.backfill_local import LocalOptions, RecordingContinuation
 from jira_port_tools.blueprints import bundled_blueprints, dependency_order
 from jira_port_tools.state_file import FileTable
@@ -159,21 +159,7 @@ def mapped_jira_state(
         for action in mapping.evaluate(body, headers, {}, jira_base_url=site.jira.url):
             assert action.operation == "upsert"
             expected.setdefault(action.blueprint, {})[action.identifier] = action.entity
-    return resolve_search_relations(expected, site.port.blueprints())
-
-
-def resolve_search_relations(
-    expected: dict[str, dict[str, dict[str, Any]]], blueprints: dict[str, dict[str, Any]]
-) -> dict[str, dict[str, dict[str, Any]]]:
-    """``expected`` with each relation search query replaced by what Port finds among the expected
-    entities of the relation's target blueprint (the local Port's own resolver)."""
-    for bp, entities in expected.items():
-        for entity in entities.values():
-            for rel_id, value in (entity.get("relations") or {}).items():
-                if isinstance(value, dict):
-                    rel = blueprints[bp]["relations"][rel_id]
-                    entity["relations"][rel_id] = resolve(rel_id, rel, value, expected.get(rel["target"], {}))
-    return expected
+    return resolve_all(expected, site.port.blueprints())
 
 
 def port_state(site: Sites, blueprints: list[str]) -> dict[str, dict[str, dict[str, Any]]]:

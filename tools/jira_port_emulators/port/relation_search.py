@@ -97,3 +97,17 @@ def resolve(
             f"of blueprint {target_bp!r}"
         )
     return found[0]
+
+
+def resolve_all(
+    expected: dict[str, dict[str, dict[str, Any]]], blueprints: Mapping[str, dict[str, Any]]
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """``expected`` (mapped entities by blueprint and identifier) with each relation search query
+    replaced by what Port finds among the expected entities of the relation's target blueprint."""
+    for bp, entities in expected.items():
+        for entity in entities.values():
+            for rel_id, value in (entity.get("relations") or {}).items():
+                if isinstance(value, dict):
+                    rel = blueprints[bp]["relations"][rel_id]
+                    entity["relations"][rel_id] = resolve(rel_id, rel, value, expected.get(rel["target"], {}))
+    return expected
