@@ -173,7 +173,7 @@ def run() -> str:
             " request).",
             "",
             f"The whole full backfill of that site (projects, {ISSUES:,} issues and every kind, mapped by the"
-            " default mapping plus the kinds test mapping `tests/fixtures/kinds`) into a fresh local Port"
+            " bundled default mapping into the bundled blueprints) into a fresh local Port"
             f" answering after {PORT_LATENCY * 1000:.0f} ms per request; one run each:",
             "",
             "| backfill | seconds | faster than sequential | entities in Port | Jira requests (per kind) |",

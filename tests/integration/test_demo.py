@@ -29,6 +29,7 @@ from jira_port_tools.cli._demo_output import Steps
 from jira_port_tools.cli._demo_steps import DemoOptions
 from jira_port_tools.cli._demo_verify import compare, differences
 from jira_port_tools.cli.demo import run_demo
+from tests.support.kinds import KIND_BLUEPRINTS
 
 SMALL = ["--projects", "3", "--issues", "60"]
 URL = re.compile(r"http://127\.0\.0\.1:(\d+)")
@@ -102,12 +103,13 @@ def test_demo_runs_the_whole_product_and_leaves_nothing_behind(
     out, err = capsys.readouterr()
     # Then it succeeds, and says so with the backfilled counts equal to the dataset
     assert code == 0, err
-    assert re.search(
-        r"^demo OK: backfilled 60 issues \+ 3 projects in [\d.]+ s; 5 live events -> Port in [\d.]+ s; "
-        r"Port matches Jira \(63 entities\)$",
+    summary = re.search(
+        r"^demo OK: backfilled 60 issues \+ 3 projects in [\d.]+ s; 9 live events -> Port in [\d.]+ s; "
+        r"Port matches Jira \((\d+) entities\)$",
         out,
         re.MULTILINE,
-    ), out
+    )
+    assert summary, out
     assert [f"{n}/6" for n in range(1, 7)] == re.findall(r"^(\d/6) ", out, re.MULTILINE)
     table = rows(out)
     # Port holds the live-created issue with its edited summary and status; the deleted issue and the
@@ -123,9 +125,21 @@ def test_demo_runs_the_whole_product_and_leaves_nothing_behind(
     project = next(r for r in table if r[0] == "project_created + project_deleted")
     assert project[1] == "jiraProject" and project[3] == "(not in Port: deleted)"
     assert project[2] not in {p.key for p in dataset.projects.values()}
-    # and the closing comparison found Port equal to Jira, blueprint by blueprint
+    # A sprint created then started, and a version created then released (named by its project id only),
+    # arrived live
+    sprint = next(r for r in table if r[0] == "sprint_created + sprint_started")
+    assert (sprint[1], sprint[3], sprint[4]) == ("jiraSprint", "Demo sprint", "state=active")
+    assert re.fullmatch(r"board=\d+", sprint[5]) and sprint[2] not in {str(i) for i in dataset.kinds.sprints}
+    version = next(r for r in table if r[0] == "jira:version_created + jira:version_released")
+    assert version[1] == "jiraVersion" and version[3] == "Demo 1.0" and version[4] == "released=True"
+    assert version[5] == f"project={deleted[2].split('-')[0]}"
+    # and the closing comparison found Port equal to Jira, blueprint by blueprint, for every kind
     assert ["jiraProject", "3", "3", "none"] in table
     assert ["jiraIssue", "60", "60", "none"] in table
+    compared = {r[0]: r[1:] for r in table if len(r) == 4 and r[0].startswith("jira") and r[3] == "none"}
+    assert set(compared) == {"jiraProject", "jiraIssue", *KIND_BLUEPRINTS}
+    assert all(jira == port for jira, port, _ in compared.values())
+    assert int(summary.group(1)) == sum(int(jira) for jira, _, _ in compared.values())
     # No secret reaches the output; everything started is stopped, the environment is as it was
     secrets = [credentials[0].jira_secret, credentials[0].port_client_secret, credentials[0].webhook_secret]
     assert not [s for s in secrets if s in out + err]
@@ -142,16 +156,19 @@ def test_report_of_a_server_flavour_run(leftovers: Leftovers) -> None:
     report = run_demo(DemoOptions(projects=2, issues=40, flavour="server", seed=7), Steps(6, out))
     assert report.backfill is not None and report.live is not None
     assert (report.backfill.projects, report.backfill.issues, report.backfill.totals.rejected) == (2, 40, 0)
-    assert [len(d.attempts) for d in report.live.deliveries] == [1] * 5
+    assert [len(d.attempts) for d in report.live.deliveries] == [1] * 9
     assert all(d.attempts[0].status == 202 for d in report.live.deliveries)
-    created, deleted, project = report.live.touched
+    created, deleted, project, sprint, version = report.live.touched
+    assert sprint.held is not None and sprint.held["properties"]["state"] == "active"
+    assert version.held is not None and version.held["properties"]["released"] is True
+    assert version.held["relations"]["project"] == deleted.identifier.split("-")[0]
     assert created.held is not None and created.held["title"] == UPDATED_SUMMARY
     assert created.held["properties"]["lastChangeType"]  # written by the live rule, not the backfill
     assert deleted.held is None and project.held is None
-    assert [(c.blueprint, c.in_jira, c.in_port, c.ok) for c in report.checks] == [
-        ("jiraProject", 2, 2, True),
-        ("jiraIssue", 40, 40, True),
-    ]
+    checks = {c.blueprint: (c.in_jira, c.in_port, c.ok) for c in report.checks}
+    assert (checks.pop("jiraProject"), checks.pop("jiraIssue")) == ((2, 2, True), (40, 40, True))
+    assert set(checks) == set(KIND_BLUEPRINTS)
+    assert all(in_jira == in_port > 0 and ok for in_jira, in_port, ok in checks.values())
     assert report.summary in out.getvalue()
     leftovers.assert_clean(out.getvalue())
 

@@ -1,29 +1,32 @@
-"""The catalog kinds' test mapping and blueprints (tests/fixtures/kinds), until the bundled default maps
-the kinds: shared by the backfill tests and the kinds benchmark."""
+"""The catalog kinds in tests and the kinds benchmark: the product's own default mapping and blueprints
+(which map every kind), and the same mapping without its kind rules (projects and issues only)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from jira_port.mapping import CompiledMapping
+from jira_port.mapping import CompiledMapping, load_mapping
 from jira_port.mapping.load import bundled_mapping_text, load_mapping_text
 from jira_port_tools.blueprints import bundled_blueprints, dependency_order
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "kinds"
-KINDS_MAPPING = FIXTURES / "kinds-mapping.yaml"
 KIND_BLUEPRINTS = ("jiraUser", "jiraBoard", "jiraSprint", "jiraVersion", "jiraComponent")
 
 
 def kinds_mapping() -> CompiledMapping:
-    """The bundled default mapping plus the kinds test mapping."""
-    rules = yaml.safe_load(bundled_mapping_text("default")) + yaml.safe_load(KINDS_MAPPING.read_text())
-    return load_mapping_text(yaml.safe_dump(rules, sort_keys=False), "yaml", "default + kinds")
+    """The bundled default mapping, which has rules for every kind."""
+    return load_mapping(None)
 
 
 def kinds_blueprints() -> list[dict[str, Any]]:
-    """The bundled blueprints plus the kinds' test blueprints, in dependency order."""
-    return dependency_order(bundled_blueprints() + json.loads((FIXTURES / "blueprints.json").read_text()))
+    """The bundled blueprints, in dependency order."""
+    return dependency_order(bundled_blueprints())
+
+
+def without_kind_rules() -> CompiledMapping:
+    """The default mapping without its kind rules: a backfill with it reads projects and issues only."""
+    rules = yaml.safe_load(bundled_mapping_text("default"))
+    kept = [r for r in rules if r["blueprint"] in ("jiraProject", "jiraIssue")]
+    assert len(kept) < len(rules)
+    return load_mapping_text(yaml.safe_dump(kept, sort_keys=False), "yaml", "default without kinds")

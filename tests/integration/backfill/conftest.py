@@ -14,6 +14,8 @@ from jira_port.backfill.runtime import BackfillRequest, compose
 from jira_port.backfill.service import BackfillService
 from jira_port.backfill.tables import ItemTable
 from jira_port.jira import JiraClient
+from jira_port.jira.kinds import kind_event, mapped_kinds
+from jira_port.jira.kinds_read import read_kinds
 from jira_port.mapping import CompiledMapping, load_mapping
 from jira_port.mapping.source import MappingProvider
 from jira_port.port import PortClient
@@ -21,6 +23,7 @@ from jira_port.settings.backfill import BackfillSettings
 from jira_port.settings.jira import JiraSettings
 from jira_port_emulators.jira import JiraEmulator, JiraFaults, generate_dataset
 from jira_port_emulators.port import PortEmulator, PortFaults
+from jira_port_emulators.port.relation_search import resolve_all
 from jira_port_tools.backfill_local import LocalOptions, RecordingContinuation
 from jira_port_tools.blueprints import bundled_blueprints, dependency_order
 from jira_port_tools.state_file import FileTable
@@ -136,22 +139,27 @@ def sites(
 def mapped_jira_state(
     site: Sites, mapping: CompiledMapping | None = None
 ) -> dict[str, dict[str, dict[str, Any]]]:
-    """The oracle: every Jira project and issue (read afresh, no faults) through ``mapping`` (default:
-    the bundled one), presented as the corresponding live webhook body, by blueprint and identifier."""
+    """The oracle: every Jira project and issue, and every item of the kinds the mapping maps (read
+    afresh, no faults), through ``mapping`` (default: the bundled one), presented as the corresponding
+    webhook body, by blueprint and identifier; relations given as search queries resolved as Port does."""
     mapping = mapping or load_mapping(None)
     client = JiraClient.from_settings(site.jira_settings(), retry_policy=FAST_POLICY)
     headers = {"x-jira-port-source": "backfill"}
     expected: dict[str, dict[str, dict[str, Any]]] = {}
+    projects = list(client.iter_projects())
     bodies: list[dict[str, Any]] = [
-        {"webhookEvent": "project_updated", "timestamp": 0, "project": p} for p in client.iter_projects()
+        {"webhookEvent": "project_updated", "timestamp": 0, "project": p} for p in projects
     ]
     for page in client.iter_issue_pages(None, page_size=1000):
         bodies.extend({"webhookEvent": "jira:issue_updated", "timestamp": 0, "issue": i} for i in page.issues)
+    keys = sorted(str(p["key"]) for p in projects)
+    for kinds_page in read_kinds(client, mapped_kinds(mapping.relevant), keys, max_workers=1).pages():
+        bodies.extend(kind_event(kinds_page.kind, item, 0) for item in kinds_page.items)
     for body in bodies:
         for action in mapping.evaluate(body, headers, {}, jira_base_url=site.jira.url):
             assert action.operation == "upsert"
             expected.setdefault(action.blueprint, {})[action.identifier] = action.entity
-    return expected
+    return resolve_all(expected, site.port.blueprints())
 
 
 def port_state(site: Sites, blueprints: list[str]) -> dict[str, dict[str, dict[str, Any]]]:

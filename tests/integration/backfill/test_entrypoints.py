@@ -17,9 +17,10 @@ from jira_port_tools.backfill_local import RecordingContinuation, build_local
 from jira_port_tools.cli import main
 from jira_port_tools.state_file import FileTable
 from tests.support.aws import create_state_table, use_fake_aws
+from tests.support.kinds import KIND_BLUEPRINTS
 from tests.support.lambda_env import FakeLambdaContext, reload_handler
 
-from .conftest import Sites, sites, strict_blueprints
+from .conftest import Sites, mapped_jira_state, sites, strict_blueprints
 from .test_runs import FULL, CountingJira
 
 TABLE = "jira-port-state"
@@ -98,9 +99,14 @@ def test_cli_dry_run_prints_actions_and_writes_nothing(
     out, err = capsys.readouterr()
     actions = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and ": OK" in err
-    assert len(actions) == 255 and {a["operation"] for a in actions} == {"upsert"}
-    assert {a["blueprint"] for a in actions} == {"jiraIssue", "jiraProject"}
     assert site.port.request_count() == 0
+    expected = mapped_jira_state(site)  # projects, issues and every kind the default mapping maps
+    assert len(actions) == sum(map(len, expected.values())) and {a["operation"] for a in actions} == {
+        "upsert"
+    }
+    assert (
+        {a["blueprint"] for a in actions} == set(expected) == {"jiraIssue", "jiraProject", *KIND_BLUEPRINTS}
+    )
 
 
 def test_cli_exits_1_when_port_rejects_entities(

@@ -60,6 +60,14 @@ def test_the_affix_goes_on_identifiers_and_relations_to_own_blueprints_only() ->
         "service": "svc",
         "parentIssue": None,
     }
+    query = {"combinator": "and", "rules": [{"property": "projectId", "operator": "=", "value": "10000"}]}
+    version = mapping.affix.apply(
+        Action("upsert", "jiraVersion", {"identifier": "1", "relations": {"project": query}})
+    )
+    assert version.entity["relations"]["project"] == {
+        "combinator": "and",
+        "rules": [query, {"property": "$identifier", "operator": "contains", "value": "eu:"}],
+    }
     delete = mapping.affix.apply(Action("delete", "jiraIssue", {"identifier": "ABC-1"}))
     assert delete.identifier == "eu:ABC-1"
 

@@ -15,6 +15,7 @@ import pytest
 from jira_port.backfill.runtime import BackfillRequest
 from jira_port_emulators.jira import JiraFaults
 from jira_port_emulators.port import PortFaults
+from tests.support.kinds import KIND_BLUEPRINTS
 
 from .conftest import comparable, mapped_jira_state, port_state, sites
 
@@ -44,9 +45,11 @@ def check_faulty_large_backfill(tmp_path: Path, flavour: str, projects: int, iss
 
         site.jira.faults.update(throttle_rate=0.0)
         expected = comparable(mapped_jira_state(site))
-        assert {bp: len(e) for bp, e in expected.items()} == {"jiraIssue": issues, "jiraProject": projects}
+        counts = {bp: len(e) for bp, e in expected.items()}  # the default mapping maps every kind too
+        assert (counts.pop("jiraIssue"), counts.pop("jiraProject")) == (issues, projects)
+        assert set(counts) == set(KIND_BLUEPRINTS) and min(counts.values()) > 0, counts
         assert port_state(site, sorted(expected)) == expected
-        assert max(site.port.creation_count("jiraIssue", i) for i in expected["jiraIssue"]) == 1
+        assert max(site.port.creation_count(bp, i) for bp, ents in expected.items() for i in ents) == 1
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from jira_port_emulators.jira import JiraFaults, WebhookSender
+from jira_port_emulators.jira import JiraFaults, MutationError, WebhookSender
 from tests.support.jira_emulator import CLOUD_LOGIN, SERVER_PAT, RunningJira, WebhookReceiver, running_jira
 from tests.support.openapi import check_response
 
@@ -304,3 +304,18 @@ def test_issues_keep_pointing_where_they_did_when_sprints_and_versions_come_and_
             moved = [str(target.id) if v == str(old.id) else v for v in versions]
             assert after[issue_id] == (sprint, moved)  # a merge moves its issues to the target
         assert any(str(old.id) in v for _, v in before.values())
+
+
+def test_data_center_refuses_to_delete_a_user_who_holds_issues_and_cloud_deactivates() -> None:
+    for flavour in ("server", "cloud"):
+        with running_jira(flavour, projects=1, issues=20) as jira:
+            emu = jira.emulator
+            holder = next(iter(emu.ds.issues.values())).reporter
+            ident = emu.ds.users[holder].account_id if flavour == "cloud" else emu.ds.users[holder].key
+            if flavour == "server":
+                with pytest.raises(MutationError, match="cannot be deleted"):
+                    emu.delete_kind("user", ident)
+                assert not emu.ds.users[holder].deleted
+            else:  # Cloud closes the account: it stays on its issues and in the list, inactive
+                emu.delete_kind("user", ident)
+                assert emu.ds.users[holder].deleted and not emu.ds.users[holder].active

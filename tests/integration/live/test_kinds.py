@@ -12,7 +12,7 @@ import pytest
 
 from jira_port_emulators.port import PortEmulator
 from jira_port_tools.serve.sqs_poller import SqsPoller
-from tests.integration.live.conftest import Deliver
+from tests.integration.live.conftest import JIRA_BASE_URL, Deliver
 from tests.integration.live.resources import LiveResources
 from tests.integration.live.webhooks import webhook_event
 from tests.support.fixtures import load_fixture
@@ -107,17 +107,20 @@ def test_a_version_whose_body_names_its_project_key(live: Live) -> None:
     assert entity["relations"]["project"] == "OPS" and entity["properties"]["released"] is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the Port emulator refuses relation search queries (422); Port resolves them (def-6 of its "
-    "spec): needs kinds-emu's emulator support",
-)
 @pytest.mark.parametrize(
     ("fixture", "kind"),
     [("cloud-version-released.json", "version"), ("server-component-updated.json", "component")],
 )
 def test_a_version_or_component_named_by_project_id_only(live: Live, fixture: str, kind: str) -> None:
-    live.port.add_entity("jiraProject", {"identifier": "OPS", "properties": {"projectId": "10002"}})
+    # Port finds the project by id among this site's projects: another site's same id is no match.
+    body = load_fixture(f"jira-webhooks/kinds/{fixture}")[kind]
+    project_id = str(body["projectId"])  # the site is JIRA_BASE_URL, which the mapping prefers to self
+    for ident, url in (
+        ("OPS", f"{JIRA_BASE_URL}/projects/OPS"),
+        ("OTHER", "https://other.example/projects/OTHER"),
+    ):
+        properties = {"projectId": project_id, "url": url}
+        live.port.add_entity("jiraProject", {"identifier": ident, "properties": properties})
     entity = live_lifecycle(live, fixture, kind)
     assert entity["relations"]["project"] == "OPS"
 

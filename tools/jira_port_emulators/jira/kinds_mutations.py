@@ -67,7 +67,8 @@ class KindMutations(MutationBase):
 
     def delete_kind(self, kind: str, ident: str | int, *, merged_to: int | None = None) -> dict[str, Any]:
         """Delete (``<kind>_deleted``); a version merged into ``merged_to`` carries ``mergedTo``. On Cloud a
-        deleted user stays listed, inactive; on Data Center it is gone."""
+        deleted user stays listed, inactive; on Data Center it is gone, and a user who is an issue's
+        assignee or reporter cannot be deleted (docs/jira-behaviour.md)."""
         emu = self._emu()
         self._check(kind, {})
         with emu.lock:
@@ -80,6 +81,8 @@ class KindMutations(MutationBase):
                 if target.project_id != obj.project_id or target.id == obj.id:
                     raise MutationError("a version merges into another version of its project")
                 extra["mergedTo"] = self._shape("version", target)
+            if kind == "user" and emu.flavour == "server":
+                self._check_user_deletable(obj.index)
             body, senders = self._kind_event(kind, "deleted", obj, extra)
             if kind == "user":
                 emu.ds.users[obj.index] = dataclasses.replace(obj, deleted=True, active=False)
@@ -90,6 +93,14 @@ class KindMutations(MutationBase):
         return body
 
     # -- helpers -----------------------------------------------------------------------------------
+
+    def _check_user_deletable(self, index: int) -> None:
+        held = [i for i in self._emu().ds.issues.values() if index in (i.assignee, i.reporter)]
+        if held:
+            raise MutationError(
+                f"The user cannot be deleted: they are the assignee or reporter of {len(held)} issues. "
+                "Reassign the issues or deactivate the user."
+            )
 
     @staticmethod
     def _check(kind: str, fields: dict[str, Any]) -> None:

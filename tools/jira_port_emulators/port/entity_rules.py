@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jira_port_emulators.port.errors import ApiError, invalid, invalid_entity, not_found
+from jira_port_emulators.port.relation_search import query_problem, resolve
 from jira_port_emulators.port.rules import is_entity_identifier, is_property_key, value_problem
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ class Candidate:
 
 
 def _relation_value_ok(value: Any) -> bool:
-    if value is None or isinstance(value, dict):
+    if value is None:
         return True
     if isinstance(value, str):
         return is_entity_identifier(value)
@@ -47,7 +48,11 @@ def check_shape(body: Any, where: str = "body") -> None:
         if key in body and not isinstance(body[key], dict):
             raise invalid(f"{where}/{key} must be an object")
     for rel_id, value in (body.get("relations") or {}).items():
-        if not _relation_value_ok(value):
+        if isinstance(value, dict):
+            problem = query_problem(value, f"{where}/relations/{rel_id}")
+            if problem is not None:
+                raise invalid(problem)
+        elif not _relation_value_ok(value):
             raise invalid(
                 f"{where}/relations/{rel_id} must be an identifier, an array of identifiers or null"
             )
@@ -123,10 +128,6 @@ def build_candidate(
 def _relation_ids(rel_id: str, rel: dict[str, Any], value: Any) -> list[str]:
     if value is None:
         return []
-    if isinstance(value, dict):
-        raise invalid_entity(
-            f"relation {rel_id!r}: search queries are not supported by the local Port emulator"
-        )
     if rel["many"]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise invalid_entity(f"relation {rel_id!r} is a many relation and takes an array of identifiers")
@@ -163,10 +164,15 @@ def check_candidate(
     entity, bp = candidate.entity, blueprint["identifier"]
     _check_properties(blueprint, entity["properties"])
     missing: list[tuple[str, str]] = []
-    for rel_id, value in entity["relations"].items():
+    for rel_id, given in entity["relations"].items():
         rel = blueprint["relations"].get(rel_id)
         if rel is None:
             raise invalid_entity(f"relation {rel_id!r} is not defined in blueprint {bp!r}")
+        value = given
+        if isinstance(given, dict):  # Port stores what the search query finds
+            value = entity["relations"][rel_id] = resolve(
+                rel_id, rel, given, store.entities.get(rel["target"], {})
+            )
         for target_id in _relation_ids(rel_id, rel, value):
             target_bp = rel["target"]
             is_self = target_bp == bp and target_id == entity["identifier"]

@@ -1,7 +1,9 @@
 """The demo's live part: the local Jira changes things, its webhooks reach ``jira-port serve``, Port follows.
 
-Five changes, each one signed webhook from Jira's own sender: an issue is created, then edited (summary
-and status); an existing issue is deleted; a project is created, then deleted. The deleted issue is one
+Nine changes, each one signed webhook from Jira's own sender: an issue is created, then edited (summary
+and status); an existing issue is deleted; a project is created, then deleted; a sprint is created on a
+scrum board, then started; a version is created in the deleted issue's project, then released (named by
+its project id only, so Port finds the project by search). The deleted issue is one
 no other issue refers to (no sub-tasks, not an epic with children, not a sub-task), so Jira's other
 issues stay as they were and the closing Port-vs-Jira check stays exact.
 """
@@ -25,7 +27,14 @@ NEW_SUMMARY = "Demo: created live"
 UPDATED_SUMMARY = "Demo: summary edited live"
 UPDATED_STATUS = "In Progress"
 NEW_PROJECT = "Live Demo"
-KEY_PROPERTIES = {"jiraIssue": ("status", "issueType", "lastChangeType"), "jiraProject": ("projectType",)}
+NEW_SPRINT = "Demo sprint"
+NEW_VERSION = "Demo 1.0"
+KEY_PROPERTIES = {
+    "jiraIssue": ("status", "issueType", "lastChangeType"),
+    "jiraProject": ("projectType",),
+    "jiraSprint": ("state",),
+    "jiraVersion": ("released",),
+}
 _ISSUE_KEY = re.compile(r"^(.*)-(\d+)$")
 
 
@@ -36,7 +45,7 @@ class Touched:
     events: list[str]
     blueprint: str
     identifier: str
-    expected: dict[str, str] | None  # properties it must have; None = it must be gone
+    expected: dict[str, Any] | None  # properties it must have; None = it must be gone
     held: dict[str, Any] | None = None
 
     @property
@@ -103,6 +112,9 @@ def send_live_events(jira: JiraEmulator, server: LocalServer, delete_key: str, t
         jira.delete_issue(delete_key)
         new_project = str(jira.create_project(name=NEW_PROJECT)["project"]["key"])
         jira.delete_project(new_project)
+        sprint = _started_sprint(jira)
+        version = jira.create_kind("version", {"project": project, "name": NEW_VERSION})["version"]
+        jira.update_kind("version", version["id"], {"released": True})
     except MutationError as exc:
         raise DemoFailed(f"the local Jira refused a change: {exc}") from None
     try:
@@ -116,8 +128,24 @@ def send_live_events(jira: JiraEmulator, server: LocalServer, delete_key: str, t
                 {"summary": UPDATED_SUMMARY, "status": UPDATED_STATUS}),
         Touched(["issue_deleted"], "jiraIssue", delete_key, None),
         Touched(["project_created", "project_deleted"], "jiraProject", new_project, None),
+        Touched(["sprint_created", "sprint_started"], "jiraSprint", str(sprint), {"state": "active"}),
+        Touched(["jira:version_created", "jira:version_released"], "jiraVersion", str(version["id"]),
+                {"released": True}),
     ]  # fmt: skip
     return result
+
+
+def _started_sprint(jira: JiraEmulator) -> int:
+    """Create a sprint on the first scrum board and start it; its id."""
+    from jira_port_emulators.jira import MutationError
+
+    with jira.lock:
+        boards = sorted(b.id for b in jira.ds.kinds.boards.values() if b.type == "scrum")
+    if not boards:
+        raise MutationError("the local Jira has no scrum board")
+    sprint = jira.create_kind("sprint", {"board": boards[0], "name": NEW_SPRINT})["sprint"]
+    jira.update_kind("sprint", sprint["id"], {"state": "active"})
+    return int(sprint["id"])
 
 
 def check_deliveries(result: LiveResult, server: LocalServer) -> str:

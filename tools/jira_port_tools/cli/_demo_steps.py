@@ -168,7 +168,9 @@ class Demo:
 
     def _serve(self) -> LocalServer:
         from jira_port.jira import JiraClient
+        from jira_port.settings.mapping import load_configured_mapping
         from jira_port_tools.serve.local_server import LocalServer
+        from jira_port_tools.webhook_events import derive_events
 
         with self.steps.step("jira-port serve", "jira-port serve (the live path)"):
             server = LocalServer(port=0)
@@ -178,10 +180,12 @@ class Demo:
                 f"on {server.webhook_url}: the webhook and sync Lambda handlers; SQS FIFO + DLQ, S3 and "
                 "DynamoDB on a local moto"
             )
-            with JiraClient.from_env() as client:
+            with JiraClient.from_env() as client:  # the events the mapping needs, as register-webhook does
+                events = derive_events(load_configured_mapping(), client.deployment).events
                 hook = client.register_webhook(
-                    server.webhook_url, secret=self.credentials.webhook_secret, name="jira-port demo"
-                )
+                    server.webhook_url, secret=self.credentials.webhook_secret, name="jira-port demo",
+                    events=events,
+                )  # fmt: skip
             signing = "signed with a fresh secret" if hook.signed else "NOT signed"
             self.steps.done(f"Jira webhook {hook.id} registered through {hook.api} ({signing})")
         return server
@@ -207,6 +211,8 @@ class Demo:
 
     def _verify(self, port: PortEmulator) -> None:
         from jira_port.jira import JiraClient
+        from jira_port.jira.kinds import kind_event, mapped_kinds
+        from jira_port.jira.kinds_read import read_kinds
         from jira_port.settings.mapping import load_configured_mapping
         from jira_port_tools.cli._demo_verify import compare, expected_state
 
@@ -215,7 +221,13 @@ class Demo:
             with JiraClient.from_env() as client:
                 projects = list(client.iter_projects())
                 issues = list(client.iter_issues())
-            expected = expected_state(mapping, projects, issues, self.report.urls["jira"])
+                keys = [str(p["key"]) for p in projects]
+                read = read_kinds(client, mapped_kinds(mapping.relevant), keys, max_workers=4)
+                kinds = [kind_event(page.kind, item, 0) for page in read.pages() for item in page.items]
+            url, blueprints = self.report.urls["jira"], port.blueprints()
+            expected = expected_state(
+                mapping, projects, issues, kinds, jira_base_url=url, blueprints=blueprints
+            )
             held = {blueprint: port.entities(blueprint) for blueprint in expected}
             checks = self.report.checks = compare(expected, held)
             rows = [[c.blueprint, str(c.in_jira), str(c.in_port), c.describe()] for c in checks]

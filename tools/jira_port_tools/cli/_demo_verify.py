@@ -1,6 +1,7 @@
 """Does Port hold exactly what the mapping makes of Jira's current state? The demo's closing check.
 
-Jira is read afresh over HTTP (every project, every issue) and mapped as the backfill maps it. Port must
+Jira is read afresh over HTTP (every project, every issue, every item of the kinds the mapping maps:
+users, boards, sprints, versions, components) and mapped as the backfill maps it. Port must
 hold the same identifiers per blueprint and, for each entity, the title, the relations and every
 property the mapping sets (a live event may add properties a backfill leaves alone, such as
 ``lastChangeType``; those are not compared).
@@ -14,6 +15,7 @@ from typing import Any
 
 from jira_port.backfill.mapper import BACKFILL_HEADERS, issue_event, project_event
 from jira_port.mapping import CompiledMapping
+from jira_port_emulators.port.relation_search import resolve_all
 
 Entities = dict[str, dict[str, dict[str, Any]]]  # blueprint -> identifier -> entity
 MAX_EXAMPLES = 5
@@ -23,20 +25,20 @@ def expected_state(
     mapping: CompiledMapping,
     projects: Iterable[dict[str, Any]],
     issues: Iterable[dict[str, Any]],
+    kind_bodies: Iterable[dict[str, Any]],
+    *,
     jira_base_url: str | None,
+    blueprints: Mapping[str, dict[str, Any]],
 ) -> Entities:
-    """The entities the mapping makes of ``projects`` and ``issues`` (REST v2 shapes), by blueprint.
-
-    Only the blueprints those map to are compared: Port may also hold bare users, sprints, versions or
-    components an issue's relations made it create, which this check does not read from Jira.
-    """
+    """The entities the mapping makes of ``projects``, ``issues`` (REST v2 shapes) and the kinds' webhook
+    bodies, by blueprint; relations given as search queries resolved as Port resolves them."""
     expected: Entities = {}
-    bodies = [project_event(p, 0) for p in projects]
-    for body in bodies + [issue_event(i, 0) for i in issues]:
+    bodies = [project_event(p, 0) for p in projects] + [issue_event(i, 0) for i in issues]
+    for body in [*bodies, *kind_bodies]:
         for action in mapping.evaluate(body, BACKFILL_HEADERS, {}, jira_base_url=jira_base_url):
             if action.operation == "upsert":
                 expected.setdefault(action.blueprint, {})[action.identifier] = action.entity
-    return expected
+    return resolve_all(expected, blueprints)
 
 
 def differences(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:

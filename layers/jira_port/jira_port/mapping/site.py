@@ -11,8 +11,11 @@ deletes, the other's entities. The affix goes on:
   to blueprints the mapping does not write (e.g. a ``service``), are left as mapped. A custom mapping
   with its own blueprints can write the affix in its jq instead (docs/mapping.md).
 
-Search-query identifiers and relation values (objects) are left alone. ``CompiledMapping.for_site``
-builds the mapping of a site; its results carry the affix.
+A relation given as a search query (an object) to one of those blueprints is narrowed to this site's
+identifiers: its rules are and-ed with ``$identifier contains <prefix>`` (and ``<suffix>``), the closest
+Port's relation queries allow (``=``, ``in``, ``contains``), so while a catalog moves to a new affix the
+old entities do not match too. Search-query identifiers are left alone.
+``CompiledMapping.for_site`` builds the mapping of a site; its results carry the affix.
 """
 
 from __future__ import annotations
@@ -54,6 +57,13 @@ class IdentifierAffix:
             return self.name(value)
         if isinstance(value, list):
             return [self.name(v) if isinstance(v, str) else v for v in value]
+        if isinstance(value, dict):
+            ours = [
+                {"property": "$identifier", "operator": "contains", "value": part}
+                for part in (self.prefix, self.suffix)
+                if part
+            ]
+            return {"combinator": "and", "rules": [value, *ours]} if ours else value
         return value
 
 
