@@ -12,7 +12,8 @@ import pytest
 from jira_port.mapping import load_mapping, load_mapping_text
 from jira_port.mapping.bounded import EvaluationLimits
 from jira_port.mapping.evaluate import CompiledMapping
-from jira_port.mapping.proof import Refused, check, tokenize
+from jira_port.mapping.jq_tokens import Refused, tokenize
+from jira_port.mapping.proof import check
 from tests.support.fixtures import FIXTURES
 
 DATA = Path(__file__).resolve().parents[3] / "layers/jira_port/jira_port/data"
