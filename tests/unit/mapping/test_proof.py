@@ -99,6 +99,7 @@ REFUSED = {
     'first(.a[]; "x")': "`first/2`",
     "a::b": "`a::b`",
     ".a # continued \\\n | range(9)": "a comment with a backslash",
+    '.a == "x" # ends here in jq 1.7\r | range(9)': "or a carriage return",
 }
 
 

@@ -87,8 +87,10 @@ def _comment_end(source: str, pos: int) -> int:
     """Where the comment starting at ``pos`` ends (its newline)."""
     stop = source.find("\n", pos)
     stop = len(source) if stop < 0 else stop
-    if "\\" in source[pos:stop]:  # jq 1.7.1+ continues a comment past a backslash-newline
-        raise Refused("a comment with a backslash")
+    # jq 1.7.1+ continues a comment past a backslash-newline, and jq 1.7 ends one at a carriage
+    # return: either would make jq read as code what this reads as a comment, or the reverse.
+    if "\\" in source[pos:stop] or "\r" in source[pos:stop]:
+        raise Refused("a comment with a backslash or a carriage return")
     return stop
 
 
