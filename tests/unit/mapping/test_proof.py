@@ -20,6 +20,7 @@ DATA = Path(__file__).resolve().parents[3] / "layers/jira_port/jira_port/data"
 
 ACCEPTED = [
     ".a, .b",
+    '.a[] | "x" == .b and .c != 1 // false',
     ".body.issue.key",
     '."x-y".z',
     ".a[0]",
@@ -95,6 +96,8 @@ REFUSED = {
     '(.a | IN("x", "y")) and (.b | IN("z", "w")), .c | any': "two iteration constructs (a comma",
     ".a | any and (.b | any)": "two iteration constructs",
     ".a[] | . < 1": "orders whole values",
+    '.a[] and (.b == "x" as $y | .c)': "`==` of two computed values",
+    '.a[] and (.b == "x"?)': "`==` of two computed values",
     "IN(.a[]; .b[])": "`IN/2`",
     'first(.a[]; "x")': "`first/2`",
     "a::b": "`a::b`",

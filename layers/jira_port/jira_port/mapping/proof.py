@@ -61,9 +61,7 @@ _VARIABLES = frozenset({"$jira_base_url"})
 _ORDERING = frozenset({"<", "<=", ">", ">="})
 _EQUALITY = frozenset({"==", "!=", *_ORDERING})
 #: Tokens binding looser than a comparison: an operand next to one of these is complete.
-_LOOSER = frozenset(
-    {"|", ",", "//", "or", "and", "(", ")", "[", "]", ";", "if", "then", "elif", "else", "end"}
-)
+_LOOSER = frozenset({"|", ",", "//", "or", "and", "(", ")", ";", "if", "then", "elif", "else", "end"})
 
 
 class _Facts:
