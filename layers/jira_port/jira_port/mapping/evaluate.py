@@ -105,11 +105,11 @@ class CompiledMapping:
         self.relevance_refusal = proof.refusal(rules) if limits is not None else None
         if limits is not None:
             if self.relevance_refusal is None:
-                logger.info(
+                logger.debug(
                     f"{source}: every filter is provably bounded; the relevance check runs in-process"
                 )
             else:
-                logger.info(
+                logger.debug(
                     f"{source}: the relevance check runs in the bounded worker: {self.relevance_refusal}"
                 )
 
