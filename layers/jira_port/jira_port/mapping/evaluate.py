@@ -11,7 +11,7 @@ from typing import Any
 
 from jira_port.actions import Action
 from jira_port.errors import JiraPortError
-from jira_port.mapping import programs
+from jira_port.mapping import programs, proof
 from jira_port.mapping.assemble import rule_actions
 from jira_port.mapping.bounded import EvaluationLimits, LimitExceededError, answer_value, shared_runner
 from jira_port.mapping.checks import field_problems
@@ -100,6 +100,18 @@ class CompiledMapping:
                     MappingProblem(None, "", f"cannot compile: {programs.clean_jq_error(str(exc))}")
                 ]
                 raise MappingError(problems, source) from None
+        #: Why the relevance check needs the worker (``None``: every filter is provably linear, see
+        #: ``proof``, so it runs in this process and saves the worker's round trip on every delivery).
+        self.relevance_refusal = proof.refusal(rules) if limits is not None else None
+        if limits is not None:
+            if self.relevance_refusal is None:
+                logger.debug(
+                    f"{source}: every filter is provably bounded; the relevance check runs in-process"
+                )
+            else:
+                logger.debug(
+                    f"{source}: the relevance check runs in the bounded worker: {self.relevance_refusal}"
+                )
 
     @property
     def blueprints(self) -> frozenset[str]:
@@ -188,12 +200,17 @@ class CompiledMapping:
         jira_base_url: str | None = None,
         raw_body: str | None = None,
     ) -> bool:
-        """True iff some rule's filter is true for this event (one jq run, bounded like ``evaluate``).
+        """True iff some rule's filter is true for this event (one jq run: in this process when every
+        filter is provably linear, ``relevance_refusal is None``; else bounded like ``evaluate``).
 
         Fails open (True): on a jq error or past the bound the full evaluation decides (and reports)."""
         text = document_text(build_document(body, headers, query_params), raw_body)
+        base = clean_base_url(jira_base_url)
         try:
-            result = self.first(self.relevance_text, clean_base_url(jira_base_url), text, self.deadline())
+            if self.relevance_refusal is None:
+                result = self._first_here(self.relevance_text, base, text)
+            else:
+                result = self.first(self.relevance_text, base, text, self.deadline())
         except (ValueError, StopIteration):
             return True
         except LimitExceededError as exc:
@@ -221,9 +238,13 @@ class CompiledMapping:
         """The first output of ``program`` under this mapping's bound (``StopIteration``: none;
         ``ValueError``: jq error; ``LimitExceededError``: past ``deadline`` or the memory cap)."""
         if self._runner is None:
-            data = text.decode("utf-8") if isinstance(text, bytes) else text
-            return self._program(program, base).input_text(data).first()
+            return self._first_here(program, base, text)
         return self._runner.first(program, base, text, deadline)
+
+    def _first_here(self, program: str, base: str | None, text: str | bytes) -> Any:
+        """``first`` in this process, unbounded: only for trusted or provably linear programs."""
+        data = text.decode("utf-8") if isinstance(text, bytes) else text
+        return self._program(program, base).input_text(data).first()
 
     def _outcome(self, event: Event, base: str | None) -> MappingResult | MappingLimitError:
         try:
