@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-
 from jira_port.actions import Action
 from jira_port.backfill.report import ProgressListener
 from jira_port.backfill.runtime import BackfillRequest, aws_config, compose, jira_client
@@ -103,7 +102,7 @@ def build_local(
     if local.dry_run:
         table = MemoryTable()
     elif settings.state_table and local.state_file is None:
-        import boto3  # noqa: PLC0415 - boto3 only when the state lives in DynamoDB
+        import boto3
 
         ddb = boto3.session.Session().client("dynamodb", config=aws_config())
         table = DynamoTable(settings.state_table, ddb)
