@@ -18,11 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-import boto3
-
 from jira_port.actions import Action
 from jira_port.backfill.report import ProgressListener
-from jira_port.backfill.runtime import AWS_CONFIG, BackfillRequest, compose, jira_client
+from jira_port.backfill.runtime import BackfillRequest, aws_config, compose, jira_client
 from jira_port.backfill.tables import DynamoTable, ItemTable
 from jira_port.port.apply import ApplyResult
 from jira_port.settings.backfill import BackfillSettings
@@ -104,7 +102,9 @@ def build_local(
     if local.dry_run:
         table = MemoryTable()
     elif settings.state_table and local.state_file is None:
-        ddb = boto3.session.Session().client("dynamodb", config=AWS_CONFIG)
+        import boto3
+
+        ddb = boto3.session.Session().client("dynamodb", config=aws_config())
         table = DynamoTable(settings.state_table, ddb)
         guard = VersionGuard(ddb, settings.state_table)
     else:

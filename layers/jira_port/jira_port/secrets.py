@@ -1,10 +1,12 @@
-"""Secrets Manager access through Powertools Parameters (cached, re-readable on rotation)."""
+"""Secrets Manager access through Powertools Parameters (cached, re-readable on rotation).
+
+Powertools Parameters (and boto3 with it) is imported on the first read, so a configuration without a
+secret ARN never loads it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
-
-from aws_lambda_powertools.utilities import parameters
 
 from jira_port.errors import ConfigError
 
@@ -17,6 +19,8 @@ def get_secret_json(secret_id: str, *, force_fetch: bool = False) -> dict[str, A
     ``force_fetch=True`` bypasses the cache: call it once after the credentials in the cached copy
     were rejected, so a rotated secret works without a redeploy. Messages never include the value.
     """
+    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415 - only when a secret is used
+
     try:
         value = parameters.get_secret(
             secret_id, transform="json", max_age=DEFAULT_MAX_AGE_SECONDS, force_fetch=force_fetch
@@ -32,6 +36,8 @@ def get_secret_json(secret_id: str, *, force_fetch: bool = False) -> dict[str, A
 
 def get_secret_string(secret_id: str, *, force_fetch: bool = False) -> str:
     """Return a plain-string secret (e.g. the webhook secret), cached like ``get_secret_json``."""
+    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
+
     try:
         value: object = parameters.get_secret(
             secret_id, max_age=DEFAULT_MAX_AGE_SECONDS, force_fetch=force_fetch

@@ -29,8 +29,9 @@ EXIT_CODES = f"""exit codes (every command):
 Commands that report take --json: one JSON document on stdout; messages stay on stderr."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every discovered sub-command."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser with every discovered sub-command, or only ``command``'s when a module of
+    that name exists (``jira-port backfill`` then imports nothing of the other commands)."""
     parser = argparse.ArgumentParser(
         prog="jira-port",
         description="Keep Port's software catalog in sync with Jira Cloud and Jira Server/Data Center.",
@@ -39,10 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"jira-port {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    names = sorted(info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_"))
+    wanted = (command or "").replace("-", "_")
+    for name in [wanted] if wanted in names else names:
+        module = importlib.import_module(f"{__name__}.{name}")
         module.register(subparsers)
     for sub in subparsers.choices.values():
         sub.epilog = sub.epilog or EXIT_CODES
@@ -52,8 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``jira-port`` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words[0] if words and not words[0].startswith("-") else None)
+    args = parser.parse_args(words)
     try:
         code: int = args.func(args)
     except ConfigError as exc:

@@ -16,10 +16,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-
 from jira_port.backfill.mapper import BackfillMapper
 from jira_port.backfill.pages import ApplyFn, PageWriter
 from jira_port.backfill.partitions import PipelineOptions, scope_restriction
@@ -34,6 +30,8 @@ from jira_port.settings.mapping import MappingSettings
 from jira_port.settings.port import PortSettings
 
 if TYPE_CHECKING:
+    from botocore.config import Config
+
     from jira_port.backfill.tables import ItemTable
     from jira_port.jira import JiraClient
     from jira_port.live.guard import VersionGuard
@@ -41,7 +39,13 @@ if TYPE_CHECKING:
     from jira_port.mapping.source import MappingProvider
     from jira_port.port import PortClient
 
-AWS_CONFIG = Config(connect_timeout=5, read_timeout=20, retries={"mode": "standard", "total_max_attempts": 8})
+
+@functools.cache
+def aws_config() -> Config:
+    """The AWS clients' timeouts and retries (botocore is imported only when an AWS client is built)."""
+    from botocore.config import Config  # noqa: PLC0415 - boto3/botocore only where AWS is used
+
+    return Config(connect_timeout=5, read_timeout=20, retries={"mode": "standard", "total_max_attempts": 8})
 
 
 class InvalidRequestError(JiraPortError):
@@ -85,10 +89,16 @@ class LambdaContinuation:
 
     def __init__(self, function_name: str, client: Any | None = None) -> None:
         self.function_name = function_name
-        self._client = client if client is not None else boto3.client("lambda")
+        if client is None:
+            import boto3  # noqa: PLC0415
+
+            client = boto3.client("lambda")
+        self._client = client
 
     def continue_run(self, payload: dict[str, str]) -> None:
         """Start the next invocation with ``payload``; raises ``ContinuationError``."""
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
         try:
             self._client.invoke(
                 FunctionName=self.function_name,
@@ -144,12 +154,14 @@ def function_settings() -> BackfillFunctionSettings:
 @functools.cache
 def build_backfill(settings: BackfillFunctionSettings) -> BackfillService:
     """The Lambda's backfill for ``settings``, built once per settings object."""
-    from jira_port.live.guard import VersionGuard  # noqa: PLC0415 - heavy imports only when building
+    import boto3  # noqa: PLC0415 - heavy imports only when building
+
+    from jira_port.live.guard import VersionGuard  # noqa: PLC0415
     from jira_port.port import PortClient  # noqa: PLC0415
     from jira_port.settings.mapping import mapping_provider  # noqa: PLC0415
 
     session = boto3.session.Session()
-    ddb = session.client("dynamodb", config=AWS_CONFIG)
+    ddb = session.client("dynamodb", config=aws_config())
     return compose(
         settings.backfill,
         settings.jira,
@@ -157,7 +169,9 @@ def build_backfill(settings: BackfillFunctionSettings) -> BackfillService:
         # Re-read every MAPPING_REFRESH_SECONDS when it lives in S3 or Port: an edit reaches the next page.
         mapping=mapping_provider(settings.mapping),
         table=DynamoTable(settings.state_table, ddb),
-        continuation=LambdaContinuation(settings.function_name, session.client("lambda", config=AWS_CONFIG)),
+        continuation=LambdaContinuation(
+            settings.function_name, session.client("lambda", config=aws_config())
+        ),
         port=PortClient(settings.port),
         guard=VersionGuard(ddb, settings.state_table),
     )

@@ -207,15 +207,18 @@ class BackfillService:
         read_at = now_ms()
         projects = list(self.jira.iter_projects())
         mapped = self.mapper.map_projects(projects, read_at)
-        # The project writes (and Port's token) go out while Jira plans the partitions.
-        with ThreadPoolExecutor(1, thread_name_prefix="backfill-projects") as pool:
+        keys = [str(p["key"]) for p in projects if p.get("key")]
+        # The project writes (and Port's token) and the catalog kinds go out while Jira plans the
+        # partitions; errors surface in the same order as when these ran one after another.
+        with ThreadPoolExecutor(2, thread_name_prefix="backfill-projects") as pool:
             written = pool.submit(self.writer.write, mapped.actions, read_at)
+            kinds_done = pool.submit(backfill_kinds, jira=self.jira, mapper=self.mapper, writer=self.writer,
+                                     store=self.store, run=run, project_keys=keys,
+                                     max_workers=self.options.concurrency)  # fmt: skip
             partitions = plan_partitions(self.jira, projects, run, self.settings)
             tally = written.result()
+            kinds = kinds_done.result()
         tally.items = len(projects)
-        keys = [str(p["key"]) for p in projects if p.get("key")]
-        kinds = backfill_kinds(jira=self.jira, mapper=self.mapper, writer=self.writer, store=self.store,
-                               run=run, project_keys=keys, max_workers=self.options.concurrency)  # fmt: skip
         tally.add(replace(kinds, items=0, pages=0))  # ``items`` counts projects here
         if run.reconcile:
             self.store.save_seen(run, PROJECTS_KEY, 0, mapped.seen)

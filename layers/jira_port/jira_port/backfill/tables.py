@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from jira_port.errors import JiraPortError, aws_error_code
@@ -70,7 +69,11 @@ class DynamoTable:
 
     def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
         self.table_name = table_name
-        self._client: DynamoDBClient = client if client is not None else boto3.client("dynamodb")
+        if client is None:
+            import boto3  # noqa: PLC0415 - boto3 only when DynamoDB is used
+
+            client = boto3.client("dynamodb")
+        self._client: DynamoDBClient = client
 
     def _fail(self, action: str, exc: Exception) -> StateError:
         code = aws_error_code(exc)
