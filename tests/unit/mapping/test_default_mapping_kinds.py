@@ -193,6 +193,13 @@ def test_a_site_prefix_reaches_every_relation_between_jira_kinds() -> None:
     assert (board.identifier, board.entity["relations"]) == ("eu:84", {"projects": ["eu:OPS"]})
     (sprint_entity,) = mapping.evaluate(load_fixture("jira-webhooks/kinds/cloud-sprint-started.json"), LIVE)
     assert sprint_entity.entity["relations"] == {"board": "eu:84"}
-    # A search is left alone: the site's address in it keeps it on this site's projects.
+    # A search keeps the site's address (another site's projects) and gains the affix (this site's
+    # projects under an earlier affix, while a catalog moves to a new one).
     (version,) = mapping.evaluate(load_fixture("jira-webhooks/kinds/cloud-version-released.json"), LIVE)
-    assert version.entity["relations"]["project"] == by_project_id("10002", CLOUD)
+    assert version.entity["relations"]["project"] == {
+        "combinator": "and",
+        "rules": [
+            by_project_id("10002", CLOUD),
+            {"property": "$identifier", "operator": "contains", "value": "eu:"},
+        ],
+    }
