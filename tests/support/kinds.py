@@ -18,10 +18,15 @@ KINDS_MAPPING = FIXTURES / "kinds-mapping.yaml"
 KIND_BLUEPRINTS = ("jiraUser", "jiraBoard", "jiraSprint", "jiraVersion", "jiraComponent")
 
 
+def kinds_mapping_text() -> str:
+    """The bundled default mapping plus the kinds test mapping, as YAML text."""
+    rules = yaml.safe_load(bundled_mapping_text("default")) + yaml.safe_load(KINDS_MAPPING.read_text())
+    return yaml.safe_dump(rules, sort_keys=False)
+
+
 def kinds_mapping() -> CompiledMapping:
     """The bundled default mapping plus the kinds test mapping."""
-    rules = yaml.safe_load(bundled_mapping_text("default")) + yaml.safe_load(KINDS_MAPPING.read_text())
-    return load_mapping_text(yaml.safe_dump(rules, sort_keys=False), "yaml", "default + kinds")
+    return load_mapping_text(kinds_mapping_text(), "yaml", "default + kinds")
 
 
 def kinds_blueprints() -> list[dict[str, Any]]:
