@@ -142,11 +142,12 @@ def _status_kb(field: str) -> int:
     return int(status.split(f"{field}:")[1].split()[0])
 
 
-def measure_memory(issues: int, projects: int, *, trace: bool) -> dict[str, Any]:
-    """A full run over ``issues`` issues in a fresh interpreter; time, VmHWM or tracemalloc peak."""
+def measure_memory(issues: int, projects: int, *, trace: bool, mapping: str | None = None) -> dict[str, Any]:
+    """A full run over ``issues`` issues in a fresh interpreter; time, VmHWM or tracemalloc peak.
+    ``mapping``: the ``MAPPING_CONFIG`` to run with (default: the bundled default mapping)."""
     host = Host(projects, issues, 0.0, 0.0)
     try:
-        env = host.fresh_port()
+        env = host.fresh_port() | ({"MAPPING_CONFIG": mapping} if mapping else {})
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe()
         process = ctx.Process(target=_measure, args=(child, env, trace))

@@ -24,9 +24,14 @@ def kinds_blueprints() -> list[dict[str, Any]]:
     return dependency_order(bundled_blueprints())
 
 
-def without_kind_rules() -> CompiledMapping:
-    """The default mapping without its kind rules: a backfill with it reads projects and issues only."""
+def without_kind_rules_text() -> str:
+    """The default mapping's YAML without its kind rules (its project and issue rules)."""
     rules = yaml.safe_load(bundled_mapping_text("default"))
     kept = [r for r in rules if r["blueprint"] in ("jiraProject", "jiraIssue")]
     assert len(kept) < len(rules)
-    return load_mapping_text(yaml.safe_dump(kept, sort_keys=False), "yaml", "default without kinds")
+    return yaml.safe_dump(kept, sort_keys=False)
+
+
+def without_kind_rules() -> CompiledMapping:
+    """The default mapping without its kind rules: a backfill with it reads projects and issues only."""
+    return load_mapping_text(without_kind_rules_text(), "yaml", "default without kinds")
