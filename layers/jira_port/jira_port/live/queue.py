@@ -41,15 +41,13 @@ _MAX_ID_LENGTH = 128
 _SQS_ID = re.compile(r"^[!-~]+$")  # SQS: "alphanumeric characters and punctuation" (printable ASCII)
 _COMMENT_ISSUE = re.compile(r"/issue/(\d+)/comment/")
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
-# Containers of other entity kinds, with the fields that identify them (first present wins; a DC user's
-# key, unlike its name, survives a rename).
+# Other entity kinds and the fields that identify them (first present wins; a DC user's key survives renames).
 _CONTAINERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     *((kind, ("id",)) for kind in ("version", "sprint", "board", "component")),
     ("user", ("accountId", "key", "name")),
     *((kind, ("id",)) for kind in ("issueLink", "attachment", "filter", "issueType")),
 )
-# The kind an event names (``jira:version_released``, ``sprint_started``, ``user_deleted``...): its entity
-# decides the group even when the body also carries another kind's object (e.g. a project).
+# The kind an event names (`jira:version_released`, `user_deleted`...) decides its group over other objects.
 _EVENT_KIND = re.compile(r"^(?:jira:)?(version|sprint|board|component|user)_")
 _FIELDS = dict(_CONTAINERS)
 
@@ -256,9 +254,9 @@ class PayloadStore:
 
     @property
     def _s3(self) -> S3Client:
-        if self._client is None:
-            assert self._make is not None
+        if self._client is None and self._make is not None:
             self._client = self._make()
+        assert self._client is not None
         return self._client
 
     def close(self) -> None:
@@ -293,10 +291,8 @@ class PayloadStore:
         try:
             self._s3.delete_object(Bucket=pointer.bucket, Key=pointer.key)
         except (BotoCoreError, ClientError) as exc:
-            logger.warning(
-                "could not delete a consumed payload; the lifecycle rule will",
-                extra={"key": pointer.key, "error": type(exc).__name__},
-            )
+            error = {"key": pointer.key, "error": type(exc).__name__}
+            logger.warning("could not delete a consumed payload; the lifecycle rule will", extra=error)
 
 
 def _segment(value: str) -> str:

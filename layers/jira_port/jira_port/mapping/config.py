@@ -253,8 +253,7 @@ class _Validator:
         return None
 
 
-class _DuplicateKeyError(ValueError):
-    pass
+class _DuplicateKeyError(ValueError): ...
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -266,9 +265,9 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-try:  # libyaml's parser: about 20x faster on the bundled mapping, which every cold start parses
+try:  # libyaml's parser (when PyYAML has it): ~20x faster on the bundled mapping every cold start parses
     from yaml import CSafeLoader as _SafeLoader
-except ImportError:  # pragma: no cover - a PyYAML built without libyaml
+except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
 
@@ -294,9 +293,8 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[An
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+_TYPE_NAMES = {type(None): "null", dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+
+
 def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), type(value).__name__
-    )
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
