@@ -141,9 +141,6 @@ class Dataset:
         """Where key ``number`` is (or would be) in a ``by_project`` list."""
         return bisect.bisect_left(ids, number, key=lambda i: self.issues[i].number)
 
-    def live_project_ids(self) -> set[int]:
-        return {p.id for p in self.projects.values() if not p.trashed}
-
     # -- state changes (callers emit the webhook events) ---------------------------------------
 
     def add_issue(self, issue: Issue) -> None:
