@@ -14,6 +14,7 @@ from moto import mock_aws
 
 from jira_port.errors import ConfigError
 from jira_port.live.auth import WebhookAuthenticator, compute_signature, parse_webhook_secret, url_token
+from jira_port.secrets import DEFAULT_MAX_AGE_SECONDS
 from jira_port.settings.live import WebhookSettings
 from jira_port_tools.cli import main
 
@@ -76,6 +77,22 @@ def test_rotation_rereads_the_secret_once_then_rate_limits() -> None:
     clock.now += 61
     assert not auth.authenticate(BODY, compute_signature("forged", BODY), None).accepted
     assert secrets.calls.count(True) == 2
+
+
+def test_cached_secret_is_read_again_only_after_the_cache_age() -> None:
+    # Given an authenticator that read its secret once
+    secrets, clock = FakeSecrets("old"), Clock()
+    auth = WebhookAuthenticator(settings(WEBHOOK_SECRET_ARN=ARN), read_secret=secrets, clock=clock)
+    assert auth.authenticate(BODY, compute_signature("old", BODY), None).accepted
+    # When deliveries keep arriving within Parameters' cache age
+    clock.now += DEFAULT_MAX_AGE_SECONDS - 1
+    assert auth.authenticate(BODY, compute_signature("old", BODY), None).accepted
+    # Then the held value served them; once the age is over, the next delivery reads through the cache
+    assert secrets.calls == [False]
+    secrets.cached = "new"
+    clock.now += 1
+    assert auth.authenticate(BODY, compute_signature("new", BODY), None).accepted
+    assert secrets.calls == [False, False]
 
 
 def test_json_secret_with_previous_secret_and_token() -> None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from jira_port.errors import ConfigError
 from jira_port.observability import logger
-from jira_port.secrets import get_secret_string
+from jira_port.secrets import DEFAULT_MAX_AGE_SECONDS, get_secret_string
 from jira_port.settings.live import WebhookSettings
 
 SecretReader = Callable[..., str]
@@ -80,6 +80,7 @@ class WebhookAuthenticator:
         self._lock = threading.Lock()
         self._cached: Credentials | None = None
         self._raw: str | None = None
+        self._read_at = 0.0
         self._last_refresh: float | None = None
         self._warned_unauthenticated = False
 
@@ -101,8 +102,12 @@ class WebhookAuthenticator:
         with self._lock:
             arn = self._settings.webhook_secret_arn
             if arn:
-                # Parameters caches the value for 5 minutes; reading through it each time is cheap.
+                # Held as long as Parameters caches it (5 minutes), so a warm delivery reads nothing.
+                if not force and self._cached is not None:
+                    if self._clock() - self._read_at < DEFAULT_MAX_AGE_SECONDS:
+                        return self._cached
                 raw = self._read_secret(arn, force_fetch=force)
+                self._read_at = self._clock()
                 if self._cached is None or raw != self._raw:
                     self._raw = raw
                     self._cached = self._from_secret(raw, arn)
