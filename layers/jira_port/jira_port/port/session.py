@@ -73,7 +73,9 @@ class PortSession:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._settings = settings
+        # Read once: a request runs no settings code.
+        self._api_url = settings.api_url
+        self._timeout = settings.timeout_seconds
         self._http = session
         self.policy = policy
         self.stats = stats
@@ -81,7 +83,7 @@ class PortSession:
         self.tokens = TokenManager(credentials, self._fetch_token, stats=stats, clock=clock)
 
     def __repr__(self) -> str:
-        return f"PortSession(api_url={self._settings.api_url!r})"
+        return f"PortSession(api_url={self._api_url!r})"
 
     def call(
         self,
@@ -147,13 +149,13 @@ class PortSession:
             headers["Content-Type"] = "application/json"
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        url = self._settings.url(path)
+        url = f"{self._api_url}{path}"
         retries = 0
 
         def do_request() -> requests.Response:
             self.stats.add(requests=1)
             return self._http.request(
-                method, url, params=params, data=data, headers=headers, timeout=self._settings.timeout_seconds
+                method, url, params=params, data=data, headers=headers, timeout=self._timeout
             )
 
         def on_retry(
