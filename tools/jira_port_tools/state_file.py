@@ -1,6 +1,6 @@
 """The local ``ItemTable`` implementations: in memory (dry runs, tests, benchmarks), a state file (the CLI).
 
-The Lambda keeps its state in DynamoDB (``jira_port.backfill.tables.DynamoTable``); these keep the same
+The Lambda keeps its state in DynamoDB (``jira_port.state.DynamoTable``); these keep the same
 items, with the same semantics, on this machine.
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from jira_port.backfill.tables import StateError
 from jira_port.errors import ConfigError
+from jira_port.state import StateError
 
 _MIN_JOURNAL = 1000  # journal lines before a compaction, at least (else twice the table's items)
 

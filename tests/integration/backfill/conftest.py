@@ -12,7 +12,6 @@ from typing import Any
 from jira_port.backfill.report import BackfillSummary
 from jira_port.backfill.runtime import BackfillRequest, compose
 from jira_port.backfill.service import BackfillService
-from jira_port.backfill.tables import ItemTable
 from jira_port.jira import JiraClient
 from jira_port.jira.kinds import kind_event, mapped_kinds
 from jira_port.jira.kinds_read import read_kinds
@@ -21,6 +20,7 @@ from jira_port.mapping.source import MappingProvider
 from jira_port.port import PortClient
 from jira_port.settings.backfill import BackfillSettings
 from jira_port.settings.jira import JiraSettings
+from jira_port.state import ItemTable
 from jira_port_emulators.jira import JiraEmulator, JiraFaults, generate_dataset
 from jira_port_emulators.port import PortEmulator, PortFaults
 from jira_port_emulators.port.relation_search import resolve_all

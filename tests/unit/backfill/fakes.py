@@ -14,16 +14,15 @@ from jira_port.backfill.pages import PageWriter
 from jira_port.backfill.partitions import PipelineOptions
 from jira_port.backfill.service import BackfillService
 from jira_port.backfill.store import BackfillStore
-from jira_port.backfill.tables import ItemTable
 from jira_port.jira import JiraClient
 from jira_port.jira.errors import JiraAPIError, JiraUnavailableError
 from jira_port.live.guard import VersionGuard
 from jira_port.mapping import CompiledMapping
-from jira_port.ownership import OwnershipLedger
 from jira_port.port import PortClient
 from jira_port.port.apply import ActionOutcome, ApplyResult
 from jira_port.port.types import BulkResult, EntityFailure
 from jira_port.settings.backfill import BackfillSettings
+from jira_port.state import ItemTable, OwnershipLedger
 from jira_port_tools.backfill_local import RecordingContinuation
 from jira_port_tools.state_file import MemoryTable
 

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
+from jira_port.backfill.lock import RunLock
 from jira_port.backfill.runtime import InvalidRequestError
 from jira_port.backfill.store import BackfillStore
-from jira_port.backfill.tables import DynamoTable, RunLock, StateError
 from jira_port.live.guard import VersionGuard
+from jira_port.state import DynamoTable, StateError
 from tests.support.lambda_env import FakeLambdaContext, load_handler
 
 from .conftest import TABLE

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from jira_port.backfill.tables import DynamoTable, StateError
-from jira_port.ownership import OwnershipLedger
+from jira_port.state import DynamoTable, OwnershipLedger, StateError
 from jira_port_tools.state_file import FileTable, MemoryTable
 
 from .conftest import TABLE
@@ -47,7 +46,7 @@ class Throttled:
 
 
 def test_sustained_throttling_raises_after_a_few_resends(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("jira_port.backfill.tables.time.sleep", lambda _: None)
+    monkeypatch.setattr("jira_port.state.time.sleep", lambda _: None)
     client = Throttled()
     ledger = OwnershipLedger(DynamoTable(TABLE, client))  # type: ignore[arg-type]
     with pytest.raises(StateError, match="unprocessed"):

@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from jira_port.backfill.runtime import BackfillRequest
-from jira_port.backfill.tables import DynamoTable, StateError
-from jira_port.ownership import OwnershipLedger
+from jira_port.state import DynamoTable, OwnershipLedger, StateError
 from jira_port_tools.state_file import MemoryTable
 from tests.support.lambda_env import FakeLambdaContext, load_handler
 

@@ -7,9 +7,8 @@ from collections.abc import Iterable
 import pytest
 
 from jira_port.backfill.reconcile import SeenIndex, reconcile
-from jira_port.backfill.tables import StateError
-from jira_port.ownership import OwnershipLedger
 from jira_port.port.types import PortAPIError
+from jira_port.state import OwnershipLedger, StateError
 from jira_port_tools.state_file import MemoryTable
 
 from .fakes import FakeGuard, FakePort, as_guard, as_port

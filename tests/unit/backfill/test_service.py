@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
+from jira_port.backfill.lock import RunLock
 from jira_port.backfill.report import BackfillSummary
 from jira_port.backfill.runtime import BackfillRequest
 from jira_port.backfill.store import BackfillStore, RunState
-from jira_port.backfill.tables import RunLock
 from jira_port.errors import ConfigError
-from jira_port.ownership import OwnershipLedger
+from jira_port.state import OwnershipLedger
 from jira_port_tools.state_file import MemoryTable
 
 from .fakes import Clock, FakeGuard, Harness, harness, jql_error, make_jira, transient_error

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from jira_port.backfill.lock import LockLostError, RunLock
 from jira_port.backfill.store import BackfillStore, PartitionState, RunState, Tally, decode_ids, encode_ids
-from jira_port.backfill.tables import LockLostError, RunLock
 from jira_port.errors import ConfigError
 from jira_port_tools.state_file import FileTable, MemoryTable
 

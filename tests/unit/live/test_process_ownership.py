@@ -7,12 +7,11 @@ from typing import Any, cast
 
 import pytest
 
-from jira_port.backfill.tables import DynamoTable, StateError
 from jira_port.live.guard import VersionGuard
 from jira_port.live.process import LiveProcessor, TransientSyncError
 from jira_port.live.queue import PayloadStore
 from jira_port.mapping import CompiledMapping
-from jira_port.ownership import OwnershipLedger
+from jira_port.state import DynamoTable, OwnershipLedger, StateError
 from tests.integration.live.resources import BUCKET, TABLE
 from tests.unit.live.test_process import FakeMapping, FakePort, aws, message
 

@@ -3,8 +3,8 @@
 Orchestration: ``runtime`` (the function's input and composition root), ``service`` (one invocation:
 lock, run, phases, continuation), ``partitions`` (the plan of the issue pass). Page flow: ``pages``
 (read → map → guard → write → commit), ``mapper`` (what is read, as webhook events, through the
-mapping). State: ``store`` (run, partition and tally records, persisted), ``tables`` (the state table:
-interface, DynamoDB, the run lock). Report: ``report`` (tallies, progress, summary, metrics) and
+mapping). State: ``store`` (run, partition and tally records, persisted), ``lock`` (the run lock; the state
+table itself is ``jira_port.state``). Report: ``report`` (tallies, progress, summary, metrics) and
 ``reconcile`` (what Jira no longer has is deleted).
 """
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from jira_port.backfill.runtime import BackfillRequest, InvalidRequestError
     from jira_port.backfill.service import BackfillService
 
-# Imported on first use: the sync function imports ``backfill.tables`` and must not load the whole backfill.
+# Imported on first use: nothing else of the backfill loads with its package.
 _EXPORTS = {
     "BackfillRequest": "runtime",
     "BackfillService": "service",

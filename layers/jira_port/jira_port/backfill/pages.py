@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING
 import requests
 
 from jira_port.actions import Action
+from jira_port.backfill.lock import RunLock
 from jira_port.backfill.mapper import BackfillMapper, MappedPage
 from jira_port.backfill.partitions import PipelineOptions
 from jira_port.backfill.report import Progress, ProgressListener, tally_failures
 from jira_port.backfill.store import BackfillStore, PartitionState, RunState, Tally, now_ms
-from jira_port.backfill.tables import RunLock
 from jira_port.errors import ConfigError, JiraPortError, is_transient
 from jira_port.jira.paging import read_ahead
 from jira_port.observability import logger
@@ -41,8 +41,8 @@ if TYPE_CHECKING:
     from jira_port.backfill.service import Deadline
     from jira_port.jira import IssuePage, JiraClient
     from jira_port.live.guard import VersionGuard
-    from jira_port.ownership import OwnershipLedger
     from jira_port.port.apply import ApplyResult
+    from jira_port.state import OwnershipLedger
 
 ApplyFn = Callable[[list[Action]], "ApplyResult"]
 

@@ -7,7 +7,7 @@ a full run span many invocations. Here they are loaded into a ``SeenIndex``: per
 binary-searched, instead of a set of strings. A digest collision (odds ~N²/2⁶⁴) can only keep a
 stale entity, never delete a live one.
 
-Ownership: only entities in this deployment's ledger (``jira_port.ownership``) are deleted; other
+Ownership: only entities in this deployment's ledger (``jira_port.state``) are deleted; other
 writers' entities in the same blueprints are kept and reported (``keptNotOwned``). If Port's list or
 the ledger cannot be read, nothing is deleted and the run reports why (never "delete everything
 unseen").
@@ -36,8 +36,8 @@ from jira_port.observability import logger
 
 if TYPE_CHECKING:
     from jira_port.live.guard import VersionGuard
-    from jira_port.ownership import OwnershipLedger
     from jira_port.port import PortClient
+    from jira_port.state import OwnershipLedger
 
 
 def digest(identifier: str) -> int:

@@ -22,22 +22,22 @@ from jira_port.backfill.partitions import PipelineOptions, scope_restriction
 from jira_port.backfill.report import ProgressListener
 from jira_port.backfill.service import BackfillService, Continuation
 from jira_port.backfill.store import MODES, BackfillStore, Mode
-from jira_port.backfill.tables import DynamoTable
 from jira_port.errors import ConfigError, JiraPortError, aws_error_code
 from jira_port.settings.backfill import BackfillSettings
 from jira_port.settings.jira import JiraSettings
 from jira_port.settings.mapping import MappingSettings
 from jira_port.settings.port import PortSettings
+from jira_port.state import DynamoTable
 
 if TYPE_CHECKING:
     from botocore.config import Config
 
-    from jira_port.backfill.tables import ItemTable
     from jira_port.jira import JiraClient
     from jira_port.live.guard import VersionGuard
     from jira_port.mapping import CompiledMapping
     from jira_port.mapping.source import MappingProvider
     from jira_port.port import PortClient
+    from jira_port.state import ItemTable
 
 
 @functools.cache
@@ -202,8 +202,8 @@ def compose(
 ) -> BackfillService:
     """Wire built parts into a service. ``port=None`` is a dry run: ``apply`` (required then) writes,
     nothing is recorded as owned and nothing is reconciled. ``jql`` overrides ``JIRA_JQL``."""
-    from jira_port.ownership import OwnershipLedger  # noqa: PLC0415
     from jira_port.port.apply import apply_actions  # noqa: PLC0415
+    from jira_port.state import OwnershipLedger  # noqa: PLC0415
 
     if apply is None:
         if port is None:

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from jira_port.backfill.kinds import backfill_kinds
+from jira_port.backfill.lock import RunLock
 from jira_port.backfill.mapper import BackfillMapper
 from jira_port.backfill.pages import IssuePipeline, PageWriter
 from jira_port.backfill.partitions import (
@@ -39,7 +40,6 @@ from jira_port.backfill.partitions import (
 from jira_port.backfill.reconcile import SeenIndex, reconcile
 from jira_port.backfill.report import BackfillSummary, ProgressListener, Status, verdict
 from jira_port.backfill.store import MODES, BackfillStore, Mode, RunState, Tally, now_ms
-from jira_port.backfill.tables import RunLock
 from jira_port.errors import ConfigError
 from jira_port.observability import logger
 from jira_port.settings.backfill import BackfillSettings
@@ -48,8 +48,8 @@ if TYPE_CHECKING:
     from jira_port.backfill.runtime import BackfillRequest
     from jira_port.jira import JiraClient
     from jira_port.live.guard import VersionGuard
-    from jira_port.ownership import OwnershipLedger
     from jira_port.port import PortClient
+    from jira_port.state import OwnershipLedger
 
 
 class Continuation(Protocol):

@@ -103,9 +103,9 @@ class WebhookAuthenticator:
             arn = self._settings.webhook_secret_arn
             if arn:
                 # Held as long as Parameters caches it (5 minutes), so a warm delivery reads nothing.
-                if not force and self._cached is not None:
-                    if self._clock() - self._read_at < DEFAULT_MAX_AGE_SECONDS:
-                        return self._cached
+                fresh = self._clock() - self._read_at < DEFAULT_MAX_AGE_SECONDS
+                if not force and self._cached is not None and fresh:
+                    return self._cached
                 raw = self._read_secret(arn, force_fetch=force)
                 self._read_at = self._clock()
                 if self._cached is None or raw != self._raw:

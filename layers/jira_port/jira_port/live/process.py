@@ -17,7 +17,7 @@ Mapping: ``premap`` maps the whole SQS batch in one jq worker round trip first (
 Actions Port accepted advance the guard even when others failed, so the redelivery re-applies them
 at the same version (idempotent) and only the failed ones can still change anything.
 
-Ownership (``jira_port.ownership``): every upsert Port accepted is recorded in the ledger; a delete is
+Ownership (``jira_port.state``): every upsert Port accepted is recorded in the ledger; a delete is
 applied only to an entity the ledger says this deployment wrote. A delete of someone else's entity is
 logged and counted (``DeletesNotOwned``), not applied. When the ledger cannot be read or written the
 message fails transiently and is retried: a delete is never applied unchecked.
@@ -48,9 +48,9 @@ from jira_port.mapping.source import MappingProvider
 from jira_port.observability import MetricUnit, logger, metrics, traced
 
 if TYPE_CHECKING:
-    from jira_port.ownership import OwnershipLedger
     from jira_port.port.apply import ApplyResult
     from jira_port.port.types import EntityFailure
+    from jira_port.state import OwnershipLedger
 
 
 class SyncError(JiraPortError):

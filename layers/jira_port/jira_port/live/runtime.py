@@ -118,12 +118,11 @@ def webhook_receiver(settings: WebhookSettings) -> WebhookReceiver:
 def sync_processor(settings: SyncSettings, port: PortClient | None = None) -> LiveProcessor:
     """The sync core: mapping, Port (the settings' Port part, unless ``port`` is given: the caller then owns
     it), version guard and ownership ledger (``STATE_TABLE``) and payload reader."""
-    from jira_port.backfill.tables import DynamoTable  # noqa: PLC0415 - sync only
     from jira_port.live.guard import VersionGuard  # noqa: PLC0415
     from jira_port.live.process import LiveProcessor  # noqa: PLC0415
-    from jira_port.ownership import OwnershipLedger  # noqa: PLC0415
     from jira_port.port import PortClient  # noqa: PLC0415
     from jira_port.port.apply import apply_actions  # noqa: PLC0415
+    from jira_port.state import DynamoTable, OwnershipLedger  # noqa: PLC0415
 
     if not settings.state_table:
         raise ConfigError("STATE_TABLE is not set (the DynamoDB table of the version guard)")

@@ -1,23 +1,32 @@
-"""The backfill's state table: the ``ItemTable`` interface, its DynamoDB implementation, the run lock.
+"""The state table both functions share: the ``ItemTable`` interface, its DynamoDB implementation, and
+the ownership ledger kept in it.
 
 ``ItemTable`` is a small key/value interface over the ``pk``/``sk`` key schema of the state table, with
 two real implementations: ``DynamoTable`` here (the Lambda) and the local state file of the CLI
 (``jira_port_tools.state_file``). Values are JSON documents; DynamoDB keeps them in one string
 attribute ``data`` so no number ever turns into a ``Decimal``. ``expiresAt`` (epoch seconds) is the
-table's TTL attribute.
+table's TTL attribute. ``DynamoTable`` uses only GetItem, PutItem, DeleteItem, Query and BatchWriteItem
+(the actions the functions' policies grant). ``BatchWriteItem`` leftovers (``UnprocessedItems``, DynamoDB's
+answer when throttled) are re-sent with backoff a few times, then the call fails. Reads are strongly
+consistent: a continuation must see the cursor its predecessor saved.
 
-``DynamoTable`` uses only GetItem, PutItem, DeleteItem, Query and BatchWriteItem (the actions the
-functions' policies grant). ``BatchWriteItem`` leftovers (``UnprocessedItems``, DynamoDB's answer when
-throttled) are re-sent with backoff a few times, then the call fails. Reads are strongly consistent: a
-continuation must see the cursor its predecessor saved.
+``OwnershipLedger``: which Port entities this deployment wrote. Deletes (a full run's reconciliation, a
+live delete event) touch only entities in the ledger, so entities other writers created in the same
+blueprints (another Jira site's stack, Port's Ocean integration, a script) are never removed. Why a ledger
+and not Port's ``createdBy``/``updatedBy``: those hold the *client id* of the credential that wrote
+(docs/port-behaviour.md), which changes when credentials are rotated and is the same for two stacks sharing
+one credential. Layout: one item per entity, ``pk = owned#<blueprint>``, ``sk = <identifier>``, no expiry;
+every successful upsert records its entity, every delete forgets it. A deployment without a ledger (an
+upgrade, or a stack redeployed under a new name) owns nothing yet: its first full run deletes nothing and
+adopts every entity Jira confirms. See docs/internals.md, "Ownership".
 """
 
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -30,9 +39,7 @@ if TYPE_CHECKING:
 
 BATCH_WRITE_SIZE = 25  # DynamoDB's BatchWriteItem limit
 BATCH_WRITE_ATTEMPTS = 6
-LOCK_PK = "backfill#lock"
-LOCK_SK = "lock"
-HANDOFF_PREFIX = "handoff:"
+OWNED_PREFIX = "owned#"
 
 
 class StateError(JiraPortError):
@@ -40,7 +47,7 @@ class StateError(JiraPortError):
 
 
 class ItemTable(Protocol):
-    """The storage operations the backfill needs."""
+    """The storage operations the backfill and the ownership ledger need."""
 
     def get(self, pk: str, sk: str) -> dict[str, Any] | None:
         """The JSON document stored under (pk, sk), or None."""
@@ -200,75 +207,41 @@ class DynamoTable:
         return True
 
 
-class LockLostError(JiraPortError):
-    """Another invocation took the run lock (ours had expired); stop at once."""
+_RECORD: dict[str, str] = {}
 
 
-class RunLock:
-    """A lease on the single backfill lock (one run of any mode at a time).
+def _pk(blueprint: str) -> str:
+    return f"{OWNED_PREFIX}{blueprint}"
 
-    ``acquire`` succeeds when the lock is free, expired, or was handed to this run by its previous
-    invocation (``handoff``). While held, ``renew`` extends it at most every ``lease/3`` seconds.
-    A crashed holder's lease simply expires.
-    """
 
-    def __init__(
-        self, table: ItemTable, owner: str, *, lease_seconds: int, clock: Callable[[], float] = time.time
-    ) -> None:
+def _by_blueprint(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for blueprint, identifier in dict.fromkeys(keys):
+        grouped[blueprint].append(identifier)
+    return grouped
+
+
+class OwnershipLedger:
+    """The entities this deployment owns; every method raises ``StateError`` when the table fails."""
+
+    def __init__(self, table: ItemTable) -> None:
         self.table = table
-        self.owner = owner
-        self.lease_seconds = lease_seconds
-        self._clock = clock
-        self._renewed_at = 0.0
-        self._held = False
-        self._guard = threading.Lock()
 
-    @property
-    def held(self) -> bool:
-        """Whether this lease is currently held."""
-        return self._held
+    def record(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Mark (blueprint, identifier) pairs as written by this deployment."""
+        for blueprint, identifiers in _by_blueprint(keys).items():
+            self.table.put_many(_pk(blueprint), identifiers, _RECORD)
 
-    def acquire(self, run_id: str | None = None) -> bool:
-        """Take the lock; ``run_id`` also accepts a lock handed over to that run."""
-        now = self._clock()
-        takeover = f"{HANDOFF_PREFIX}{run_id}" if run_id else None
-        ok = self.table.claim(
-            LOCK_PK, LOCK_SK, self.owner, int(now) + self.lease_seconds, now=int(now), takeover=takeover
-        )
-        if ok:
-            self._held = True
-            self._renewed_at = now
-        return ok
+    def forget(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Drop pairs whose entities were deleted."""
+        for blueprint, identifiers in _by_blueprint(keys).items():
+            self.table.delete_many(_pk(blueprint), identifiers)
 
-    def renew(self) -> None:
-        """Extend the lease if a third of it has passed; raises ``LockLostError`` if it was taken."""
-        with self._guard:
-            now = self._clock()
-            if not self._held or now - self._renewed_at < self.lease_seconds / 3:
-                return
-            if not self.table.claim(
-                LOCK_PK, LOCK_SK, self.owner, int(now) + self.lease_seconds, now=int(now), takeover=None
-            ):
-                self._held = False
-                raise LockLostError("the backfill lock was taken by another invocation")
-            self._renewed_at = now
+    def owns(self, blueprint: str, identifier: str) -> bool:
+        """Whether this deployment wrote ``identifier`` of ``blueprint``."""
+        return self.table.get(_pk(blueprint), identifier) is not None
 
-    def handoff(self, run_id: str, seconds: int) -> bool:
-        """Pass the lock to the next invocation of ``run_id`` for ``seconds`` (then it expires)."""
-        now = self._clock()
-        ok = self.table.claim(
-            LOCK_PK,
-            LOCK_SK,
-            f"{HANDOFF_PREFIX}{run_id}",
-            int(now) + seconds,
-            now=int(now),
-            takeover=self.owner,
-        )
-        self._held = False
-        return ok
-
-    def release(self) -> None:
-        """Give the lock up (no-op when it is not held)."""
-        if self._held:
-            self.table.release(LOCK_PK, LOCK_SK, self.owner)
-            self._held = False
+    def identifiers(self, blueprint: str) -> Iterator[str]:
+        """Every identifier of ``blueprint`` this deployment owns."""
+        for sk, _ in self.table.query(_pk(blueprint), ""):
+            yield sk
