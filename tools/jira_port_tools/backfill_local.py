@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from jira_port.actions import Action
 from jira_port.backfill.report import ProgressListener
 from jira_port.backfill.runtime import BackfillRequest, aws_config, compose, jira_client
 from jira_port.port.apply import ApplyResult
+from jira_port.port.types import Action
 from jira_port.settings.backfill import BackfillSettings
 from jira_port.settings.jira import JiraSettings
 from jira_port.state import DynamoTable, ItemTable

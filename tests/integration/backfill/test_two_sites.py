@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from jira_port.actions import Action
 from jira_port.backfill.runtime import BackfillRequest
 from jira_port.errors import ConfigError
 from jira_port.mapping import load_mapping
+from jira_port.port.types import Action
 from jira_port.settings.mapping import MappingSettings, load_configured_mapping
 from jira_port_emulators.jira import JiraEmulator, generate_dataset
 from jira_port_emulators.port import PortEmulator

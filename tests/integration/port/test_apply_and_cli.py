@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from jira_port.actions import Action
 from jira_port.port.apply import apply_actions
+from jira_port.port.types import Action
 from jira_port_emulators.port import PortEmulator, PortFaults
 from jira_port_tools.cli import main
 from tests.support.port_emulator import client_for, new_emulator

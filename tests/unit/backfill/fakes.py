@@ -8,7 +8,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from jira_port.actions import Action
 from jira_port.backfill.mapper import BackfillMapper
 from jira_port.backfill.pages import PageWriter
 from jira_port.backfill.partitions import PipelineOptions
@@ -20,7 +19,7 @@ from jira_port.live.guard import VersionGuard
 from jira_port.mapping import CompiledMapping
 from jira_port.port import PortClient
 from jira_port.port.apply import ActionOutcome, ApplyResult
-from jira_port.port.types import BulkResult, EntityFailure
+from jira_port.port.types import Action, BulkResult, EntityFailure
 from jira_port.settings.backfill import BackfillSettings
 from jira_port.state import ItemTable, OwnershipLedger
 from jira_port_tools.backfill_local import RecordingContinuation

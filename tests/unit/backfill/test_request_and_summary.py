@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from jira_port.actions import Action
 from jira_port.backfill.pages import PageWriter
 from jira_port.backfill.report import BackfillSummary, tally_failures
 from jira_port.backfill.runtime import (
@@ -19,6 +18,7 @@ from jira_port.backfill.runtime import (
     LambdaContinuation,
 )
 from jira_port.backfill.store import PartitionState, RunState, Tally
+from jira_port.port.types import Action
 from jira_port_tools.backfill_local import DryRunApply
 
 from .fakes import Failure, FakeGuard, FakePort, as_guard

@@ -11,11 +11,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from jira_port.actions import old_keys
 from jira_port.live.guard import VersionGuard
 from jira_port.live.process import LiveProcessor
 from jira_port.live.queue import Envelope
 from jira_port.mapping import load_mapping
+from jira_port.port.apply import old_keys
 from jira_port.state import DynamoTable, OwnershipLedger
 from jira_port_emulators.jira import JiraEmulator, generate_dataset
 from tests.integration.live.resources import TABLE

@@ -11,7 +11,6 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from jira_port.actions import Action
 from jira_port.live.guard import GuardState, VersionGuard
 from jira_port.live.process import LiveProcessor, PermanentSyncError, TransientSyncError
 from jira_port.live.queue import Envelope, PayloadStore
@@ -19,7 +18,7 @@ from jira_port.mapping import CompiledMapping, MappingResult
 from jira_port.mapping.bounded import EvaluationLimits
 from jira_port.mapping.evaluate import Event, MappingLimitError
 from jira_port.port.apply import ActionOutcome, ApplyResult
-from jira_port.port.types import EntityFailure
+from jira_port.port.types import Action, EntityFailure
 from jira_port.state import DynamoTable, OwnershipLedger
 from tests.integration.live.resources import BUCKET, TABLE
 from tests.support.aws import create_state_table

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from jira_port.actions import Action
 from jira_port.live.guard import action_version, event_timestamp_ms, parse_jira_datetime_ms
+from jira_port.port.types import Action
 from tests.support.fixtures import load_fixture
 
 UPSERT = Action("upsert", "jiraIssue", {"identifier": "TES-41"})

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from jira_port.actions import Action
 from jira_port.mapping import load_mapping
+from jira_port.port.types import Action
 from tests.support.fixtures import fixture_paths, load_fixture
 
 BASE = "https://acme.atlassian.net"

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from jira_port.actions import Action
 from jira_port.mapping import MAX_ITEMS_PER_EVENT, CompiledMapping, load_mapping_text
+from jira_port.port.types import Action
 
 BODY: dict[str, Any] = {
     "webhookEvent": "jira:issue_updated",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from jira_port.actions import Action
 from jira_port.port import BulkResult, EntityFailure, PortClient
 from jira_port.port.apply import DeleteGroup, UpsertGroup, apply_actions, combine, plan
+from jira_port.port.types import Action
 
 
 def up(bp: str, ident: str, **fields: Any) -> Action:

@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from jira_port.actions import Action, moved_away_deletions
 from jira_port.jira.models import IssuePage
 from jira_port.mapping.document import SOURCE_HEADER
 from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError, log_warnings
@@ -24,6 +23,8 @@ from jira_port.mapping.issue_fields import search_request
 from jira_port.mapping.pages import evaluate_page, page_program
 from jira_port.mapping.source import MappingProvider
 from jira_port.observability import logger
+from jira_port.port.apply import moved_away_deletions
+from jira_port.port.types import Action
 
 BACKFILL_SOURCE = "backfill"
 BACKFILL_HEADERS: dict[str, str] = {SOURCE_HEADER: BACKFILL_SOURCE}

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING
 
 import requests
 
-from jira_port.actions import Action
 from jira_port.backfill.lock import RunLock
 from jira_port.backfill.mapper import BackfillMapper, MappedPage
 from jira_port.backfill.partitions import PipelineOptions
@@ -36,6 +35,7 @@ from jira_port.backfill.store import BackfillStore, PartitionState, RunState, Ta
 from jira_port.errors import ConfigError, JiraPortError, is_transient
 from jira_port.jira.paging import read_ahead
 from jira_port.observability import logger
+from jira_port.port.types import Action
 
 if TYPE_CHECKING:
     from jira_port.backfill.service import Deadline

@@ -55,8 +55,8 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from jira_port.actions import Action
 from jira_port.observability import MetricUnit, logger, metrics
+from jira_port.port.types import Action
 
 SORT_KEY = "version"
 BATCH_GET_LIMIT = 100

@@ -30,7 +30,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from jira_port.actions import Action, moved_away_deletions
 from jira_port.errors import JiraPortError, is_transient
 from jira_port.live.batch import Delivery, premap
 from jira_port.live.guard import VersionGuard, action_version
@@ -46,6 +45,8 @@ from jira_port.live.queue import (
 from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError, log_warnings
 from jira_port.mapping.source import MappingProvider
 from jira_port.observability import MetricUnit, logger, metrics, traced
+from jira_port.port.apply import moved_away_deletions
+from jira_port.port.types import Action
 
 if TYPE_CHECKING:
     from jira_port.port.apply import ApplyResult

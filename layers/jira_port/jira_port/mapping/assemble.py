@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from jira_port.actions import Action
 from jira_port.mapping.model import MAX_ITEMS_PER_EVENT, MappingWarning, Rule, Slot, Template
+from jira_port.port.types import Action
 
 _MAX_MESSAGE = 300
 _STRING_ONLY = ("title", "icon")

@@ -9,7 +9,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from jira_port.actions import Action
 from jira_port.errors import JiraPortError
 from jira_port.mapping import programs, proof
 from jira_port.mapping.assemble import rule_actions
@@ -20,6 +19,7 @@ from jira_port.mapping.isolate import culprit, isolated_raws
 from jira_port.mapping.model import JqField, MappingError, MappingProblem, MappingWarning, Rule
 from jira_port.mapping.site import IdentifierAffix
 from jira_port.observability import logger
+from jira_port.port.types import Action
 
 
 class MappingLimitError(JiraPortError):

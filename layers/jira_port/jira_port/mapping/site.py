@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from jira_port.actions import Action
+from jira_port.port.types import Action
 
 
 @dataclass(frozen=True, slots=True)

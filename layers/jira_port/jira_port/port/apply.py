@@ -8,19 +8,26 @@ a run, upserts are grouped by blueprint into bulk requests and deletes by bluepr
 Two upserts of the same entity in one run are combined into one entity placed where the last one
 was: later fields win, ``properties`` and ``relations`` are merged key by key, which is exactly what
 applying both with ``merge=true`` would leave in Port.
+
+Moved issues (``moved_away_deletions``, live and backfill): a move changes an issue's key, and the entity
+under the old key must go. Jira sends a move as ``jira:issue_updated`` whose changelog has a ``Key`` item
+(``fromString`` the old key, ``toString`` the new one) and a ``project`` item. The mapping sees only the new
+key, so the entities it would have written under the old key are found by evaluating the same event with the
+old key put back, and become deletes. They carry the event ``timestamp`` as version (see ``live.guard``), so
+the version guard keeps a tombstone: a late event about the old key (older ``updated``) never resurrects it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from jira_port.actions import Action
 from jira_port.observability import logger
 from jira_port.port.client import PortClient
-from jira_port.port.types import EntityFailure, entity_label
+from jira_port.port.types import Action, EntityFailure, entity_label
 
 _MERGED_SECTIONS = ("properties", "relations")
 _LOGGED_FAILURES = 20
@@ -159,3 +166,43 @@ def apply_actions(actions: Sequence[Action], port: PortClient) -> ApplyResult:
             "more Port writes failed", extra={"not_logged": len(result.failures) - _LOGGED_FAILURES}
         )
     return result
+
+
+def old_keys(body: Mapping[str, Any]) -> list[str]:
+    """The keys a ``jira:issue_updated`` event's changelog says the issue had before this change."""
+    if body.get("webhookEvent") != "jira:issue_updated":
+        return []
+    changelog = body.get("changelog")
+    items = changelog.get("items") if isinstance(changelog, Mapping) else None
+    keys: list[str] = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, Mapping):
+            continue
+        name = str(item.get("fieldId") or item.get("field") or "").lower()
+        old = item.get("fromString")
+        if name in ("key", "issuekey") and isinstance(old, str) and old and old not in keys:
+            keys.append(old)
+    return keys
+
+
+def moved_away_deletions(
+    evaluate: Callable[[dict[str, Any]], list[Action]], body: Mapping[str, Any], actions: list[Action]
+) -> list[Action]:
+    """Deletes of the entities ``evaluate`` (the mapping, bound to the event's headers) writes for the
+    issue's old key(s), unless ``actions`` still write them. Used by the live path and the backfill."""
+    keys = old_keys(body)
+    issue = body.get("issue")
+    if not keys or not isinstance(issue, Mapping):
+        return []
+    kept = {(a.blueprint, a.identifier) for a in actions if a.operation == "upsert"}
+    deletions: dict[tuple[str, str], Action] = {}
+    for key in keys:
+        before = copy.deepcopy(dict(body))
+        before["issue"]["key"] = key
+        for action in evaluate(before):
+            ident = (action.blueprint, action.identifier)
+            if action.operation == "upsert" and ident not in kept:
+                deletions[ident] = Action(
+                    "delete", action.blueprint, {"identifier": action.identifier}, False
+                )
+    return list(deletions.values())

@@ -1,5 +1,5 @@
-"""What the Port client sends, raises and returns: identifiers and encodings, API errors, per-entity failures,
-bulk results, counters.
+"""What the Port client sends, raises and returns: ``Action`` (one write, the mapping's output and the apply
+step's input), identifiers and encodings, API errors, per-entity failures, bulk results, counters.
 
 Messages carry Port's machine code, its human message, the blueprint and the entity identifier:
 never a token, a client secret or an Authorization header.
@@ -19,6 +19,38 @@ from jira_port.errors import NO_RESPONSE, JiraPortError, is_transient_status
 EntityOperation = Literal["upsert", "delete"]
 MAX_IDENTIFIER_LENGTH = 1000
 _IDENTIFIER_CHARS = frozenset("0123456789@_.+:\\/=-")
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One write to Port: upsert an entity, or delete it by identifier.
+
+    ``entity`` holds ``identifier`` and, for upserts, ``title``, ``properties``, ``relations`` and
+    optionally ``icon`` and ``team`` exactly as the mapping produced them. ``rule`` is the index of
+    the mapping rule that produced the action (for logs and error reports).
+    """
+
+    operation: EntityOperation
+    blueprint: str
+    entity: dict[str, Any]
+    delete_dependents: bool | None = None
+    rule: int = field(default=0, compare=False)
+
+    @property
+    def identifier(self) -> str:
+        """The entity identifier (always a non-empty string; the mapping drops the rest)."""
+        return str(self.entity["identifier"])
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI / dry-run representation: ``{operation, blueprint, entity, deleteDependents?}``."""
+        out: dict[str, Any] = {
+            "operation": self.operation,
+            "blueprint": self.blueprint,
+            "entity": self.entity,
+        }
+        if self.operation == "delete" and self.delete_dependents is not None:
+            out["deleteDependents"] = self.delete_dependents
+        return out
 
 
 def encode_json(value: Any) -> bytes:
