@@ -30,6 +30,7 @@ from typing import Any
 
 from bench._backfill_runs import measure_memory, quiet, run_cli_process, run_jira_port, run_metered
 from bench._emulator_host import Host
+from jira_port_tools.port_admin import upsert_entity
 from tests.support.kinds import without_kind_rules_text
 
 SPEED_ISSUES = 3_000
@@ -84,7 +85,7 @@ def run_one_per_entity(env: dict[str, str]) -> None:
     for bodies in _bodies(jira, OCEAN_PAGE):
         for body in bodies:
             for action in mapping.evaluate(body, headers, {}, jira_base_url=env["JIRA_BASE_URL"]):
-                port.upsert_entity(action.blueprint, action.entity)
+                upsert_entity(port, action.blueprint, action.entity)
     port.close()
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from jira_port.port import PortClient
 from jira_port_emulators.port import PortFaults
+from jira_port_tools.port_admin import get_blueprint, upsert_entity
 from tests.support.port_emulator import client_for, new_emulator
 
 LATENCY = 0.04
@@ -39,7 +40,7 @@ def bulk(client: PortClient, entities: list[dict[str, Any]]) -> None:
 def one_by_one(client: PortClient, entities: list[dict[str, Any]]) -> None:
     workers = client.settings.max_concurrency
     with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(lambda e: client.upsert_entity("jiraIssue", e), entities))
+        list(pool.map(lambda e: upsert_entity(client, "jiraIssue", e), entities))
 
 
 def measure(
@@ -48,7 +49,7 @@ def measure(
     emu = new_emulator(faults=PortFaults(latency=LATENCY, seed=1))
     entities = issues(count)
     with emu.running(), client_for(emu, max_concurrency=workers) as client:
-        client.get_blueprint("jiraIssue")  # token and connection set up outside the timing
+        get_blueprint(client, "jiraIssue")  # token and connection set up outside the timing
         emu.clear_requests()
         started = time.perf_counter()
         write(client, entities)

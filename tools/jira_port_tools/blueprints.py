@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from jira_port.blueprints import bundled_blueprints, validate_definition
 from jira_port.port import PortClient
+from jira_port_tools.port_admin import create_blueprint, get_blueprint, update_blueprint
 
 __all__ = [
     "BlueprintChange",
@@ -148,7 +149,7 @@ def apply_blueprints(
     for definition in definitions:
         validate_definition(definition, str(definition.get("identifier", "?")))
     ordered = dependency_order(definitions)
-    current = {d["identifier"]: client.get_blueprint(d["identifier"]) for d in ordered}
+    current = {d["identifier"]: get_blueprint(client, d["identifier"]) for d in ordered}
     existing = {ident for ident, found in current.items() if found is not None}
     outcomes: dict[str, BlueprintChange] = {}
     second_pass: list[dict[str, Any]] = []
@@ -158,7 +159,7 @@ def apply_blueprints(
         if found is None:
             stage = first_stage(definition, existing)
             if not dry_run:
-                client.create_blueprint(stage)
+                create_blueprint(client, stage)
                 if stage is not definition:
                     second_pass.append(definition)
             existing.add(ident)
@@ -167,8 +168,8 @@ def apply_blueprints(
             outcomes[ident] = BlueprintChange(ident, "unchanged")
         else:
             if not dry_run:
-                client.update_blueprint(merged_definition(found, definition))
+                update_blueprint(client, merged_definition(found, definition))
             outcomes[ident] = BlueprintChange(ident, "updated")
     for definition in second_pass:
-        client.update_blueprint(definition)
+        update_blueprint(client, definition)
     return [outcomes[d["identifier"]] for d in definitions]

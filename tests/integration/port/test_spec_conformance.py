@@ -9,6 +9,7 @@ import pytest
 from jira_port.port import PortAPIError
 from jira_port_emulators.port import PortEmulator, PortFaults
 from jira_port_tools.blueprints import apply_blueprints, bundled_blueprints
+from jira_port_tools.port_admin import delete_entity, get_blueprint, get_entity, upsert_entity
 from tests.support.openapi import check_request, check_response
 from tests.support.port_emulator import CLIENT_ID, CLIENT_SECRET, client_for
 
@@ -33,26 +34,28 @@ def varied_run(emu: PortEmulator) -> None:
     """Exercise every client call, including 207, 413 split, 401 refresh, fallbacks and faults."""
     with client_for(emu, max_concurrency=4) as client:
         apply_blueprints(client, [*bundled_blueprints(), VERSION])
-        client.upsert_entity("jiraProject", {"identifier": "PROJ", "title": "Project", "properties": {}})
-        client.upsert_entity("jiraProject", {"identifier": "OTHER", "properties": {"url": None}}, merge=False)
+        upsert_entity(client, "jiraProject", {"identifier": "PROJ", "title": "Project", "properties": {}})
+        upsert_entity(
+            client, "jiraProject", {"identifier": "OTHER", "properties": {"url": None}}, merge=False
+        )
         client.upsert_entities("jiraVersion", [{"identifier": "v1", "relations": {"project": "PROJ"}}])
         mixed = [issue(i) for i in range(45)]
         mixed[7]["properties"]["unknown"] = 1
         client.upsert_entities("jiraIssue", mixed)
         client.upsert_entities("jiraIssue", [issue(100 + i, 4000) for i in range(20)])  # 413 → halves
         emu.expire_tokens()  # the next call meets a 401 and refreshes
-        assert client.get_entity("jiraIssue", "PROJ-1") is not None
-        assert client.get_entity("jiraIssue", "nope") is None
-        assert client.get_blueprint("nope") is None
+        assert get_entity(client, "jiraIssue", "PROJ-1") is not None
+        assert get_entity(client, "jiraIssue", "nope") is None
+        assert get_blueprint(client, "nope") is None
         assert len(list(client.iter_entity_identifiers("jiraIssue", page_size=10))) == 64
-        assert client.delete_entity("jiraIssue", "PROJ-2") is True
-        assert client.delete_entity("jiraIssue", "PROJ-2") is False
+        assert delete_entity(client, "jiraIssue", "PROJ-2") is True
+        assert delete_entity(client, "jiraIssue", "PROJ-2") is False
         client.delete_entities("jiraIssue", [f"PROJ-{i}" for i in range(10, 20)])
         blocked = client.delete_entities("jiraProject", ["OTHER", "PROJ"])  # PROJ has a required dependent
         assert [f.identifier for f in blocked.failures] == ["PROJ"]
         client.delete_entities("jiraProject", ["PROJ"], delete_dependents=True)
         with pytest.raises(PortAPIError):
-            client.upsert_entity("nope", {"identifier": "x"})
+            upsert_entity(client, "nope", {"identifier": "x"})
 
 
 def test_client_requests_and_emulator_answers_match_the_spec() -> None:

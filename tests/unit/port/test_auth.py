@@ -13,11 +13,11 @@ from moto import mock_aws
 
 from jira_port.errors import ConfigError
 from jira_port.port import PortAuthError, PortClient
-from jira_port.port.credentials import Credentials, SecretCredentials, StaticCredentials
-from jira_port.port.session import TokenManager
+from jira_port.port.credentials import Credentials, SecretCredentials, StaticCredentials, TokenManager
 from jira_port.port.types import PortStats
 from jira_port.settings.common import SecretStr
 from jira_port.settings.port import PortSettings
+from jira_port_tools.port_admin import get_blueprint
 from tests.support.port_emulator import CLIENT_ID, CLIENT_SECRET, FAST_POLICY, new_emulator
 from tests.unit.port.fakes import ScriptedSession, response, scripted_client
 
@@ -108,7 +108,7 @@ def test_rejected_credentials_raise_without_the_secret() -> None:
     )
     client = scripted_client(session)
     with pytest.raises(PortAuthError) as caught:
-        client.get_blueprint("jiraIssue")
+        get_blueprint(client, "jiraIssue")
     assert caught.value.status == 401 and caught.value.error == "unauthorized"
     assert "csecret" not in str(caught.value)
 
@@ -123,7 +123,7 @@ def test_401_on_an_api_call_refreshes_and_retries_once_per_stage() -> None:
         response(200, {"ok": True, "accessToken": "new", "expiresIn": 10800, "tokenType": "Bearer"}),
     ]
     client = scripted_client(session)
-    assert client.get_blueprint("b") == {"identifier": "b"}
+    assert get_blueprint(client, "b") == {"identifier": "b"}
     auth = [c.headers["Authorization"] for c in session.api_calls()]
     assert auth == ["Bearer old", "Bearer new"]
     assert client.stats.token_refreshes == 1
@@ -134,7 +134,7 @@ def test_persistent_401_is_surfaced_after_bounded_refreshes() -> None:
     session = ScriptedSession(script=[unauthorized] * 5)
     client = scripted_client(session)
     with pytest.raises(PortAuthError):
-        client.get_blueprint("b")
+        get_blueprint(client, "b")
     assert len(session.api_calls()) == 3
 
 
@@ -173,7 +173,7 @@ def test_rotated_secret_is_reread_without_redeploy(secrets_manager: object) -> N
         assert emulator.url is not None
         settings = PortSettings(api_url=emulator.url, credentials_secret_arn=arn)
         with PortClient(settings, policy=FAST_POLICY) as client:
-            assert client.get_blueprint("jiraIssue") is not None
+            assert get_blueprint(client, "jiraIssue") is not None
             # Given the credentials are rotated in Port and in the secret, and old tokens die
             emulator.set_credentials("rotated-id", "rotated-secret")
             sm.put_secret_value(  # type: ignore[attr-defined]
@@ -182,7 +182,7 @@ def test_rotated_secret_is_reread_without_redeploy(secrets_manager: object) -> N
             )
             emulator.expire_tokens()
             # When the client calls Port again (its cached secret copy is stale)
-            found = client.get_blueprint("jiraProject")
+            found = get_blueprint(client, "jiraProject")
             # Then it re-read the secret once and carried on
             assert found is not None
             assert client.stats.secret_reloads == 1

@@ -18,6 +18,7 @@ from jira_port_tools.blueprints import (
     merged_definition,
     validate_definition,
 )
+from jira_port_tools.port_admin import update_blueprint
 from tests.support.port_emulator import client_for, new_emulator
 
 
@@ -127,7 +128,7 @@ def test_apply_updates_a_changed_blueprint_and_keeps_user_additions() -> None:
         changed["schema"]["properties"]["team"] = {"type": "string", "title": "Team"}
         assert emu.url is not None
         with client_for(emu) as other:
-            other.update_blueprint({k: v for k, v in changed.items() if not k.endswith(("At", "By"))})
+            update_blueprint(other, {k: v for k, v in changed.items() if not k.endswith(("At", "By"))})
         emu.clear_requests()
         dry = apply_blueprints(client, bundled_blueprints(), dry_run=True)
         assert {c.identifier: c.outcome for c in dry}["jiraIssue"] == "updated" and writes(emu) == []
@@ -173,7 +174,7 @@ def test_apply_on_an_existing_installation_is_additive_and_keeps_what_the_user_a
         user_project = copy.deepcopy(emu.blueprints()["jiraProject"])
         user_project["relations"]["lead"] = {"target": "jiraIssue", "required": False, "many": False}
         for changed in (user_issue, user_project):
-            client.update_blueprint({k: v for k, v in changed.items() if not k.endswith(("At", "By"))})
+            update_blueprint(client, {k: v for k, v in changed.items() if not k.endswith(("At", "By"))})
         emu.clear_requests()
         result = apply_blueprints(client, bundled_blueprints())
         assert {c.identifier: c.outcome for c in result} == {

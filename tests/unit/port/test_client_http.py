@@ -11,6 +11,7 @@ import requests
 from jira_port.port import PortAPIError
 from jira_port.port.writes import MAX_BODY_BYTES
 from jira_port.transport import RetryPolicy
+from jira_port_tools.port_admin import delete_entity, get_blueprint, upsert_entity
 from tests.unit.port.fakes import Call, ScriptedSession, response, scripted_client
 
 
@@ -33,7 +34,7 @@ def test_retry_after_is_honoured() -> None:
         script=[response(429, {"ok": False, "error": "rate_limited"}, {"Retry-After": "3"})]
     )
     client = scripted_client(session, slept=slept)
-    client.get_blueprint("b")
+    get_blueprint(client, "b")
     assert len(session.api_calls()) == 2
     assert 3 <= slept[0] <= 3.02
     assert client.stats.retries_throttled == 1
@@ -45,7 +46,7 @@ def test_ratelimit_reset_is_honoured_in_both_forms(form: str) -> None:
     slept: list[float] = []
     throttled = response(429, {"ok": False, "error": "rate_limited"}, {"x-ratelimit-reset": reset})
     session = ScriptedSession(script=[throttled])
-    scripted_client(session, slept=slept).get_blueprint("b")
+    get_blueprint(scripted_client(session, slept=slept), "b")
     assert 5.5 <= slept[0] <= 8.1
 
 
@@ -55,7 +56,7 @@ def test_ratelimit_reset_on_a_server_error_is_not_a_wait_hint() -> None:
     far = str(int(time.time()) + 290)
     session = ScriptedSession(script=[response(503, None, {"x-ratelimit-reset": far})])
     client = scripted_client(session, slept=slept, policy=RetryPolicy(base_delay=0.01, max_delay=0.05))
-    client.get_blueprint("b")
+    get_blueprint(client, "b")
     assert slept and slept[0] <= 0.05
     assert client.stats.retries_server_error == 1
 
@@ -64,7 +65,7 @@ def test_server_errors_exhaust_bounded_retries_and_surface_as_transient() -> Non
     session = ScriptedSession(script=[response(503, {"ok": False, "error": "unavailable"})] * 10)
     client = scripted_client(session, policy=RetryPolicy(max_attempts=3, base_delay=0.0))
     with pytest.raises(PortAPIError) as caught:
-        client.upsert_entity("jiraIssue", {"identifier": "A-1"})
+        upsert_entity(client, "jiraIssue", {"identifier": "A-1"})
     assert caught.value.status == 503 and caught.value.transient
     assert len(session.api_calls()) == 3
 
@@ -76,7 +77,7 @@ def test_connection_errors_become_a_transient_no_response_error() -> None:
     session = ScriptedSession(script=[refuse] * 3)
     client = scripted_client(session, policy=RetryPolicy(max_attempts=3, base_delay=0.0))
     with pytest.raises(PortAPIError) as caught:
-        client.delete_entity("jiraIssue", "A-1")
+        delete_entity(client, "jiraIssue", "A-1")
     assert caught.value.status == 0 and caught.value.transient and caught.value.identifier == "A-1"
     assert client.stats.retries_connection == 2
 
@@ -91,7 +92,7 @@ def test_non_retryable_4xx_is_surfaced_with_code_message_and_identifier() -> Non
     session = ScriptedSession(script=[refusal])
     client = scripted_client(session)
     with pytest.raises(PortAPIError) as caught:
-        client.upsert_entity("jiraIssue", {"identifier": "PROJ-9"})
+        upsert_entity(client, "jiraIssue", {"identifier": "PROJ-9"})
     error = caught.value
     assert (error.status, error.error, error.identifier, error.blueprint) == (
         422,
@@ -107,7 +108,7 @@ def test_non_retryable_4xx_is_surfaced_with_code_message_and_identifier() -> Non
 def test_upsert_sends_the_documented_query_parameters() -> None:
     session = ScriptedSession(script=[response(201, {"ok": True, "entity": {"identifier": "A"}})])
     client = scripted_client(session, create_missing_related_entities=False)
-    client.upsert_entity("jira Issue", {"identifier": "A"}, merge=False)
+    upsert_entity(client, "jira Issue", {"identifier": "A"}, merge=False)
     call = session.api_calls()[0]
     assert call.url.endswith("/v1/blueprints/jira%20Issue/entities")
     assert call.params == {"upsert": "true", "merge": "false", "create_missing_related_entities": "false"}
@@ -118,8 +119,8 @@ def test_identifiers_are_url_encoded_in_paths() -> None:
         script=[response(200, {"ok": True}), response(404, {"ok": False, "error": "not_found"})]
     )
     client = scripted_client(session)
-    assert client.delete_entity("jiraUser", "a/b c+d@x.io") is True
-    assert client.delete_entity("jiraUser", "gone") is False  # 404: already gone
+    assert delete_entity(client, "jiraUser", "a/b c+d@x.io") is True
+    assert delete_entity(client, "jiraUser", "gone") is False  # 404: already gone
     first = session.api_calls()[0]
     assert first.url.endswith("/entities/a%2Fb%20c%2Bd%40x.io")
     assert first.params == {"delete_dependents": "false"}
@@ -291,4 +292,4 @@ def test_identifier_listing_follows_the_cursor() -> None:
 
 def test_get_blueprint_returns_none_when_missing() -> None:
     session = ScriptedSession(script=[response(404, {"ok": False, "error": "not_found", "message": "no"})])
-    assert scripted_client(session).get_blueprint("nope") is None
+    assert get_blueprint(scripted_client(session), "nope") is None

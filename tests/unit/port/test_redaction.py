@@ -15,6 +15,7 @@ from jira_port.settings.port import PortSettings
 from jira_port.transport import RetryPolicy
 from jira_port_emulators.port import PortEmulator, PortFaults
 from jira_port_tools.blueprints import bundled_blueprints, dependency_order
+from jira_port_tools.port_admin import delete_entity, get_blueprint, get_entity, upsert_entity
 
 SECRET = "S3CRET-do-not-log-7f9a2c"
 POLICY = RetryPolicy(max_attempts=6, base_delay=0.001, max_delay=0.01, max_server_delay=0.05)
@@ -61,9 +62,9 @@ def test_secrets_and_tokens_never_leak(
             texts += [str(f) for f in result.failures] + [str(f.to_json()) for f in result.failures]
             emu.expire_tokens()  # forces 401 → refresh, logged
             for call in (
-                lambda: client.upsert_entity("jiraIssue", {"identifier": "x", "properties": {"nope": 1}}),
-                lambda: client.delete_entity("nope", "x"),
-                lambda: client.get_entity("jiraIssue", "missing") or client.get_blueprint("missing"),
+                lambda: upsert_entity(client, "jiraIssue", {"identifier": "x", "properties": {"nope": 1}}),
+                lambda: delete_entity(client, "nope", "x"),
+                lambda: get_entity(client, "jiraIssue", "missing") or get_blueprint(client, "missing"),
             ):
                 try:
                     call()
@@ -74,7 +75,7 @@ def test_secrets_and_tokens_never_leak(
         )
         with PortClient(wrong, policy=POLICY) as rejected:
             with pytest.raises(PortAPIError) as caught:
-                rejected.get_blueprint("jiraIssue")
+                get_blueprint(rejected, "jiraIssue")
             texts += [str(caught.value), repr(caught.value)]
         tokens = emu.tokens.issued()
     assert len(tokens) >= 2 and len(result.failures) == 2

@@ -167,8 +167,10 @@ def check_deliveries(result: LiveResult, server: LocalServer) -> str:
 
 def read_touched(result: LiveResult, port: PortClient) -> None:
     """Fetch each touched entity from Port's API; ``DemoFailed`` if one is not as expected."""
+    from jira_port_tools.port_admin import get_entity
+
     for touched in result.touched:
-        touched.held = port.get_entity(touched.blueprint, touched.identifier)
+        touched.held = get_entity(port, touched.blueprint, touched.identifier)
     wrong = [t for t in result.touched if not t.ok]
     if wrong:
         raise DemoFailed(

@@ -114,6 +114,7 @@ class Demo:
 
     def _start_port(self) -> PortEmulator:
         from jira_port.port import PortClient
+        from jira_port.settings.port import PortSettings
         from jira_port_emulators.port import PortEmulator
         from jira_port_tools.blueprints import apply_blueprints, bundled_blueprints
         from jira_port_tools.cli._demo_sites import scoped_environ
@@ -124,7 +125,7 @@ class Demo:
             url = self.stack.enter_context(port.running()).url
             self.report.urls["port"] = url
             self.stack.enter_context(scoped_environ(c.environment(self.report.urls["jira"], url)))
-            with PortClient.from_env() as client:
+            with PortClient(PortSettings.from_env()) as client:
                 changes = apply_blueprints(client, bundled_blueprints())
             done = ", ".join(f"{change.identifier} {change.outcome}" for change in changes)
             self.steps.done(f"on {url}: blueprints applied through the API ({done})")
@@ -192,6 +193,7 @@ class Demo:
 
     def _live(self, jira: JiraEmulator, port: PortEmulator, server: LocalServer) -> None:
         from jira_port.port import PortClient
+        from jira_port.settings.port import PortSettings
         from jira_port_tools.cli._demo_live import (
             check_deliveries,
             deletable_issue,
@@ -205,7 +207,7 @@ class Demo:
             live = send_live_events(jira, server, victim, SYNC_TIMEOUT_SECONDS)
             self.report.live = live
             self.steps.done(check_deliveries(live, server))
-            with PortClient.from_env() as client:
+            with PortClient(PortSettings.from_env()) as client:
                 read_touched(live, client)
             self.steps.say(touched_table(live, indent=""))
 

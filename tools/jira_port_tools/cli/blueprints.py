@@ -59,10 +59,11 @@ def _show(args: argparse.Namespace) -> int:
 
 def _apply(args: argparse.Namespace) -> int:
     from jira_port.port import PortAPIError, PortClient
+    from jira_port.settings.port import PortSettings
     from jira_port_tools.blueprints import apply_blueprints
 
     definitions = _definitions(args.file)
-    with PortClient.from_env() as client:
+    with PortClient(PortSettings.from_env()) as client:
         try:
             changes = apply_blueprints(client, definitions, dry_run=args.dry_run)
         except PortAPIError as exc:

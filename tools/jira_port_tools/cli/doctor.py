@@ -188,8 +188,10 @@ def check_port(ctx: Context) -> None:
     ctx.report.add("port config", "ok", f"API {client.settings.api_url}")
 
     def access() -> PortClient:
+        from jira_port_tools.port_admin import get_blueprint
+
         ctx.report.begin("port access")
-        client.get_blueprint(ctx.blueprints[0] if ctx.blueprints else "jiraIssue")
+        get_blueprint(client, ctx.blueprints[0] if ctx.blueprints else "jiraIssue")
         ctx.report.add("port access", "ok", "authenticated")
         return client
 
@@ -202,6 +204,8 @@ def check_port(ctx: Context) -> None:
 
 def check_port_blueprints(ctx: Context) -> None:
     """Every blueprint the mapping writes exists in Port."""
+    from jira_port_tools.port_admin import get_blueprint
+
     port = ctx.port
     if port is None or not ctx.blueprints:
         ctx.report.add("port blueprints", "skip", "no Port access" if port is None else "no mapping to check")
@@ -209,7 +213,7 @@ def check_port_blueprints(ctx: Context) -> None:
     for bp in ctx.blueprints:
 
         def present(bp: str = bp) -> None:
-            if port.get_blueprint(bp) is None:
+            if get_blueprint(port, bp) is None:
                 ctx.report.add(f"port blueprint {bp}", "fail", "missing", "run `jira-port blueprints apply`")
             else:
                 ctx.report.add(f"port blueprint {bp}", "ok", "present")

@@ -1,9 +1,10 @@
-"""``PortClient``: entity and blueprint operations on Port's REST API.
+"""``PortClient``: Port's REST API on one pooled session, one token cache and one retry policy.
 
-Bulk writes are cut into requests of ≤ 20 entities and ≤ 1 MiB and sent concurrently (at most
-``PORT_MAX_CONCURRENCY`` at a time) on one pooled session. Per-entity failures are returned in a
-``BulkResult``; only single-entity calls raise ``PortAPIError``. Port's write rules live in
-``jira_port.port.writes``, the authenticated call in ``jira_port.port.session``.
+``PortSession`` sends one authenticated call, retried by ``jira_port.transport.send``; a 401 refreshes the
+token (``credentials.TokenManager``), a second one re-reads a rotatable secret. Nothing secret is logged or
+raised. ``PortClient`` cuts bulk writes into requests Port accepts (≤ 20 entities, ≤ 1 MiB) and sends them
+concurrently (``PORT_MAX_CONCURRENCY``); per-entity failures come back in a ``BulkResult``. Port's write
+rules are in ``jira_port.port.writes``, which sends on the ``PortSession``, never back through the client.
 """
 
 from __future__ import annotations
@@ -16,13 +17,19 @@ from typing import Any, Self
 
 import requests
 
+from jira_port.errors import NO_RESPONSE
+from jira_port.observability import logger
 from jira_port.port import writes
-from jira_port.port.credentials import CredentialSource, credential_source
-from jira_port.port.session import PortSession
+from jira_port.port.credentials import Credentials, CredentialSource, TokenManager, credential_source
 from jira_port.port.types import (
     BulkResult,
     EntityFailure,
+    Params,
+    PortAPIError,
+    PortAuthError,
+    PortResponse,
     PortStats,
+    encode_json,
     entity_label,
     flag,
     identifier_problem,
@@ -30,7 +37,129 @@ from jira_port.port.types import (
 )
 from jira_port.port.writes import MAX_DELETE_IDS, plan_batches
 from jira_port.settings.port import PortSettings
-from jira_port.transport import RetryPolicy, new_session
+from jira_port.transport import RetriesExhaustedError, RetryPolicy, new_session, send
+
+ACCESS_TOKEN_ROUTE = "/v1/auth/access_token"  # noqa: S105 - a route, not a password
+# A 401 is answered by a token refresh, then by a secret re-read: three sends at most.
+_AUTH_ROUNDS = 3
+
+
+class PortSession:
+    """Sends requests to Port with a cached token, bounded retries and counters."""
+
+    def __init__(
+        self,
+        settings: PortSettings,
+        credentials: CredentialSource,
+        session: requests.Session,
+        policy: RetryPolicy,
+        stats: PortStats,
+        *,
+        sleep: Callable[[float], None],
+        clock: Callable[[], float],
+    ) -> None:
+        self._api_url, self._timeout = settings.api_url, settings.timeout_seconds  # no settings code per call
+        self._http, self.policy, self.stats, self.sleep = session, policy, stats, sleep
+        self.tokens = TokenManager(credentials, self._fetch_token, stats=stats, clock=clock)
+
+    def __repr__(self) -> str:
+        return f"PortSession(api_url={self._api_url!r})"
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        body: Any = None,
+        blueprint: str | None = None,
+        identifier: str | None = None,
+    ) -> PortResponse:
+        """Send an authenticated request; return the final answer (any status). Raises ``PortAPIError``
+        only when no answer arrived at all, or when no token can be had."""
+        data = body if isinstance(body, bytes) or body is None else encode_json(body)
+        token = self.tokens.token()
+        retried = 0
+        for auth_round in range(_AUTH_ROUNDS):
+            response, spent = self._send(method, path, params, data, token, blueprint, identifier)
+            retried += spent
+            if response.status != 401 or auth_round == _AUTH_ROUNDS - 1:
+                return PortResponse(response.status, response.body, response.headers, retried)
+            retried += 1
+            logger.info("Port rejected the access token; refreshing", extra={"method": method, "path": path})
+            token = self.tokens.refresh(token, reload_credentials=auth_round == 1)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _fetch_token(self, credentials: Credentials) -> tuple[str, float]:
+        body = encode_json(
+            {"clientId": credentials.client_id, "clientSecret": credentials.client_secret.get_secret_value()}
+        )
+        self.stats.add(token_requests=1)
+        response, _ = self._send("POST", ACCESS_TOKEN_ROUTE, None, body, None, None, None)
+        if not response.ok:
+            raise response.error()
+        payload = response.body if isinstance(response.body, dict) else {}
+        token, expires_in = payload.get("accessToken"), payload.get("expiresIn")
+        if not isinstance(token, str) or not token or not isinstance(expires_in, int | float):
+            raise PortAuthError(
+                response.status, "invalid_token_response", "Port's token answer lacks a token"
+            )
+        return token, float(expires_in)
+
+    def _send(  # noqa: PLR0917 - private; the two callers pass everything
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        data: bytes | None,
+        token: str | None,
+        blueprint: str | None,
+        identifier: str | None,
+    ) -> tuple[PortResponse, int]:
+        headers = {"Accept": "application/json"}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        url = f"{self._api_url}{path}"
+        retries = 0
+
+        def do_request() -> requests.Response:
+            self.stats.add(requests=1)
+            return self._http.request(
+                method, url, params=params, data=data, headers=headers, timeout=self._timeout
+            )
+
+        def on_retry(
+            attempt: int, resp: requests.Response | None, exc: BaseException | None, wait: float
+        ) -> None:
+            nonlocal retries
+            retries += 1
+            if resp is None:
+                self.stats.add(retries_connection=1)
+            elif resp.status_code == 429:
+                self.stats.add(retries_throttled=1)
+            else:
+                self.stats.add(retries_server_error=1)
+            # A single retry is routine under throttling; repeated ones deserve attention.
+            log = logger.warning if attempt > 1 else logger.info
+            log(
+                "Port request will be retried",
+                extra={
+                    "method": method,
+                    "path": path,
+                    "attempt": attempt,
+                    "status": resp.status_code if resp is not None else None,
+                    "error": type(exc).__name__ if exc is not None else None,
+                    "wait_seconds": round(wait, 3),
+                },
+            )
+
+        try:
+            response = send(do_request, self.policy, sleep=self.sleep, on_retry=on_retry)
+        except RetriesExhaustedError as exc:
+            raise PortAPIError(NO_RESPONSE, "no_response", str(exc), identifier, blueprint) from None
+        return PortResponse.of(response), retries
 
 
 class PortClient:
@@ -50,22 +179,17 @@ class PortClient:
         self.stats = PortStats()
         self.policy = policy if policy is not None else RetryPolicy()
         self._http = session if session is not None else new_session(settings.max_concurrency + 2)
+        source = credentials if credentials is not None else credential_source(settings)
         self.api = PortSession(
-            settings,
-            credentials if credentials is not None else credential_source(settings),
-            session=self._http,
-            policy=self.policy,
-            stats=self.stats,
-            sleep=sleep,
-            clock=clock,
+            settings, source, self._http, self.policy, self.stats, sleep=sleep, clock=clock
         )
+        create = flag(settings.create_missing_related_entities)  # upsert query parameters by ``merge``:
+        self.upsert_params = {
+            m: {"upsert": "true", "merge": flag(m), "create_missing_related_entities": create}
+            for m in (True, False)
+        }
         self._executor: ThreadPoolExecutor | None = None
         self._executor_lock = threading.Lock()
-
-    @classmethod
-    def from_env(cls) -> PortClient:
-        """A client configured by the ``PORT_*`` environment variables."""
-        return cls(PortSettings.from_env())
 
     def __repr__(self) -> str:
         return f"PortClient(api_url={self.settings.api_url!r})"
@@ -84,29 +208,13 @@ class PortClient:
                 self._executor = None
         self._http.close()
 
-    # ---- entities: writes -------------------------------------------------------------
-
-    def _write_params(self, merge: bool) -> dict[str, str]:
-        return {
-            "upsert": "true",
-            "merge": flag(merge),
-            "create_missing_related_entities": flag(self.settings.create_missing_related_entities),
-        }
-
-    def upsert_entity(self, blueprint: str, entity: dict[str, Any], *, merge: bool = True) -> dict[str, Any]:
-        """Create or update one entity; returns the stored entity. Raises ``PortAPIError``."""
-        return writes.upsert_one(self.api, blueprint, entity, self._write_params(merge))
-
     def upsert_entities(
         self, blueprint: str, entities: Sequence[dict[str, Any]], *, merge: bool = True
     ) -> BulkResult:
         """Create or update many entities of one blueprint with bulk requests; never raises per entity.
-
-        Entities Port would refuse before reading them (a bad identifier, more than 1 MiB alone)
-        are reported as failures without being sent: one of them would fail a whole batch.
-        """
-        result = BulkResult(blueprint, "upsert")
-        params = self._write_params(merge)
+        Entities Port would refuse unread (a bad identifier, over 1 MiB alone) are failed unsent: one of
+        them would fail a whole batch."""
+        result, params = BulkResult(blueprint, "upsert"), self.upsert_params[merge]
         refused: dict[int, tuple[int, str, str]] = {}
         for index, entity in enumerate(entities):
             problem = identifier_problem(entity)
@@ -118,45 +226,20 @@ class PortClient:
         for index, (status, code, message) in sorted(refused.items()):
             label = entity_label(entities[index])
             result.failures.append(EntityFailure(blueprint, label, "upsert", status, code, message, False))
-        for part in self._map(
-            lambda batch: writes.upsert_batch(self.api, blueprint, entities, batch, params), batches
-        ):
-            result.extend(part)
-        return result
-
-    def delete_entity(self, blueprint: str, identifier: str, *, delete_dependents: bool = False) -> bool:
-        """Delete one entity; False when it was already gone. Raises ``PortAPIError``."""
-        return writes.delete_one(self.api, blueprint, identifier, delete_dependents)
+        return self._gather(
+            result, lambda b: writes.upsert_batch(self.api, blueprint, entities, b, params), batches
+        )
 
     def delete_entities(
         self, blueprint: str, identifiers: Iterable[str], *, delete_dependents: bool = False
     ) -> BulkResult:
         """Delete many entities with bulk requests (≤ 100 ids); a rejected batch is retried one by one."""
-        unique = list(dict.fromkeys(identifiers))
-        result = BulkResult(blueprint, "delete")
-        work = list(chunks(unique, MAX_DELETE_IDS))
-        for part in self._map(
-            lambda ids: writes.delete_chunk(self.api, blueprint, ids, delete_dependents), work
-        ):
-            result.extend(part)
-        return result
-
-    # ---- entities: reads --------------------------------------------------------------
-
-    def get_entity(self, blueprint: str, identifier: str) -> dict[str, Any] | None:
-        """The stored entity, or None when it does not exist."""
-        response = self.api.call(
-            "GET",
-            writes.entities_path(blueprint, f"/{segment(identifier)}"),
-            blueprint=blueprint,
-            identifier=identifier,
+        work = list(chunks(list(dict.fromkeys(identifiers)), MAX_DELETE_IDS))
+        return self._gather(
+            BulkResult(blueprint, "delete"),
+            lambda ids: writes.delete_chunk(self.api, blueprint, ids, delete_dependents),
+            work,
         )
-        if response.status == 404:
-            return None
-        if not response.ok:
-            raise response.error(blueprint, identifier)
-        entity = response.body.get("entity") if isinstance(response.body, dict) else None
-        return entity if isinstance(entity, dict) else None
 
     def iter_entity_identifiers(
         self, blueprint: str, *, page_size: int = 1000, created_by: Sequence[str] | None = None
@@ -171,12 +254,8 @@ class PortClient:
                 body["query"] = {"combinator": "and", "rules": [rule]}
             if cursor is not None:
                 body["from"] = cursor
-            response = self.api.call(
-                "POST",
-                writes.entities_path(blueprint, "/search"),
-                body=body,
-                blueprint=blueprint,
-            )
+            path = writes.entities_path(blueprint, "/search")
+            response = self.api.call("POST", path, body=body, blueprint=blueprint)
             if not response.ok:
                 raise response.error(blueprint)
             page = response.body if isinstance(response.body, dict) else {}
@@ -187,8 +266,6 @@ class PortClient:
             if cursor is None:
                 return
 
-    # ---- webhook data sources ---------------------------------------------------------
-
     def get_webhook(self, identifier: str) -> dict[str, Any]:
         """``GET /v1/webhooks/{identifier}``: the webhook data source (``integration``), with its
         ``mappings``. Needs the moderator or admin role; raises ``PortAPIError`` otherwise."""
@@ -198,45 +275,21 @@ class PortClient:
         found = response.body.get("integration") if isinstance(response.body, dict) else None
         return found if isinstance(found, dict) else {}
 
-    # ---- blueprints -------------------------------------------------------------------
-
-    def get_blueprint(self, identifier: str) -> dict[str, Any] | None:
-        """The blueprint definition, or None when it does not exist."""
-        response = self.api.call("GET", f"/v1/blueprints/{segment(identifier)}", blueprint=identifier)
-        if response.status == 404:
-            return None
-        if not response.ok:
-            raise response.error(identifier)
-        found = response.body.get("blueprint") if isinstance(response.body, dict) else None
-        return found if isinstance(found, dict) else None
-
-    def create_blueprint(self, definition: dict[str, Any]) -> dict[str, Any]:
-        """``POST /v1/blueprints``; returns Port's stored blueprint."""
-        ident = str(definition.get("identifier"))
-        response = self.api.call("POST", "/v1/blueprints", body=definition, blueprint=ident)
-        if not response.ok:
-            raise response.error(ident)
-        return dict(response.body.get("blueprint") or {}) if isinstance(response.body, dict) else {}
-
-    def update_blueprint(self, definition: dict[str, Any]) -> dict[str, Any]:
-        """``PUT /v1/blueprints/{identifier}`` (full replace); returns Port's stored blueprint."""
-        ident = str(definition.get("identifier"))
-        response = self.api.call("PUT", f"/v1/blueprints/{segment(ident)}", body=definition, blueprint=ident)
-        if not response.ok:
-            raise response.error(ident)
-        return dict(response.body.get("blueprint") or {}) if isinstance(response.body, dict) else {}
-
-    # ---- concurrency ------------------------------------------------------------------
-
-    def _map[T, R](self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-        """``fn`` over ``items`` on the worker pool, results in input order."""
+    def _gather[T](self, result: BulkResult, fn: Callable[[T], BulkResult], items: Sequence[T]) -> BulkResult:
+        """``fn`` over ``items`` on the worker pool, each outcome added to ``result`` in input order."""
         if len(items) <= 1 or self.settings.max_concurrency == 1:
-            return [fn(item) for item in items]
-        with self._executor_lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(self.settings.max_concurrency, thread_name_prefix="port")
-            executor = self._executor
-        return list(executor.map(fn, items))
+            parts = [fn(item) for item in items]
+        else:
+            with self._executor_lock:
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(
+                        self.settings.max_concurrency, thread_name_prefix="port"
+                    )
+                executor = self._executor
+            parts = list(executor.map(fn, items))
+        for part in parts:
+            result.extend(part)
+        return result
 
 
 def chunks[T](items: Sequence[T], size: int) -> Iterator[list[T]]:

@@ -1,5 +1,5 @@
 """What the Port client sends, raises and returns: ``Action`` (one write, the mapping's output and the apply
-step's input), identifiers and encodings, API errors, per-entity failures, bulk results, counters.
+step's input), identifiers and encodings, API errors, answers, per-entity failures, bulk results, counters.
 
 Messages carry Port's machine code, its human message, the blueprint and the entity identifier:
 never a token, a client secret or an Authorization header.
@@ -10,13 +10,18 @@ from __future__ import annotations
 import json
 import threading
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 from jira_port.errors import NO_RESPONSE, JiraPortError, is_transient_status
 
+if TYPE_CHECKING:
+    import requests
+
 EntityOperation = Literal["upsert", "delete"]
+Params = Mapping[str, str | list[str]]
 MAX_IDENTIFIER_LENGTH = 1000
 _IDENTIFIER_CHARS = frozenset("0123456789@_.+:\\/=-")
 
@@ -229,3 +234,42 @@ class PortStats:
         """A consistent copy of every counter (for reports and metrics)."""
         with self._lock:
             return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
+
+
+@dataclass(frozen=True, slots=True)
+class PortResponse:
+    """A decoded Port answer: status, JSON body (None if not JSON), headers and retries spent."""
+
+    status: int
+    body: Any
+    headers: Mapping[str, str]
+    retried: int
+
+    @property
+    def ok(self) -> bool:
+        """True for 2xx."""
+        return 200 <= self.status < 300
+
+    @classmethod
+    def of(cls, response: requests.Response) -> PortResponse:
+        """The decoded form of a ``requests`` answer (no retries counted)."""
+        return cls(response.status_code, _json(response), dict(response.headers.lower_items()), 0)
+
+    def error(self, blueprint: str | None = None, identifier: str | None = None) -> PortAPIError:
+        """The ``PortAPIError`` describing this (non-2xx) answer, from Port's error envelope."""
+        code, message = f"http_{self.status}", "Port returned an error without a JSON body"
+        if isinstance(self.body, dict):
+            code = str(self.body.get("error") or code)
+            message = str(self.body.get("message") or self.body.get("error") or message)
+        trace = self.headers.get("x-trace-id")
+        cls = PortAuthError if self.status == 401 else PortAPIError
+        return cls(self.status, code, message, identifier, blueprint, trace_id=trace)
+
+
+def _json(response: requests.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None

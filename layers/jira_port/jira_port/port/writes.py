@@ -14,19 +14,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jira_port.port.session import PortResponse, PortSession
 from jira_port.port.types import (
     BulkResult,
     EntityFailure,
     PortAPIError,
+    PortResponse,
     encode_json,
     entity_label,
     flag,
     identifier_problem,
     segment,
 )
+
+if TYPE_CHECKING:
+    from jira_port.port.client import PortSession
 
 # Entities a 207 reported as transiently failed are sent again this many times.
 ENTITY_RETRY_ROUNDS = 2
