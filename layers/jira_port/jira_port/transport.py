@@ -2,7 +2,8 @@
 
 Both SaaS APIs signal throttling with 429 + ``Retry-After`` and rate-limit reset headers, and both
 have transient 5xx and connection failures. ``send`` retries those with bounded exponential backoff
-and full jitter, honouring the server's hints; everything else is returned to the caller.
+and full jitter, honouring the server's hints; everything else is returned to the caller. What counts as
+transient is ``jira_port.errors``' rule, the same for every caller.
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from jira_port import __version__
-from jira_port.errors import JiraPortError
+from jira_port.errors import TRANSIENT_STATUSES, JiraPortError
 
 USER_AGENT = f"jira-port/{__version__}"
-RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 # x-ratelimit-reset values above this are epoch seconds, below it seconds-until-reset (Port, Ocean).
 _EPOCH_THRESHOLD = 10_000
 
@@ -34,7 +34,7 @@ class RetryPolicy:
     base_delay: float = 0.5
     max_delay: float = 20.0
     max_server_delay: float = 120.0
-    statuses: frozenset[int] = RETRYABLE_STATUSES
+    statuses: frozenset[int] = TRANSIENT_STATUSES  # the one list of transient statuses (errors.py)
 
     def backoff(self, attempt: int) -> float:
         """Full-jitter exponential delay before retry number ``attempt`` (1-based)."""
