@@ -31,7 +31,7 @@ FORBIDDEN = (
 )  # fmt: skip
 
 # A third-party package the test layer carries too (the real build installs every locked wheel there).
-DEPENDENCY = "yaml"
+DEPENDENCY = "jmespath"
 PROBE = """
 import importlib._bootstrap_external as external, json, sys, threading
 sys.dont_write_bytecode = True
@@ -52,6 +52,8 @@ print(json.dumps({{
                         if any(name == bad or name.startswith(bad + ".") for bad in forbidden)),
     "compiled": sorted(compiled),
     "layer": sys.modules["jira_port"].__file__,
+    "dependency": getattr(sys.modules.get({dependency!r}), "__file__", None),
+    "yaml": "yaml" in sys.modules,  # the bundled mapping loads from JSON
 }}))
 """
 
@@ -80,7 +82,7 @@ def built_layer(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @cache  # one import per handler serves every test below
 def _import_handler(built_layer: Path, function: str) -> dict[str, object]:
     paths = [str(built_layer.parent / function), str(built_layer), *site.getsitepackages()]
-    code = PROBE.format(paths=paths, forbidden=list(FORBIDDEN))
+    code = PROBE.format(paths=paths, forbidden=list(FORBIDDEN), dependency=DEPENDENCY)
     env = {
         "PATH": "/usr/bin:/bin",
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -118,6 +120,12 @@ def test_each_handler_compiles_nothing_of_the_layer(built_layer: Path, function:
     assert isinstance(compiled, list)
     assert [path for path in compiled if path.startswith(str(built_layer))] == []
     assert any(path.endswith("app.py") for path in compiled)  # the function's own app.py has no .pyc
+    assert str(_import_handler(built_layer, function)["dependency"]).startswith(str(built_layer))
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_no_handler_imports_yaml_for_the_bundled_mapping(built_layer: Path, function: str) -> None:
+    assert _import_handler(built_layer, function)["yaml"] is False
 
 
 def test_the_layer_build_gives_every_module_an_unchecked_hash_pyc(built_layer: Path) -> None:
