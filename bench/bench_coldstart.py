@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 9
+NO_PYC_RUNS = 5
 # The AWS clients each function creates in its init phase (the floor it is compared with).
 INIT_CLIENTS = {
     "WebhookFunction": ("sqs",),
@@ -132,7 +137,36 @@ def _probe(
 LIVE = ("WebhookFunction", "SyncFunction")
 
 
-def _row(logical_id: str, folder: str, app: Path) -> str:
+def _layer_without_pyc(target: Path) -> Path:
+    """The layer as SAM's python builder shipped it: ``jira_port`` and every locked distribution (boto3
+    included, which then shadows the runtime's), as source without bytecode."""
+    python = target / "python"
+    shutil.copytree(
+        ROOT / "layers/jira_port/jira_port",
+        python / "jira_port",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    lock = (ROOT / "layers/jira_port/requirements.txt").read_text(encoding="utf-8")
+    for name in re.findall(r"^([A-Za-z0-9_.-]+)==", lock, re.MULTILINE):
+        dist = metadata.distribution(name)
+        for file in dist.files or ():
+            source = Path(str(dist.locate_file(file)))
+            if "__pycache__" in file.parts or file.parts[0].endswith(".dist-info") or not source.is_file():
+                continue
+            (python / file).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, python / file)
+    return python
+
+
+def _no_pyc_row(logical_id: str, folder: str, app: Path, floor_ms: float, layer: Path) -> str:
+    env = _lambda_env(logical_id, folder)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / folder), str(layer)])
+    samples = [_probe(app, env)["ms"] for _ in range(NO_PYC_RUNS)]
+    ms = statistics.median(samples)
+    return f"| {logical_id} | {ms:.0f} | {ms / floor_ms:.2f}x | {min(samples):.0f}-{max(samples):.0f} |"
+
+
+def _row(logical_id: str, folder: str, app: Path) -> tuple[str, float]:
     env = _lambda_env(logical_id, folder)
     live = logical_id in LIVE
     _probe(app, env)  # warm the page cache and .pyc files, like a re-used Lambda image
@@ -166,14 +200,21 @@ def _row(logical_id: str, folder: str, app: Path) -> str:
         f"| {logical_id} (`{folder}/app.py`) | {ms:.0f} | {floor_ms:.0f} ({'+'.join(clients)}) "
         f"| **{ratio:.2f}x** {verdict} | {cpu_ratio:.2f}x | {spread} | {mapping} | {rss / 1024:.1f} "
         f"| {floor_rss / 1024:.1f} | {(rss - baseline) / 1024:.1f} | {samples[0]['modules']} |"
-    )
+    ), floor_ms
 
 
 def run() -> str:
     """Measure every existing handler and return the Markdown section."""
     functions = _functions()
     load_before = os.getloadavg()[0]
-    rows = [_row(logical_id, folder, app) for logical_id, (folder, app) in functions.items()]
+    measured = {logical_id: _row(logical_id, folder, app) for logical_id, (folder, app) in functions.items()}
+    rows = [row for row, _ in measured.values()]
+    with tempfile.TemporaryDirectory(prefix="layer-no-pyc-") as scratch:
+        layer = _layer_without_pyc(Path(scratch))
+        no_pyc = [
+            _no_pyc_row(logical_id, folder, app, measured[logical_id][1], layer)
+            for logical_id, (folder, app) in functions.items()
+        ]
     load_after = os.getloadavg()[0]
     skipped = sorted({"WebhookFunction", "SyncFunction", "BackfillFunction"} - set(functions))
     lines = [
@@ -200,6 +241,23 @@ def run() -> str:
         "full. "
         f"Load average {load_before:.1f} before, {load_after:.1f} after (2 shared cores). Measured on this "
         "x86_64 machine, not on Lambda's arm64.",
+    ]
+    lines += [
+        "",
+        "Layer without .pyc (what the layer cost before it was precompiled):",
+        "",
+        "| function | import + init ms (median) | ratio to the floor above | range ms |",
+        "|---|---:|---:|---:|",
+        *no_pyc,
+        "",
+        "How: Lambda mounts the layer read-only at `/opt`, so modules without a `.pyc` there are compiled "
+        "from source on every cold start. SAM's python builder ships none (it unzips the wheels and leaves "
+        "caches out); the layer's own build (`layers/jira_port/Makefile`) now writes unchecked-hash `.pyc` "
+        "files for every module, which the rows above correspond to (their imports use bytecode). Here each "
+        f"handler is imported {NO_PYC_RUNS} times with a copy of the layer made as SAM's python builder made "
+        "it: `jira_port` and every locked distribution (boto3 and botocore included, which shadow the "
+        "runtime's) as source only, first on the path, with bytecode writing off; the standard library keeps "
+        "its bytecode, as in the Lambda runtime.",
     ]
     if skipped:
         lines += ["", f"Not measured (no app.py yet): {', '.join(skipped)}."]

@@ -83,12 +83,17 @@ def test_function_timeouts_fit_their_roles(stack: Stack) -> None:
 
 
 def test_layer_is_built_from_the_package_for_python313_arm64(stack: Stack) -> None:
-    # SAM builds a layer (pip install into python/) only with BuildMethod metadata
+    # SAM builds a layer only with BuildMethod metadata: ours is layers/jira_port/Makefile (the locked
+    # wheels, the package and .pyc files into python/; tests/infra/test_layer_contents.py runs its steps)
     layer = load_sam()["Resources"]["JiraPortLayer"]
     assert layer["Properties"]["ContentUri"].strip("/") == "layers/jira_port"
-    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
     assert (ROOT / "layers/jira_port/requirements.txt").is_file()
     assert (ROOT / "layers/jira_port/jira_port/__init__.py").is_file()
+    build = (ROOT / "layers/jira_port/Makefile").read_text(encoding="utf-8")
+    assert "build-JiraPortLayer:" in build
+    for flag in ("--require-hashes", "--python-version 3.13", "--only-binary=:all:", "manylinux2014_aarch64"):
+        assert flag in build
     props = _props(stack, _layer_id(stack))
     assert props["CompatibleRuntimes"] == ["python3.13"]
     assert props["CompatibleArchitectures"] == ["arm64"]

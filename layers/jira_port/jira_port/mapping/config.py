@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Literal
-
-import yaml
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal
 
 from jira_port.mapping.checks import precheck
 from jira_port.mapping.model import JqField, MappingError, MappingProblem, Rule, Slot, Template
 from jira_port.mapping.quotes import format_filter
+
+if TYPE_CHECKING:
+    from yaml import SafeLoader
 
 Format = Literal["json", "yaml"]
 
@@ -37,8 +39,10 @@ def parse_text(text: str, fmt: Format | None = None, source: str = "mapping") ->
             if fmt == "json" or text.lstrip()[:1] in ("[", "{"):
                 message = f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
                 raise MappingError([MappingProblem(None, "", message)], source) from None
+    import yaml  # noqa: PLC0415 - YAML mappings only (the bundled ones load from JSON)
+
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_strict_loader())  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise MappingError([MappingProblem(None, "", f"not valid YAML: {exc}")], source) from None
 
@@ -265,32 +269,28 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-try:  # libyaml's parser (when PyYAML has it): ~20x faster on the bundled mapping every cold start parses
-    from yaml import CSafeLoader as _SafeLoader
-except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+@cache
+def _strict_loader() -> type[SafeLoader]:
+    """A safe loader (libyaml's when there: ~20x faster) rejecting duplicate keys (``<<`` merges aside)."""
+    import yaml  # noqa: PLC0415
+    from yaml.constructor import ConstructorError  # noqa: PLC0415
 
+    def construct_mapping(loader: SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = loader.construct_object(key_node)
+            if key in seen:
+                where = ("while constructing a mapping", node.start_mark)
+                raise ConstructorError(*where, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        loader.flatten_mapping(node)
+        return dict(loader.construct_pairs(node))
 
-class _StrictLoader(_SafeLoader):
-    """Safe loader that rejects duplicate keys (merge keys ``<<`` may still be overridden)."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            continue
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                "while constructing a mapping", node.start_mark, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    loader.flatten_mapping(node)
-    return dict(loader.construct_pairs(node))
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    loader: type[SafeLoader] = type("StrictLoader", (getattr(yaml, "CSafeLoader", yaml.SafeLoader),), {})
+    loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    return loader
 
 
 _TYPE_NAMES = {type(None): "null", dict: "an object", list: "a list", str: "a string", bool: "a boolean"}

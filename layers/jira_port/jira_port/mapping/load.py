@@ -22,6 +22,9 @@ BUNDLED_MAPPINGS = {
     "server-guide": "server-guide-mapping.json",
 }
 DEFAULT_MAPPING = "default"
+#: The commented YAML of a bundled mapping is loaded from its JSON copy (``make default-mapping`` writes
+#: it; a test keeps them equal), so loading the bundled mappings needs no PyYAML import.
+_LOADED_FROM = {"default-mapping.yaml": "default-mapping.json"}
 
 #: Real Jira deliveries (issue created/updated/deleted, comment, project) every mapping must map
 #: within its bound at load time (``data/sample-events.json``, from tests/fixtures/jira-webhooks).
@@ -52,7 +55,8 @@ def read_local(source: str | Path | None) -> tuple[str, Format | None, str]:
     """The text, format and label of a bundled mapping (``None``: the default) or a mapping file."""
     if source is None or (isinstance(source, str) and source in BUNDLED_MAPPINGS):
         name = DEFAULT_MAPPING if source is None else str(source)
-        return bundled_mapping_text(name), format_of(BUNDLED_MAPPINGS[name]), f"mapping {name!r}"
+        filename = _LOADED_FROM.get(BUNDLED_MAPPINGS[name], BUNDLED_MAPPINGS[name])
+        return _data_text(filename), format_of(filename), f"mapping {name!r}"
     path = Path(source)
     label = f"mapping file {str(path)!r}"
     try:
@@ -100,8 +104,7 @@ def check_sample_events(mapping: CompiledMapping) -> None:
 @cache
 def sample_events() -> tuple[dict[str, Any], ...]:
     """The bundled sample deliveries (see ``SAMPLE_EVENTS``)."""
-    text = resources.files("jira_port").joinpath("data", SAMPLE_EVENTS).read_text(encoding="utf-8")
-    return tuple(json.loads(text))
+    return tuple(json.loads(_data_text(SAMPLE_EVENTS)))
 
 
 def bundled_mapping_text(name: str) -> str:
@@ -112,6 +115,10 @@ def bundled_mapping_text(name: str) -> str:
         raise MappingError(
             [MappingProblem(None, "", f"no bundled mapping {name!r} (known: {', '.join(BUNDLED_MAPPINGS)})")]
         ) from None
+    return _data_text(filename)
+
+
+def _data_text(filename: str) -> str:
     return resources.files("jira_port").joinpath("data", filename).read_text(encoding="utf-8")
 
 
