@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -119,6 +120,26 @@ class Attempts:
     throttled: int = 0
     server_errors: int = 0
     connection_errors: int = 0
+
+
+def retry_log_fields(
+    attempt: int,
+    resp: requests.Response | None,
+    exc: BaseException | None,
+    wait: float,
+    *,
+    method: str,
+    path: str,
+) -> dict[str, Any]:
+    """The log fields of an ``on_retry`` call (its four arguments) for a request to ``method path``."""
+    return {
+        "method": method,
+        "path": path,
+        "attempt": attempt,
+        "status": resp.status_code if resp is not None else None,
+        "error": type(exc).__name__ if exc is not None else None,
+        "wait_seconds": round(wait, 3),
+    }
 
 
 def send(

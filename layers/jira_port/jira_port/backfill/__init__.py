@@ -10,8 +10,9 @@ table itself is ``jira_port.state``). Report: ``report`` (tallies, progress, sum
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from jira_port import lazy_exports
 
 if TYPE_CHECKING:
     from jira_port.backfill.report import BackfillSummary
@@ -26,11 +27,7 @@ _EXPORTS = {
     "BackfillSummary": "report",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(f"jira_port.backfill.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = ["BackfillRequest", "BackfillService", "BackfillSummary", "InvalidRequestError"]

@@ -20,7 +20,7 @@ from jira_port.jira.errors import (
     parse_error_body,
 )
 from jira_port.observability import logger
-from jira_port.transport import RetriesExhaustedError, RetryPolicy, new_session, send
+from jira_port.transport import RetriesExhaustedError, RetryPolicy, new_session, retry_log_fields, send
 
 _AUTH_HINT = (
     "check {creds}: Jira Cloud needs email + API token (tokens expire after at most one year), "
@@ -117,13 +117,8 @@ class JiraHTTP:
             logger.info(
                 "Jira call failed; retrying",
                 extra={
-                    "method": method,
-                    "path": path,
-                    "attempt": n,
-                    "status": resp.status_code if resp is not None else None,
-                    "error": type(exc).__name__ if exc is not None else None,
+                    **retry_log_fields(n, resp, exc, wait, method=method, path=path),
                     "ratelimit_reason": resp.headers.get("RateLimit-Reason") if resp is not None else None,
-                    "wait_seconds": round(wait, 3),
                 },
             )
 

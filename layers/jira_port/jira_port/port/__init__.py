@@ -11,8 +11,9 @@ function must not load ``requests`` for it.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from jira_port import lazy_exports
 
 if TYPE_CHECKING:
     from jira_port.port.client import PortClient
@@ -27,11 +28,7 @@ _EXPORTS = {
     "PortStats": "types",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(f"jira_port.port.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = ["BulkResult", "EntityFailure", "PortAPIError", "PortAuthError", "PortClient", "PortStats"]

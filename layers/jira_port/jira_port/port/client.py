@@ -37,7 +37,7 @@ from jira_port.port.types import (
 )
 from jira_port.port.writes import MAX_DELETE_IDS, plan_batches
 from jira_port.settings.port import PortSettings
-from jira_port.transport import RetriesExhaustedError, RetryPolicy, new_session, send
+from jira_port.transport import RetriesExhaustedError, RetryPolicy, new_session, retry_log_fields, send
 
 ACCESS_TOKEN_ROUTE = "/v1/auth/access_token"  # noqa: S105 - a route, not a password
 # A 401 is answered by a token refresh, then by a secret re-read: three sends at most.
@@ -145,14 +145,7 @@ class PortSession:
             log = logger.warning if attempt > 1 else logger.info
             log(
                 "Port request will be retried",
-                extra={
-                    "method": method,
-                    "path": path,
-                    "attempt": attempt,
-                    "status": resp.status_code if resp is not None else None,
-                    "error": type(exc).__name__ if exc is not None else None,
-                    "wait_seconds": round(wait, 3),
-                },
+                extra=retry_log_fields(attempt, resp, exc, wait, method=method, path=path),
             )
 
         try:
