@@ -91,8 +91,20 @@ def _functions() -> dict[str, tuple[str, Path]]:
     return found
 
 
-def _lambda_env(logical_id: str, folder: str) -> dict[str, str]:
-    """The function's environment from the template plus what the Lambda runtime sets."""
+def _built_layer(target: Path) -> Path:
+    """The layer's own package as its build makes it (``make layer-package``: ``jira_port`` with an
+    unchecked-hash ``.pyc`` for every module), in ``target``; what Lambda mounts at ``/opt/python``."""
+    subprocess.run(
+        ["make", "--no-print-directory", "-C", str(ROOT / "layers/jira_port"), "layer-package",
+         f"ARTIFACTS_DIR={target}", f"PYTHON={sys.executable}"],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    return target / "python"
+
+
+def _lambda_env(logical_id: str, folder: str, layer: Path) -> dict[str, str]:
+    """The function's environment from the template plus what the Lambda runtime sets, with ``layer`` as
+    /opt/python."""
     from tests.infra.stack import Stack
 
     stack = Stack()
@@ -110,7 +122,7 @@ def _lambda_env(logical_id: str, folder: str) -> dict[str, str]:
         "LAMBDA_TASK_ROOT": str(ROOT / folder),
         "_HANDLER": props["Handler"],
         # /var/task first, then the layer (/opt/python); third-party packages come from this venv.
-        "PYTHONPATH": os.pathsep.join([str(ROOT / folder), str(ROOT / "layers/jira_port")]),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / folder), str(layer)]),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     return env
@@ -159,17 +171,16 @@ def _layer_without_pyc(target: Path) -> Path:
 
 
 def _no_pyc_row(logical_id: str, folder: str, app: Path, floor_ms: float, layer: Path) -> str:
-    env = _lambda_env(logical_id, folder)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / folder), str(layer)])
+    env = _lambda_env(logical_id, folder, layer)
     samples = [_probe(app, env)["ms"] for _ in range(NO_PYC_RUNS)]
     ms = statistics.median(samples)
     return f"| {logical_id} | {ms:.0f} | {ms / floor_ms:.2f}x | {min(samples):.0f}-{max(samples):.0f} |"
 
 
-def _row(logical_id: str, folder: str, app: Path) -> tuple[str, float]:
-    env = _lambda_env(logical_id, folder)
+def _row(logical_id: str, folder: str, app: Path, layer: Path) -> tuple[str, float]:
+    env = _lambda_env(logical_id, folder, layer)
     live = logical_id in LIVE
-    _probe(app, env)  # warm the page cache and .pyc files, like a re-used Lambda image
+    _probe(app, env)  # warm the page cache, like a re-used Lambda image
     baseline = statistics.median(_probe(None, env)["rss_kb"] for _ in range(3))
     clients = INIT_CLIENTS.get(logical_id, ())
     # Interleaved, so both sides see the same machine load.
@@ -207,7 +218,9 @@ def run() -> str:
     """Measure every existing handler and return the Markdown section."""
     functions = _functions()
     load_before = os.getloadavg()[0]
-    measured = {logical_id: _row(logical_id, folder, app) for logical_id, (folder, app) in functions.items()}
+    with tempfile.TemporaryDirectory(prefix="layer-") as built:
+        layer = _built_layer(Path(built))
+        measured = {name: _row(name, folder, app, layer) for name, (folder, app) in functions.items()}
     rows = [row for row, _ in measured.values()]
     with tempfile.TemporaryDirectory(prefix="layer-no-pyc-") as scratch:
         layer = _layer_without_pyc(Path(scratch))
@@ -228,7 +241,9 @@ def run() -> str:
         "",
         f"How: each handler's `app.py` imported {RUNS} times, each in a fresh `python` process with the "
         "function's environment from template.yaml (`TRACE_SDK_CALLS` off: no X-Ray SDK import) and the "
-        "variables the Lambda runtime sets; time is the module import with the handler's init phase "
+        "variables the Lambda runtime sets, the layer's package as its build makes it (`make layer-package` "
+        "in a scratch folder: every module with its `.pyc`, none written at run time; third-party packages "
+        "from this venv, compiled by pip); time is the module import with the handler's init phase "
         "(interpreter start excluded), memory is the process's peak RSS (`VmHWM`). The floor is a fresh "
         "process that only imports boto3 and creates the AWS clients that function makes at init, run "
         "interleaved with the handler's runs; the ratio is of the two medians. Mapping load: the live "
@@ -253,7 +268,7 @@ def run() -> str:
         "How: Lambda mounts the layer read-only at `/opt`, so modules without a `.pyc` there are compiled "
         "from source on every cold start. SAM's python builder ships none (it unzips the wheels and leaves "
         "caches out); the layer's own build (`layers/jira_port/Makefile`) now writes unchecked-hash `.pyc` "
-        "files for every module, which the rows above correspond to (their imports use bytecode). Here each "
+        "files for every module, which the rows above are measured with. Here each "
         f"handler is imported {NO_PYC_RUNS} times with a copy of the layer made as SAM's python builder made "
         "it: `jira_port` and every locked distribution (boto3 and botocore included, which shadow the "
         "runtime's) as source only, first on the path, with bytecode writing off; the standard library keeps "
