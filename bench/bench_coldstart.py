@@ -261,7 +261,9 @@ def run() -> str:
         "/proc), which machine load hardly inflates and which a fractional Lambda vCPU (512 MB) pays in "
         "full. The handlers run init with the garbage collector off and freeze what it built at its end "
         "(`functions/*/app.py`); the floor is a plain process, so the next column divides by a floor that "
-        "also imports with the collector off, for what that alone is worth. "
+        "also imports with the collector off, for what that alone is worth. The backfill function builds its "
+        "service (boto3, its clients, the mapping) in its first invocation, not at init, so its row is its "
+        "imports alone against a floor that makes the clients. "
         f"Load average {load_before:.1f} before, {load_after:.1f} after (2 shared cores). Measured on this "
         "x86_64 machine, not on Lambda's arm64.",
     ]
