@@ -42,7 +42,11 @@ def recording(self, data, path, **kwargs):
     return to_code(self, data, path, **kwargs)
 external.SourceLoader.source_to_code = recording
 sys.path[:0] = {paths!r}
+import gc
+collections = []  # the collector's passes while the handler module is imported
+gc.callbacks.append(lambda phase, info: phase == "start" and collections.append(info["generation"]))
 import app  # the handler module, as Lambda imports it
+gc.callbacks.clear()
 for thread in threading.enumerate():  # the live handlers load the mapping on a thread
     if thread is not threading.main_thread():
         thread.join()
@@ -54,6 +58,7 @@ print(json.dumps({{
     "layer": sys.modules["jira_port"].__file__,
     "dependency": getattr(sys.modules.get({dependency!r}), "__file__", None),
     "yaml": "yaml" in sys.modules,  # the bundled mapping loads from JSON
+    "gc": {{"passes": len(collections), "enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}},
 }}))
 """
 
@@ -126,6 +131,17 @@ def test_each_handler_compiles_nothing_of_the_layer(built_layer: Path, function:
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_no_handler_imports_yaml_for_the_bundled_mapping(built_layer: Path, function: str) -> None:
     assert _import_handler(built_layer, function)["yaml"] is False
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_each_handler_inits_without_collections_and_freezes_what_init_built(
+    built_layer: Path, function: str
+) -> None:
+    state = _import_handler(built_layer, function)["gc"]
+    assert isinstance(state, dict)
+    assert state["passes"] == 0  # the collector is off while init allocates the container's objects
+    assert state["enabled"] is True  # and on again for the invocations
+    assert state["frozen"] > 10_000  # the modules, clients and mapping init built are never scanned
 
 
 def test_the_layer_build_gives_every_module_an_unchecked_hash_pyc(built_layer: Path) -> None:

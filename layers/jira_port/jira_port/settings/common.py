@@ -17,6 +17,7 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, Field, dataclass, field, fields
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 from jira_port.errors import ConfigError
 
@@ -68,6 +69,16 @@ class Variable:
     max_length: int | None = None
     before: Callable[[str], str] | None = None
     check: Callable[[Any], Any] | None = None
+
+
+def site_url(value: str) -> str:
+    """A Jira site URL (``JIRA_BASE_URL`` of the Jira and the live parts) without a trailing slash;
+    ``ValueError`` unless it is an http(s) URL."""
+    url = value.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError("must be an http(s) URL such as https://your-site.atlassian.net")
+    return url
 
 
 def env(name: str, default: Any = MISSING, **rules: Any) -> Any:

@@ -20,9 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urlsplit
 
-from jira_port.settings.common import EnvModel, SecretStr, env
+from jira_port.settings.common import EnvModel, SecretStr, env, site_url
 
 Deployment = Literal["auto", "cloud", "server"]
 #: ``JIRA_FIELDS`` value asking the backfill to read only the fields the mapping reads.
@@ -37,15 +36,6 @@ _DEPLOYMENT_ALIASES = {
     "data_center": "server",
     "dc": "server",
 }
-
-
-def site_url(value: str) -> str:
-    """``JIRA_BASE_URL`` without a trailing slash; ``ValueError`` unless it is an http(s) URL."""
-    url = value.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ValueError("must be an http(s) URL such as https://your-site.atlassian.net")
-    return url
 
 
 def _deployment(value: str) -> str:

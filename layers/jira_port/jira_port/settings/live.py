@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jira_port.settings.common import EnvModel, SecretStr, env
-from jira_port.settings.jira import site_url
+from jira_port.settings.common import EnvModel, SecretStr, env, site_url
 from jira_port.settings.mapping import MappingSettings
 from jira_port.settings.port import PortSettings
 
