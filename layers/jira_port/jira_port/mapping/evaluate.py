@@ -102,7 +102,7 @@ class CompiledMapping:
                 raise MappingError(problems, source) from None
         #: Why the relevance check needs the worker (``None``: every filter is provably linear, see
         #: ``proof``, so it runs in this process and saves the worker's round trip on every delivery).
-        self.relevance_refusal = proof.refusal(rules) if limits is not None else None
+        self.relevance_refusal = proof.refusal(rules, fields=False) if limits is not None else None
         if limits is not None:
             if self.relevance_refusal is None:
                 logger.debug(

@@ -120,3 +120,15 @@ def _string(source: str, pos: int) -> tuple[Token, int]:
         else:
             raise Refused("an invalid string escape")
     raise Refused("an unterminated string")
+
+
+def balanced(tokens: list[Token] | tuple[Token, ...]) -> None:
+    """Refuse unbalanced brackets first (a clearer message than where the parse stops)."""
+    stack: list[str] = []
+    for token in tokens:
+        if token.kind == "op" and token.text in OPEN:
+            stack.append(OPEN[token.text])
+        elif token.kind == "op" and token.text in OPEN.values() and (not stack or stack.pop() != token.text):
+            raise Refused(f"an unbalanced `{token.text}`")
+    if stack:
+        raise Refused("an unbalanced bracket")
