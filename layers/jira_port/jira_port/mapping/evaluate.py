@@ -6,7 +6,6 @@ import copy
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from jira_port.actions import Action
@@ -17,7 +16,15 @@ from jira_port.mapping.bounded import EvaluationLimits, LimitExceededError, answ
 from jira_port.mapping.checks import field_problems
 from jira_port.mapping.document import build_document, clean_base_url, document_text
 from jira_port.mapping.isolate import culprit, isolated_raws
-from jira_port.mapping.model import JqField, MappingError, MappingProblem, MappingWarning, Rule
+from jira_port.mapping.model import (
+    Event,
+    JqField,
+    MappingError,
+    MappingProblem,
+    MappingResult,
+    MappingWarning,
+    Rule,
+)
 from jira_port.mapping.site import IdentifierAffix
 from jira_port.observability import logger
 
@@ -39,22 +46,9 @@ class MappingLimitError(JiraPortError):
         super().__init__(f"{where}: {self.problem}")
 
 
-@dataclass(frozen=True, slots=True)
-class MappingResult:
-    """The actions an event maps to, and what went wrong on the way (already logged by ``evaluate``)."""
-
-    actions: list[Action]
-    warnings: list[MappingWarning] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One event as ``evaluate_detailed`` takes it (``raw_body``: the JSON text ``body`` was parsed from)."""
-
-    body: Any
-    headers: Mapping[str, str] | None = None
-    query_params: Mapping[str, str] | None = None
-    raw_body: str | None = None
+#: The largest jq input (JSON text, in characters) a proven mapping maps in this process: SQS's message
+#: limit (Jira sends 1-60 KB). Larger bodies still go to the bounded worker (docs/mapping.md).
+IN_PROCESS_MAX_CHARS = 256 * 1024
 
 
 class _PerThread(threading.local):
@@ -100,18 +94,20 @@ class CompiledMapping:
                     MappingProblem(None, "", f"cannot compile: {programs.clean_jq_error(str(exc))}")
                 ]
                 raise MappingError(problems, source) from None
-        #: Why the relevance check needs the worker (``None``: every filter is provably linear, see
-        #: ``proof``, so it runs in this process and saves the worker's round trip on every delivery).
-        self.relevance_refusal = proof.refusal(rules, fields=False) if limits is not None else None
+        #: Why the mapping needs the worker (``None``: every filter, item and field is proven linear, see
+        #: ``proof``: events up to ``IN_PROCESS_MAX_CHARS`` are mapped here, and no worker is started).
+        self.refusal = proof.refusal(rules) if limits is not None else "unbounded (limits=None)"
+        #: Why the relevance check needs the worker (``None``: every filter is proven; any size).
+        self.relevance_refusal = None if self.proven or limits is None else proof.refusal(rules, fields=False)
         if limits is not None:
-            if self.relevance_refusal is None:
-                logger.debug(
-                    f"{source}: every filter is provably bounded; the relevance check runs in-process"
-                )
-            else:
-                logger.debug(
-                    f"{source}: the relevance check runs in the bounded worker: {self.relevance_refusal}"
-                )
+            where = "in-process" if self.proven else f"in the bounded worker: {self.refusal}"
+            logger.debug(f"{source}: maps {where}; relevance {self.relevance_refusal or 'in-process'}")
+
+    @property
+    def proven(self) -> bool:
+        """Whether every expression is proven linear (``refusal is None``): the live path then maps events
+        up to ``IN_PROCESS_MAX_CHARS`` in this process (the backfill's page mapper may too)."""
+        return self.refusal is None
 
     @property
     def blueprints(self) -> frozenset[str]:
@@ -174,7 +170,7 @@ class CompiledMapping:
         its own bound, so an event that runs away fails alone and the others are mapped.
         """
         base = clean_base_url(jira_base_url)
-        if self._runner is None or len(events) < 2:
+        if self._runner is None or len(events) < 2 or self.proven:
             return [self._outcome(event, base) for event in events]
         documents = [build_document(e.body, e.headers, e.query_params) for e in events]
         texts = [document_text(d, e.raw_body).encode("utf-8") for d, e in zip(documents, events, strict=True)]
@@ -234,10 +230,15 @@ class CompiledMapping:
     def _bound_seconds(self) -> float:
         return self.limits.timeout_seconds if self.limits is not None else float("inf")
 
-    def first(self, program: str, base: str | None, text: str | bytes, deadline: float) -> Any:
+    def first(
+        self, program: str, base: str | None, text: str | bytes, deadline: float, *, own: bool = False
+    ) -> Any:
         """The first output of ``program`` under this mapping's bound (``StopIteration``: none;
-        ``ValueError``: jq error; ``LimitExceededError``: past ``deadline`` or the memory cap)."""
-        if self._runner is None:
+        ``ValueError``: jq error; ``LimitExceededError``: past ``deadline`` or the memory cap).
+
+        ``own``: ``program`` runs only this mapping's expressions; when they are proven and ``text`` is
+        at most ``IN_PROCESS_MAX_CHARS``, it runs in this process (linear: nothing to bound)."""
+        if self._runner is None or (own and self.proven and len(text) <= IN_PROCESS_MAX_CHARS):
             return self._first_here(program, base, text)
         return self._runner.first(program, base, text, deadline)
 
@@ -283,7 +284,7 @@ class CompiledMapping:
 
     def _run_all(self, text: str, base: str | None, deadline: float) -> list[Any] | None:
         try:
-            return self._rule_results(self.first(self.program_text, base, text, deadline))
+            return self._rule_results(self.first(self.program_text, base, text, deadline, own=True))
         except (ValueError, StopIteration):  # unparsable input, or a `halt` in some expression
             return None
 

@@ -30,7 +30,8 @@ class _Runs:
     def field(self, jq_field: JqField, text: str, deadline: float) -> Any:
         """``[first output]``, ``[]`` or ``{"e": error}`` (``LimitExceededError`` past ``deadline``)."""
         try:
-            return self.mapping.first(programs.PRELUDE + programs.wrap(jq_field), self.base, text, deadline)
+            program = programs.PRELUDE + programs.wrap(jq_field)
+            return self.mapping.first(program, self.base, text, deadline, own=True)
         except StopIteration:
             return {"e": "the expression stopped jq (halt)"}
         except ValueError as exc:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
+from jira_port.actions import Action
 from jira_port.errors import ConfigError
 
 #: Port evaluates at most this many ``itemsToParse`` elements per event; the rest are ignored.
@@ -111,3 +113,21 @@ class MappingWarning:
         if self.item is not None:
             out["item"] = self.item
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class MappingResult:
+    """The actions an event maps to, and what went wrong on the way (already logged by ``evaluate``)."""
+
+    actions: list[Action]
+    warnings: list[MappingWarning] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event as ``evaluate_detailed`` takes it (``raw_body``: the JSON text ``body`` was parsed from)."""
+
+    body: Any
+    headers: Mapping[str, str] | None = None
+    query_params: Mapping[str, str] | None = None
+    raw_body: str | None = None
