@@ -13,6 +13,7 @@ from dataclasses import dataclass
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:::[A-Za-z_][A-Za-z0-9_]*)*")
 _NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _SYMBOLS = ("?//", "|=", "+=", "-=", "*=", "/=", "%=", "//=", "==", "!=", "<=", ">=", "//", "..")
+_SYMBOL = re.compile("|".join(map(re.escape, _SYMBOLS)))
 _SIMPLE_ESCAPES = frozenset('"\\/bfnrt')
 LITERAL_WORDS = frozenset({"true", "false", "null"})
 OPEN = {"(": ")", "[": "]", "{": "}"}
@@ -72,7 +73,7 @@ def _tokens(source: str, pos: int, *, nested: bool) -> tuple[list[Token], int]:
             tokens.append(Token("id", ident.group()))
             pos = ident.end()
         else:
-            symbol = next((s for s in _SYMBOLS if source.startswith(s, pos)), char)
+            symbol = match.group() if (match := _SYMBOL.match(source, pos)) else char
             if nested and symbol == ")" and depth == 0:
                 return tokens, pos + 1
             depth += {"(": 1, ")": -1}.get(symbol, 0)
