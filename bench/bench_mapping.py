@@ -17,9 +17,8 @@ import jq
 from bench._ocean import BASE_URL, OCEAN_LIKE, PerField
 from jira_port.mapping import CompiledMapping, load_mapping, load_mapping_text
 from jira_port.mapping.bounded import EvaluationLimits
-from jira_port.mapping.document import build_document
 from jira_port.mapping.issue_fields import derive_issue_fields
-from jira_port.mapping.model import Event
+from jira_port.mapping.model import Event, build_document
 from jira_port.mapping.pages import evaluate_page, page_program
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from jira_port.mapping import bounded, load_mapping, load_mapping_text
-from jira_port.mapping.bounded import BoundedJq, EvaluationLimits, shared_runner
+from jira_port.mapping.bounded import EvaluationLimits, shared_runner
 from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError
 from jira_port.mapping.model import Event, MappingResult
 from tests.support.fixtures import FIXTURES
@@ -36,23 +36,10 @@ def _in_the_worker(mapping: CompiledMapping) -> CompiledMapping:
     return forced
 
 
-def _count_round_trips(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    """The kind of every request the workers get from now on (``R`` one event, ``B`` a batch)."""
-    kinds: list[bytes] = []
-    call = BoundedJq._call
-
-    def counted(self: BoundedJq, *args: Any) -> Any:
-        kinds.append(args[2])
-        return call(self, *args)
-
-    monkeypatch.setattr(BoundedJq, "_call", counted)
-    return kinds
-
-
 @pytest.mark.parametrize("name", ["default", "cloud-guide", "server-guide"])
 @pytest.mark.parametrize("source", ["webhook", "backfill"])
 def test_a_batch_maps_each_event_exactly_as_alone_in_one_round_trip(
-    name: str, source: str, monkeypatch: pytest.MonkeyPatch
+    name: str, source: str, round_trips: list[bytes]
 ) -> None:
     mapping = _in_the_worker(load_mapping(name))
     events = _captures(source)
@@ -62,7 +49,8 @@ def test_a_batch_maps_each_event_exactly_as_alone_in_one_round_trip(
         )
         for e in events
     ]
-    kinds = _count_round_trips(monkeypatch)
+    kinds = round_trips
+    kinds.clear()  # count from here on
     assert mapping.evaluate_each(events, jira_base_url="https://x") == alone
     assert kinds == [b"B"]
 
@@ -70,12 +58,13 @@ def test_a_batch_maps_each_event_exactly_as_alone_in_one_round_trip(
 @pytest.mark.parametrize("name", ["default", "cloud-guide", "server-guide"])
 @pytest.mark.parametrize("source", ["webhook", "backfill"])
 def test_a_proven_mapping_maps_in_process_exactly_as_the_worker(
-    name: str, source: str, monkeypatch: pytest.MonkeyPatch
+    name: str, source: str, round_trips: list[bytes]
 ) -> None:
     mapping = load_mapping(name)
     assert mapping.proven
     events = _captures(source)
-    kinds = _count_round_trips(monkeypatch)
+    kinds = round_trips
+    kinds.clear()  # count from here on
     here = mapping.evaluate_each(events, jira_base_url="https://x")
     assert kinds == []  # no worker: neither a batch nor one event
     assert here == _in_the_worker(mapping).evaluate_each(events, jira_base_url="https://x")

@@ -12,7 +12,7 @@ import pytest
 
 from jira_port import observability
 from jira_port.mapping import evaluate, load_mapping_text
-from jira_port.mapping.bounded import BoundedJq, EvaluationLimits
+from jira_port.mapping.bounded import EvaluationLimits
 from jira_port.mapping.model import Event
 
 # A memory cap no other test uses: its own worker pool, empty when the test starts.
@@ -55,18 +55,6 @@ def _event(summary: str) -> dict[str, Any]:
     return {"webhookEvent": "jira:issue_updated", "issue": {"key": "P-1", "fields": fields}}
 
 
-def _round_trips(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    kinds: list[bytes] = []
-    call = BoundedJq._call
-
-    def counted(self: BoundedJq, *args: Any) -> Any:
-        kinds.append(args[2])
-        return call(self, *args)
-
-    monkeypatch.setattr(BoundedJq, "_call", counted)
-    return kinds
-
-
 def test_a_proven_mapping_starts_no_worker_at_load_nor_per_event() -> None:
     before = _worker_children()
     mapping = load_mapping_text(json.dumps(RULES), source="no-worker", limits=OWN_POOL)
@@ -84,9 +72,10 @@ def test_a_proven_mapping_starts_no_worker_at_load_nor_per_event() -> None:
     assert _worker_children() - before
 
 
-def test_a_body_past_the_size_gate_goes_to_the_bounded_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_body_past_the_size_gate_goes_to_the_bounded_worker(round_trips: list[bytes]) -> None:
     mapping = load_mapping_text(json.dumps(RULES), source="gate", limits=OWN_POOL)
-    kinds = _round_trips(monkeypatch)
+    kinds = round_trips
+    kinds.clear()  # count from here on
     small = mapping.evaluate(_event("small"), HEADERS)
     assert kinds == []
     big_summary = "word " * (evaluate.IN_PROCESS_MAX_CHARS // 5 + 1)

@@ -8,7 +8,6 @@ The config format is exactly Port's (a list of rules, or Port's webhook object w
 see docs/mapping.md.
 """
 
-from jira_port.mapping.document import SENSITIVE_HEADERS, SOURCE_HEADER
 from jira_port.mapping.evaluate import CompiledMapping
 from jira_port.mapping.load import (
     BUNDLED_MAPPINGS,
@@ -19,6 +18,8 @@ from jira_port.mapping.load import (
 )
 from jira_port.mapping.model import (
     MAX_ITEMS_PER_EVENT,
+    SENSITIVE_HEADERS,
+    SOURCE_HEADER,
     MappingError,
     MappingProblem,
     MappingResult,

@@ -14,7 +14,6 @@ from jira_port.mapping import programs, proof
 from jira_port.mapping.assemble import rule_actions
 from jira_port.mapping.bounded import EvaluationLimits, LimitExceededError, answer_value, shared_runner
 from jira_port.mapping.checks import field_problems
-from jira_port.mapping.document import build_document, clean_base_url, document_text
 from jira_port.mapping.isolate import culprit, isolated_raws
 from jira_port.mapping.model import (
     Event,
@@ -24,6 +23,9 @@ from jira_port.mapping.model import (
     MappingResult,
     MappingWarning,
     Rule,
+    build_document,
+    clean_base_url,
+    document_text,
 )
 from jira_port.mapping.site import IdentifierAffix
 from jira_port.observability import logger
@@ -105,8 +107,7 @@ class CompiledMapping:
 
     @property
     def proven(self) -> bool:
-        """Whether every expression is proven linear (``refusal is None``): the live path then maps events
-        up to ``IN_PROCESS_MAX_CHARS`` in this process (the backfill's page mapper may too)."""
+        """Every expression proven (``refusal is None``): events up to ``IN_PROCESS_MAX_CHARS`` map here."""
         return self.refusal is None
 
     @property

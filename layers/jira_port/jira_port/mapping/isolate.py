@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from jira_port.mapping import programs
 from jira_port.mapping.bounded import LimitExceededError
-from jira_port.mapping.document import document_text
-from jira_port.mapping.model import MAX_ITEMS_PER_EVENT, JqField, Rule
+from jira_port.mapping.model import MAX_ITEMS_PER_EVENT, JqField, Rule, document_text
 
 if TYPE_CHECKING:
     from jira_port.mapping.evaluate import CompiledMapping
