@@ -7,6 +7,7 @@ import copy
 import json
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ from jira_port.mapping.bounded import EvaluationLimits, shared_runner
 from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError
 from jira_port.mapping.model import Event, MappingResult
 from tests.support.fixtures import FIXTURES
+
+LAYER_MAPPINGS = Path(__file__).resolve().parents[3] / "layers/jira_port/jira_port/data/mappings"
 
 FAST = EvaluationLimits(timeout_seconds=0.5, memory_mb=128)
 HEADERS = {"x-jira-port-source": "webhook"}
@@ -55,12 +58,12 @@ def test_a_batch_maps_each_event_exactly_as_alone_in_one_round_trip(
     assert kinds == [b"B"]
 
 
-@pytest.mark.parametrize("name", ["default", "cloud-guide", "server-guide"])
+@pytest.mark.parametrize("name", ["default", "cloud-guide", "server-guide", "custom-fields.yaml"])
 @pytest.mark.parametrize("source", ["webhook", "backfill"])
 def test_a_proven_mapping_maps_in_process_exactly_as_the_worker(
     name: str, source: str, round_trips: list[bytes]
 ) -> None:
-    mapping = load_mapping(name)
+    mapping = load_mapping(name) if "." not in name else load_mapping(LAYER_MAPPINGS / name)
     assert mapping.proven
     events = _captures(source)
     kinds = round_trips
