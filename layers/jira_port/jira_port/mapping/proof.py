@@ -31,7 +31,7 @@ definitions (``src/builtin.jq``, and the C builtins of the jq bundled by the ``j
   by paths only (``part_of``): each call goes one level deeper (or gets ``null``, which ``.[]``
   cannot iterate), so each value is entered once. Outputs return level by level and a level may copy
   its children's outputs: O(N * depth), where jq parses at most 10,000 levels and the size gate bounds
-  N (measured: 70 ms for a 2,000-level, 250 KB chain in the default ``description``). Refused:
+  N (measured: 0.1 s for a 4,900-level, 194 KB chain in the default ``description``). Refused:
   ``def f: f``, ``def f: .a | f`` (``null | .a`` is ``null``: forever), two call sites, ``def f: .[]
   as $x | (.[] | f)`` (a cartesian product).
 - Builtins: ``map(f)`` is ``[.[] | f]``, ``select(f)`` is ``if f then . else empty end``,

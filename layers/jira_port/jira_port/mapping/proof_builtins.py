@@ -32,7 +32,8 @@ DEFINITIONS = {
     "IN": "def IN(s): any(s == .; .);",
     "in": "def in(xs): . as $x | xs | has($x);",
 }
-#: Builtins without arguments: their cost on their input (``tostring``: escapes at most double it).
+#: Builtins without arguments: their cost on their input (``tostring``: escapes at most double it;
+#: ``ascii_downcase``: jq defines it as ``explode | map(...) | implode``, measured 30x ``tostring``).
 #: ``add`` is ``reduce .[] as $x (null; . + $x)``, whose accumulator is appended in place (measured
 #: linear on strings, arrays and objects, 50k to 200k elements); ``join`` is not (see ``_join``).
 NATIVE = {
@@ -44,8 +45,8 @@ NATIVE = {
     "tostring": op(Lin(l=2, c=1), Lin(l=2, c=2), "`tostring`"),
     "tojson": op(Lin(l=2, c=1), Lin(l=2, c=2), "`tojson`"),
     "tonumber": op(Lin(l=1, c=1), Lin(l=1, c=1), "`tonumber`"),
-    "ascii_downcase": op(Lin(l=2, c=1), SIZE, "`ascii_downcase`"),
-    "ascii_upcase": op(Lin(l=2, c=1), SIZE, "`ascii_upcase`"),
+    "ascii_downcase": op(Lin(l=32, c=1), Lin(l=1, c=1), "`ascii_downcase`"),
+    "ascii_upcase": op(Lin(l=32, c=1), Lin(l=1, c=1), "`ascii_upcase`"),
     "trim": op(Lin(l=1, c=1), SIZE, "`trim`"),
     "ltrim": op(Lin(l=1, c=1), SIZE, "`ltrim`"),
     "rtrim": op(Lin(l=1, c=1), SIZE, "`rtrim`"),
@@ -140,7 +141,7 @@ def _regex(name: str, args: tuple[Node, ...]) -> Cost:
 def access(node: Node) -> Cost:
     """A path step on its input: ``.[]``, ``.name``/``.[0]``, or a slice with literal bounds."""
     if node.kind == "iter":
-        return op(Lin(l=1, c=1), SIZE, "`.[]`", n=Lin(l=1, c=1))
+        return op(Lin(l=1, c=1), SIZE, "`.[]`", n=Lin(l=0.5, c=1))  # k elements take 2k bytes or more
     if node.kind == "index":
         return op(Lin(c=1 + len(node.text)), SIZE, f"`.{node.text}`")
     low, high = node.text.split(":")
