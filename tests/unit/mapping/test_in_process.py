@@ -77,14 +77,18 @@ def test_a_body_past_the_size_gate_goes_to_the_bounded_worker(round_trips: list[
     kinds = round_trips
     kinds.clear()  # count from here on
     small = mapping.evaluate(_event("small"), HEADERS)
+    assert mapping.relevant(_event("small"), HEADERS) is True
     assert kinds == []
     big_summary = "word " * (evaluate.IN_PROCESS_MAX_CHARS // 5 + 1)
     big = mapping.evaluate(_event(big_summary), HEADERS)
     assert kinds == [b"R"]  # one bounded run in the worker
     assert big[0].entity["properties"]["words"] == evaluate.IN_PROCESS_MAX_CHARS // 5 + 2
     assert small[0].entity["properties"]["words"] == 1
+    assert mapping.relevant(_event(big_summary), HEADERS) is True
+    assert kinds == [b"R", b"R"]  # the relevance check too
+    kinds.clear()
     batch = mapping.evaluate_each([Event(_event("a b"), HEADERS), Event(_event(big_summary), HEADERS)])
-    assert kinds == [b"R", b"R"]  # only the big one
+    assert kinds == [b"R"]  # only the big one
     assert [r.actions[0].entity["properties"]["words"] for r in batch if not isinstance(r, Exception)] == [
         2,
         evaluate.IN_PROCESS_MAX_CHARS // 5 + 2,

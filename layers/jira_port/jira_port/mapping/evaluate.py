@@ -197,14 +197,14 @@ class CompiledMapping:
         jira_base_url: str | None = None,
         raw_body: str | None = None,
     ) -> bool:
-        """True iff some rule's filter is true for this event (one jq run: in this process when every
-        filter is provably linear, ``relevance_refusal is None``; else bounded like ``evaluate``).
+        """True iff some rule's filter is true for this event (one jq run: in this process when every filter
+        is proven, ``relevance_refusal is None``, and the event within the size gate; else bounded).
 
         Fails open (True): on a jq error or past the bound the full evaluation decides (and reports)."""
         text = document_text(build_document(body, headers, query_params), raw_body)
         base = clean_base_url(jira_base_url)
         try:
-            if self.relevance_refusal is None:
+            if self.relevance_refusal is None and len(text) <= IN_PROCESS_MAX_CHARS:
                 result = self._first_here(self.relevance_text, base, text)
             else:
                 result = self.first(self.relevance_text, base, text, self.deadline())
