@@ -96,14 +96,14 @@ class CompiledMapping:
                     MappingProblem(None, "", f"cannot compile: {programs.clean_jq_error(str(exc))}")
                 ]
                 raise MappingError(problems, source) from None
-        #: Why the mapping needs the worker (``None``: every filter, item and field is proven linear, see
-        #: ``proof``: events up to ``IN_PROCESS_MAX_CHARS`` are mapped here, and no worker is started).
+        #: Why the mapping needs the worker (``None``: every expression is proven; see ``proven``).
         self.refusal = proof.refusal(rules) if limits is not None else "unbounded (limits=None)"
-        #: Why the relevance check needs the worker (``None``: every filter is proven; any size).
+        #: Why the relevance check needs the worker (``None``: every filter is proven; the same size gate).
         self.relevance_refusal = None if self.proven or limits is None else proof.refusal(rules, fields=False)
         if limits is not None:
             where = "in-process" if self.proven else f"in the bounded worker: {self.refusal}"
-            logger.debug(f"{source}: maps {where}; relevance {self.relevance_refusal or 'in-process'}")
+            relevance = f"in the worker: {self.relevance_refusal}" if self.relevance_refusal else "in-process"
+            logger.debug(f"{source}: maps {where}; relevance {relevance}")
 
     @property
     def proven(self) -> bool:
