@@ -67,6 +67,9 @@ ACCEPTED = [
     'def names($sep): [.[] | .name, $sep] | .[:-1] | add; .a | names(",")',
     'def text: if .type == "text" then .text else ([(.content // [])[] | text] | add) end; text',
     "def f: [.[] | f]; f",
+    "def f: [.[] | f]; [f, f]",
+    "def g(h): [.[] | h]; def f: g(f); f",
+    "def f: def g: [.[] | f]; g; f",
     '.a | ["x", "y"] | join(",")',
 ]
 
@@ -108,6 +111,8 @@ REFUSED = {
     # recursion: only structural (one call site, on elements of its input, no arguments)
     "def f: .a | f; f": "on more than a part of its input",
     "def f: [.[] | f, f]; f": "calls itself more than once",
+    "def g(h): [.[] | h, h]; def f: g(f); f": "calls itself more than once",
+    "def f: def g: [.[] | f]; [g, g]; f": "calls itself more than once",
     "def f: [.[] | f] | .[] | f; f": "calls itself more than once",
     "def f: {a: .} | .[] | f; f": "on more than a part of its input",
     "def f(g): [.[] | f(g)]; f(.)": "with arguments",

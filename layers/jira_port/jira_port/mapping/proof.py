@@ -26,14 +26,16 @@ definitions (``src/builtin.jq``, and the C builtins of the jq bundled by the ``j
 - Construction: ``[E]`` collects E's outputs; ``{k: v, ...}`` and ``"\\(a)\\(b)"`` combine their parts
   like ``+`` (each part once per combination: cartesian products of generators are refused).
 - ``def f: body;`` (and ``def f(g)``/``def f($a)``) is analysed at each call with its arguments as
-  closures (jq's call-by-name). Recursion is accepted only when structural: no arguments, one call
-  site, and its input an element (``.[]``, also ``(.a // [])[]``) of the function's own input, reached
-  by paths only (``part_of``): each call goes one level deeper (or gets ``null``, which ``.[]``
-  cannot iterate), so each value is entered once. Outputs return level by level and a level may copy
-  its children's outputs: O(N * depth), where jq parses at most 10,000 levels and the size gate bounds
-  N (measured: 0.1 s for a 4,900-level, 194 KB chain in the default ``description``). Refused:
-  ``def f: f``, ``def f: .a | f`` (``null | .a`` is ``null``: forever), two call sites, ``def f: .[]
-  as $x | (.[] | f)`` (a cartesian product).
+  closures (jq's call-by-name). Recursion is accepted only when structural: no arguments, one
+  self-call per expansion (counted along every path, closures included: ``def f: g(f)`` where ``g``
+  runs its argument twice is refused), and its input an element (``.[]``, also ``(.a // [])[]``) of
+  the function's own input, reached by paths only (``part_of``): each call goes one level deeper (or
+  gets ``null``, which ``.[]`` cannot iterate), so each value is entered once. Outputs return level
+  by level and a level may copy its children's outputs: O(N * depth), where jq parses at most 10,000
+  levels and the size gate bounds N (measured: 0.1 s for a 4,900-level, 194 KB default ``description``).
+  Refused:
+  ``def f: f``, ``def f: .a | f`` (``null | .a`` is ``null``: forever), two self-calls (2^depth),
+  ``def f: .[] as $x | (.[] | f)`` (a cartesian product).
 - Builtins: ``map(f)`` is ``[.[] | f]``, ``select(f)`` is ``if f then . else empty end``,
   ``any``/``all``/``IN``/``first``/``last``/``in``/``values``... are analysed from their definitions
   (``proof_builtins.DEFINITIONS``); C builtins are costed by their implementation (``NATIVE``):
@@ -56,7 +58,7 @@ from functools import cache
 from jira_port.mapping.jq_parse import Node, parse
 from jira_port.mapping.jq_tokens import Refused
 from jira_port.mapping.model import MAX_ITEMS_PER_EVENT, Rule
-from jira_port.mapping.proof_builtins import DEFINITIONS, NATIVE, access, calls, native, part_of
+from jira_port.mapping.proof_builtins import DEFINITIONS, NATIVE, access, native, part_of
 from jira_port.mapping.proof_cost import (
     ONE,
     SIZE,
@@ -102,6 +104,7 @@ class _Scope:
     active: frozenset[int] = frozenset()
     descended: frozenset[int] = frozenset()  # active functions whose input has this one as a part
     lost: frozenset[int] = frozenset()  # active functions whose input this one may not be within
+    recursions: dict[int, list[int]] = field(default_factory=dict)  # per expansion: self-calls analysed
 
     def with_variable(self, name: str, size: Lin) -> _Scope:
         return replace(self, variables={**self.variables, name: size})
@@ -245,7 +248,9 @@ def _recursion(name: str, function: _Function, scope: _Scope) -> Cost:
     no arguments, one call site, on a strict part of the function's input; priced as one pass."""
     if function.params:
         raise Refused(f"the recursive `{name}` with arguments (nothing bounds what they become)")
-    if calls(function.body, name) > 1:
+    count = scope.recursions.setdefault(id(function), [0])
+    count[0] += 1  # every path to a self-call, closures passed along included (``def f: g(f)``)
+    if count[0] > 1:
         raise Refused(f"the recursive `{name}` calls itself more than once (exponential)")
     if id(function) not in scope.descended:
         raise Refused(f"the recursive `{name}` on more than a part of its input (nothing bounds its depth)")
@@ -266,6 +271,7 @@ def _apply(name: str, function: _Function, args: tuple[Node, ...], scope: _Scope
         active,
         scope.descended - entered,
         scope.lost - entered,
+        {**scope.recursions, id(function): [0]},
     )
     bindings: list[tuple[str, Cost]] = []
     for param, arg in zip(function.params, args, strict=True):

@@ -1,5 +1,5 @@
 """The builtins ``proof`` accepts: C builtins costed by their implementation in jq (``src/builtin.c``,
-``jv.c``), jq-defined ones by their definitions; and the shapes its rule for recursion reads.
+``jv.c``), jq-defined ones by their definitions; and the shape its rule for recursion reads.
 
 ``native`` prices one call; ``cost_of`` prices an argument expression in the caller's scope (jq
 evaluates a builtin's ``$`` argument once per output of it, on the builtin's input).
@@ -148,12 +148,6 @@ def access(node: Node) -> Cost:
     known = low.lstrip("-").isdigit() or not low, high.isdigit()
     length = int(high) - int(low or 0) if all(known) and not low.startswith("-") else None
     return op(Lin(l=1, c=1), SIZE, "a slice", length=length)
-
-
-def calls(node: Node, name: str) -> int:
-    """How many calls of ``name`` without arguments ``node`` holds."""
-    own = node.kind == "call" and node.text == name and not node.kids
-    return int(own) + sum(calls(kid, name) for kid in node.kids)
 
 
 def part_of(node: Node) -> str | None:
