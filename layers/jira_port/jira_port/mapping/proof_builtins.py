@@ -94,7 +94,7 @@ def native(name: str, args: tuple[Node, ...], length: int | None, cost_of: Calla
     if name == "split" and args[0].text == "":
         raise Refused("`split` with an empty separator (one string per character)")
     argument = cost_of(args[0])
-    per_char += (constant or 0) if name == "contains" else 0
+    per_char += (constant or 0) if name in ("contains", "split") else 0  # a naive search: O(n * m)
     run = op(Lin(l=per_char, c=1) + argument.s, Lin(l=per_char or 1, c=5) if sized else SMALL, what)
     return named(each(named(argument, f"the argument of {what}"), run), what)
 
