@@ -87,15 +87,14 @@ class CompiledMapping:
         self.program_text = programs.evaluation_program(rules)
         self.relevance_text = programs.relevance_program(rules)
         self._local = _PerThread()
-        for text in (self.program_text, self.relevance_text):
-            try:
-                self._program(text, None)
-            except ValueError as exc:
-                # Name the culprit with jq's own message; only then pay one compilation per field.
-                problems = field_problems(rules) or [
-                    MappingProblem(None, "", f"cannot compile: {programs.clean_jq_error(str(exc))}")
-                ]
-                raise MappingError(problems, source) from None
+        try:  # the relevance program holds the same expressions (each self-contained, see ``checks``)
+            self._program(self.program_text, None)
+        except ValueError as exc:
+            # Name the culprit with jq's own message; only then pay one compilation per field.
+            problems = field_problems(rules) or [
+                MappingProblem(None, "", f"cannot compile: {programs.clean_jq_error(str(exc))}")
+            ]
+            raise MappingError(problems, source) from None
         #: Why the mapping needs the worker (``None``: every expression is proven; see ``proven``).
         self.refusal = proof.refusal(rules) if limits is not None else "unbounded (limits=None)"
         #: Why the relevance check needs the worker (``None``: every filter is proven; the same size gate).
