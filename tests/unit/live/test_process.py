@@ -16,7 +16,8 @@ from jira_port.live.process import LiveProcessor, PermanentSyncError, TransientS
 from jira_port.live.queue import Envelope, PayloadStore
 from jira_port.mapping import CompiledMapping, MappingResult
 from jira_port.mapping.bounded import EvaluationLimits
-from jira_port.mapping.evaluate import Event, MappingLimitError
+from jira_port.mapping.evaluate import MappingLimitError
+from jira_port.mapping.model import Event
 from jira_port.port.apply import ActionOutcome, ApplyResult
 from jira_port.port.types import Action, EntityFailure
 from jira_port.state import DynamoTable, OwnershipLedger

@@ -3,58 +3,76 @@ and the calling thread runs on its worker's CPU only for the length of a run."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from jira_port.mapping import bounded, load_mapping, load_mapping_text
-from jira_port.mapping.bounded import BoundedJq, EvaluationLimits, shared_runner
-from jira_port.mapping.evaluate import Event, MappingLimitError, MappingResult
+from jira_port.mapping.bounded import EvaluationLimits, shared_runner
+from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError
+from jira_port.mapping.model import Event, MappingResult
 from tests.support.fixtures import FIXTURES
+
+LAYER_MAPPINGS = Path(__file__).resolve().parents[3] / "layers/jira_port/jira_port/data/mappings"
 
 FAST = EvaluationLimits(timeout_seconds=0.5, memory_mb=128)
 HEADERS = {"x-jira-port-source": "webhook"}
 
 
-def _captures() -> list[Event]:
+def _captures(source: str = "webhook") -> list[Event]:
     events = []
     for path in sorted((FIXTURES / "jira-webhooks").glob("*.json")):
         raw = path.read_text(encoding="utf-8")
-        events.append(Event(json.loads(raw), HEADERS, {"q": "1"}, raw))
+        events.append(Event(json.loads(raw), {"x-jira-port-source": source}, {"q": "1"}, raw))
     return events
 
 
-def _count_round_trips(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    """The kind of every request the workers get from now on (``R`` one event, ``B`` a batch)."""
-    kinds: list[bytes] = []
-    call = BoundedJq._call
-
-    def counted(self: BoundedJq, *args: Any) -> Any:
-        kinds.append(args[2])
-        return call(self, *args)
-
-    monkeypatch.setattr(BoundedJq, "_call", counted)
-    return kinds
+def _in_the_worker(mapping: CompiledMapping) -> CompiledMapping:
+    """``mapping`` as if the proof had refused it: every evaluation goes to the bounded worker."""
+    forced = copy.copy(mapping)
+    forced.refusal = "forced into the worker"
+    return forced
 
 
 @pytest.mark.parametrize("name", ["default", "cloud-guide", "server-guide"])
+@pytest.mark.parametrize("source", ["webhook", "backfill"])
 def test_a_batch_maps_each_event_exactly_as_alone_in_one_round_trip(
-    name: str, monkeypatch: pytest.MonkeyPatch
+    name: str, source: str, round_trips: list[bytes]
 ) -> None:
-    mapping = load_mapping(name)
-    events = _captures()
+    mapping = _in_the_worker(load_mapping(name))
+    events = _captures(source)
     alone = [
         mapping.evaluate_detailed(
             e.body, e.headers, e.query_params, jira_base_url="https://x", raw_body=e.raw_body
         )
         for e in events
     ]
-    kinds = _count_round_trips(monkeypatch)
+    kinds = round_trips
+    kinds.clear()  # count from here on
     assert mapping.evaluate_each(events, jira_base_url="https://x") == alone
     assert kinds == [b"B"]
+
+
+@pytest.mark.parametrize("name", ["default", "cloud-guide", "server-guide", "custom-fields.yaml"])
+@pytest.mark.parametrize("source", ["webhook", "backfill"])
+def test_a_proven_mapping_maps_in_process_exactly_as_the_worker(
+    name: str, source: str, round_trips: list[bytes]
+) -> None:
+    mapping = load_mapping(name) if "." not in name else load_mapping(LAYER_MAPPINGS / name)
+    assert mapping.proven
+    events = _captures(source)
+    kinds = round_trips
+    kinds.clear()  # count from here on
+    here = mapping.evaluate_each(events, jira_base_url="https://x")
+    assert kinds == []  # no worker: neither a batch nor one event
+    assert here == _in_the_worker(mapping).evaluate_each(events, jira_base_url="https://x")
+    assert kinds == [b"B"]
+    assert any(result.actions for result in here if isinstance(result, MappingResult))
 
 
 def test_a_runaway_in_a_batch_fails_alone_naming_rule_and_field() -> None:

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jira_port.jira.models import IssuePage
-from jira_port.mapping.document import SOURCE_HEADER
 from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError, log_warnings
 from jira_port.mapping.issue_fields import search_request
+from jira_port.mapping.model import SOURCE_HEADER
 from jira_port.mapping.pages import evaluate_page, page_program
 from jira_port.mapping.source import MappingProvider
 from jira_port.observability import logger

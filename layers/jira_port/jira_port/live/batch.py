@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from jira_port.errors import JiraPortError
 from jira_port.live.queue import Envelope, EnvelopeError, PayloadCorruptError, body_text, mapping_headers
-from jira_port.mapping.evaluate import CompiledMapping, Event, MappingLimitError, MappingResult
+from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError
+from jira_port.mapping.model import Event, MappingResult
 from jira_port.observability import logger
 
 if TYPE_CHECKING:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from jira_port.errors import JiraPortError, aws_error_code
-from jira_port.mapping.document import SOURCE_HEADER, sensitive_header
+from jira_port.mapping.model import SOURCE_HEADER, sensitive_header
 from jira_port.observability import logger
 
 if TYPE_CHECKING:

@@ -8,8 +8,7 @@ The config format is exactly Port's (a list of rules, or Port's webhook object w
 see docs/mapping.md.
 """
 
-from jira_port.mapping.document import SENSITIVE_HEADERS, SOURCE_HEADER
-from jira_port.mapping.evaluate import CompiledMapping, MappingResult
+from jira_port.mapping.evaluate import CompiledMapping
 from jira_port.mapping.load import (
     BUNDLED_MAPPINGS,
     DEFAULT_MAPPING,
@@ -17,7 +16,15 @@ from jira_port.mapping.load import (
     load_mapping,
     load_mapping_text,
 )
-from jira_port.mapping.model import MAX_ITEMS_PER_EVENT, MappingError, MappingProblem, MappingWarning
+from jira_port.mapping.model import (
+    MAX_ITEMS_PER_EVENT,
+    SENSITIVE_HEADERS,
+    SOURCE_HEADER,
+    MappingError,
+    MappingProblem,
+    MappingResult,
+    MappingWarning,
+)
 from jira_port.mapping.quotes import format_filter
 
 __all__ = [

@@ -6,7 +6,6 @@ import copy
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from jira_port.errors import JiraPortError
@@ -14,9 +13,19 @@ from jira_port.mapping import programs, proof
 from jira_port.mapping.assemble import rule_actions
 from jira_port.mapping.bounded import EvaluationLimits, LimitExceededError, answer_value, shared_runner
 from jira_port.mapping.checks import field_problems
-from jira_port.mapping.document import build_document, clean_base_url, document_text
 from jira_port.mapping.isolate import culprit, isolated_raws
-from jira_port.mapping.model import JqField, MappingError, MappingProblem, MappingWarning, Rule
+from jira_port.mapping.model import (
+    Event,
+    JqField,
+    MappingError,
+    MappingProblem,
+    MappingResult,
+    MappingWarning,
+    Rule,
+    build_document,
+    clean_base_url,
+    document_text,
+)
 from jira_port.mapping.site import IdentifierAffix
 from jira_port.observability import logger
 from jira_port.port.types import Action
@@ -39,22 +48,9 @@ class MappingLimitError(JiraPortError):
         super().__init__(f"{where}: {self.problem}")
 
 
-@dataclass(frozen=True, slots=True)
-class MappingResult:
-    """The actions an event maps to, and what went wrong on the way (already logged by ``evaluate``)."""
-
-    actions: list[Action]
-    warnings: list[MappingWarning] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One event as ``evaluate_detailed`` takes it (``raw_body``: the JSON text ``body`` was parsed from)."""
-
-    body: Any
-    headers: Mapping[str, str] | None = None
-    query_params: Mapping[str, str] | None = None
-    raw_body: str | None = None
+#: The largest jq input (JSON text, in characters) a proven mapping maps in this process: SQS's message
+#: limit (Jira sends 1-60 KB). Larger bodies still go to the bounded worker (docs/mapping.md).
+IN_PROCESS_MAX_CHARS = 256 * 1024
 
 
 class _PerThread(threading.local):
@@ -91,27 +87,27 @@ class CompiledMapping:
         self.program_text = programs.evaluation_program(rules)
         self.relevance_text = programs.relevance_program(rules)
         self._local = _PerThread()
-        for text in (self.program_text, self.relevance_text):
-            try:
-                self._program(text, None)
-            except ValueError as exc:
-                # Name the culprit with jq's own message; only then pay one compilation per field.
-                problems = field_problems(rules) or [
-                    MappingProblem(None, "", f"cannot compile: {programs.clean_jq_error(str(exc))}")
-                ]
-                raise MappingError(problems, source) from None
-        #: Why the relevance check needs the worker (``None``: every filter is provably linear, see
-        #: ``proof``, so it runs in this process and saves the worker's round trip on every delivery).
-        self.relevance_refusal = proof.refusal(rules) if limits is not None else None
+        try:  # the relevance program holds the same expressions (each self-contained, see ``checks``)
+            self._program(self.program_text, None)
+        except ValueError as exc:
+            # Name the culprit with jq's own message; only then pay one compilation per field.
+            problems = field_problems(rules) or [
+                MappingProblem(None, "", f"cannot compile: {programs.clean_jq_error(str(exc))}")
+            ]
+            raise MappingError(problems, source) from None
+        #: Why the mapping needs the worker (``None``: every expression is proven; see ``proven``).
+        self.refusal = proof.refusal(rules) if limits is not None else "unbounded (limits=None)"
+        #: Why the relevance check needs the worker (``None``: every filter is proven; the same size gate).
+        self.relevance_refusal = None if self.proven or limits is None else proof.refusal(rules, fields=False)
         if limits is not None:
-            if self.relevance_refusal is None:
-                logger.debug(
-                    f"{source}: every filter is provably bounded; the relevance check runs in-process"
-                )
-            else:
-                logger.debug(
-                    f"{source}: the relevance check runs in the bounded worker: {self.relevance_refusal}"
-                )
+            where = "in-process" if self.proven else f"in the bounded worker: {self.refusal}"
+            relevance = f"in the worker: {self.relevance_refusal}" if self.relevance_refusal else "in-process"
+            logger.debug(f"{source}: maps {where}; relevance {relevance}")
+
+    @property
+    def proven(self) -> bool:
+        """Every expression proven (``refusal is None``): events up to ``IN_PROCESS_MAX_CHARS`` map here."""
+        return self.refusal is None
 
     @property
     def blueprints(self) -> frozenset[str]:
@@ -174,7 +170,7 @@ class CompiledMapping:
         its own bound, so an event that runs away fails alone and the others are mapped.
         """
         base = clean_base_url(jira_base_url)
-        if self._runner is None or len(events) < 2:
+        if self._runner is None or len(events) < 2 or self.proven:
             return [self._outcome(event, base) for event in events]
         documents = [build_document(e.body, e.headers, e.query_params) for e in events]
         texts = [document_text(d, e.raw_body).encode("utf-8") for d, e in zip(documents, events, strict=True)]
@@ -200,14 +196,14 @@ class CompiledMapping:
         jira_base_url: str | None = None,
         raw_body: str | None = None,
     ) -> bool:
-        """True iff some rule's filter is true for this event (one jq run: in this process when every
-        filter is provably linear, ``relevance_refusal is None``; else bounded like ``evaluate``).
+        """True iff some rule's filter is true for this event (one jq run: in this process when every filter
+        is proven, ``relevance_refusal is None``, and the event within the size gate; else bounded).
 
         Fails open (True): on a jq error or past the bound the full evaluation decides (and reports)."""
         text = document_text(build_document(body, headers, query_params), raw_body)
         base = clean_base_url(jira_base_url)
         try:
-            if self.relevance_refusal is None:
+            if self.relevance_refusal is None and len(text) <= IN_PROCESS_MAX_CHARS:
                 result = self._first_here(self.relevance_text, base, text)
             else:
                 result = self.first(self.relevance_text, base, text, self.deadline())
@@ -234,10 +230,15 @@ class CompiledMapping:
     def _bound_seconds(self) -> float:
         return self.limits.timeout_seconds if self.limits is not None else float("inf")
 
-    def first(self, program: str, base: str | None, text: str | bytes, deadline: float) -> Any:
+    def first(
+        self, program: str, base: str | None, text: str | bytes, deadline: float, *, own: bool = False
+    ) -> Any:
         """The first output of ``program`` under this mapping's bound (``StopIteration``: none;
-        ``ValueError``: jq error; ``LimitExceededError``: past ``deadline`` or the memory cap)."""
-        if self._runner is None:
+        ``ValueError``: jq error; ``LimitExceededError``: past ``deadline`` or the memory cap).
+
+        ``own``: ``program`` runs only this mapping's expressions; when they are proven and ``text`` is
+        at most ``IN_PROCESS_MAX_CHARS``, it runs in this process (linear: nothing to bound)."""
+        if self._runner is None or (own and self.proven and len(text) <= IN_PROCESS_MAX_CHARS):
             return self._first_here(program, base, text)
         return self._runner.first(program, base, text, deadline)
 
@@ -283,7 +284,7 @@ class CompiledMapping:
 
     def _run_all(self, text: str, base: str | None, deadline: float) -> list[Any] | None:
         try:
-            return self._rule_results(self.first(self.program_text, base, text, deadline))
+            return self._rule_results(self.first(self.program_text, base, text, deadline, own=True))
         except (ValueError, StopIteration):  # unparsable input, or a `halt` in some expression
             return None
 

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from jira_port.mapping import programs
 from jira_port.mapping.bounded import LimitExceededError
-from jira_port.mapping.document import document_text
-from jira_port.mapping.model import MAX_ITEMS_PER_EVENT, JqField, Rule
+from jira_port.mapping.model import MAX_ITEMS_PER_EVENT, JqField, Rule, document_text
 
 if TYPE_CHECKING:
     from jira_port.mapping.evaluate import CompiledMapping
@@ -30,7 +29,8 @@ class _Runs:
     def field(self, jq_field: JqField, text: str, deadline: float) -> Any:
         """``[first output]``, ``[]`` or ``{"e": error}`` (``LimitExceededError`` past ``deadline``)."""
         try:
-            return self.mapping.first(programs.PRELUDE + programs.wrap(jq_field), self.base, text, deadline)
+            program = programs.PRELUDE + programs.wrap(jq_field)
+            return self.mapping.first(program, self.base, text, deadline, own=True)
         except StopIteration:
             return {"e": "the expression stopped jq (halt)"}
         except ValueError as exc:

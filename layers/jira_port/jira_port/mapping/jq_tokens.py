@@ -13,6 +13,7 @@ from dataclasses import dataclass
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:::[A-Za-z_][A-Za-z0-9_]*)*")
 _NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _SYMBOLS = ("?//", "|=", "+=", "-=", "*=", "/=", "%=", "//=", "==", "!=", "<=", ">=", "//", "..")
+_SYMBOL = re.compile("|".join(map(re.escape, _SYMBOLS)))
 _SIMPLE_ESCAPES = frozenset('"\\/bfnrt')
 LITERAL_WORDS = frozenset({"true", "false", "null"})
 OPEN = {"(": ")", "[": "]", "{": "}"}
@@ -72,7 +73,7 @@ def _tokens(source: str, pos: int, *, nested: bool) -> tuple[list[Token], int]:
             tokens.append(Token("id", ident.group()))
             pos = ident.end()
         else:
-            symbol = next((s for s in _SYMBOLS if source.startswith(s, pos)), char)
+            symbol = match.group() if (match := _SYMBOL.match(source, pos)) else char
             if nested and symbol == ")" and depth == 0:
                 return tokens, pos + 1
             depth += {"(": 1, ")": -1}.get(symbol, 0)
@@ -120,3 +121,15 @@ def _string(source: str, pos: int) -> tuple[Token, int]:
         else:
             raise Refused("an invalid string escape")
     raise Refused("an unterminated string")
+
+
+def balanced(tokens: list[Token] | tuple[Token, ...]) -> None:
+    """Refuse unbalanced brackets first (a clearer message than where the parse stops)."""
+    stack: list[str] = []
+    for token in tokens:
+        if token.kind == "op" and token.text in OPEN:
+            stack.append(OPEN[token.text])
+        elif token.kind == "op" and token.text in OPEN.values() and (not stack or stack.pop() != token.text):
+            raise Refused(f"an unbalanced `{token.text}`")
+    if stack:
+        raise Refused("an unbalanced bracket")

@@ -11,9 +11,8 @@ from typing import Any
 
 from jira_port.mapping.bounded import EvaluationLimits
 from jira_port.mapping.config import Format, parse_text, rules_from_document
-from jira_port.mapping.document import SOURCE_HEADER
 from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError
-from jira_port.mapping.model import MappingError, MappingProblem
+from jira_port.mapping.model import SOURCE_HEADER, MappingError, MappingProblem
 
 #: Mappings shipped in ``jira_port/data``: name -> file.
 BUNDLED_MAPPINGS = {

@@ -1,11 +1,16 @@
-"""The validated form of a mapping: rules, their jq fields and entity templates."""
+"""The validated form of a mapping (rules, their jq fields and entity templates), the events it maps and
+their jq input document (Port's ``{body, headers, queryParams}``, never holding credential headers), and
+what it maps them to."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from jira_port.errors import ConfigError
+from jira_port.port.types import Action
 
 #: Port evaluates at most this many ``itemsToParse`` elements per event; the rest are ignored.
 MAX_ITEMS_PER_EVENT = 500
@@ -111,3 +116,62 @@ class MappingWarning:
         if self.item is not None:
             out["item"] = self.item
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class MappingResult:
+    """The actions an event maps to, and what went wrong on the way (already logged by ``evaluate``)."""
+
+    actions: list[Action]
+    warnings: list[MappingWarning] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event as ``evaluate_detailed`` takes it (``raw_body``: the JSON text ``body`` was parsed from)."""
+
+    body: Any
+    headers: Mapping[str, str] | None = None
+    query_params: Mapping[str, str] | None = None
+    raw_body: str | None = None
+
+
+# Never handed to jq: a mapping expression (or its error message) must not be able to leak them.
+#: Header that tells backfill events (``backfill``) from live ones (``webhook``); only jira-port sets it.
+SOURCE_HEADER = "x-jira-port-source"
+#: Credential headers: never queued, logged or shown to the mapping (the one list; names lower-case).
+SENSITIVE_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-amz-security-token"}
+)
+_SENSITIVE_PREFIXES = ("x-hub-signature",)  # X-Hub-Signature and its -256 variant
+
+
+def sensitive_header(name: str) -> bool:
+    """Whether the header ``name`` (any case) carries a credential or a signature."""
+    key = name.lower()
+    return key in SENSITIVE_HEADERS or key.startswith(_SENSITIVE_PREFIXES)
+
+
+def build_document(
+    body: Any, headers: Mapping[str, str] | None, query_params: Mapping[str, str] | None
+) -> dict[str, Any]:
+    """Port's jq input ``{body, headers, queryParams}``: header names lower-cased, credentials dropped."""
+    clean = {k.lower(): v for k, v in (headers or {}).items() if not sensitive_header(k)}
+    return {"body": body, "headers": clean, "queryParams": dict(query_params or {})}
+
+
+def document_text(document: dict[str, Any], raw_body: str | None = None) -> str:
+    """Compact JSON for jq (serialised once per event and shared by every rule); with ``raw_body`` (the
+    text ``document["body"]`` was parsed from) that text is spliced in instead of serialising the body."""
+    if raw_body is None:
+        return json.dumps(document, separators=(",", ":"), default=str)
+    rest = json.dumps({k: v for k, v in document.items() if k != "body"}, separators=(",", ":"), default=str)
+    return '{"body":' + raw_body + "," + rest[1:]
+
+
+def clean_base_url(value: str | None) -> str | None:
+    """``JIRA_BASE_URL`` as the mapping sees it (``$jira_base_url``): no trailing slash, empty is None."""
+    if value is None:
+        return None
+    value = value.strip().rstrip("/")
+    return value or None

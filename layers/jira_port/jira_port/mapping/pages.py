@@ -22,9 +22,8 @@ from typing import Any
 from jira_port.mapping import programs
 from jira_port.mapping.assemble import rule_actions
 from jira_port.mapping.bounded import LimitExceededError
-from jira_port.mapping.document import build_document, clean_base_url
-from jira_port.mapping.evaluate import CompiledMapping, MappingResult
-from jira_port.mapping.model import MappingWarning
+from jira_port.mapping.evaluate import CompiledMapping
+from jira_port.mapping.model import MappingResult, MappingWarning, build_document, clean_base_url
 
 #: A page gets the per-event bound once per this many issues: far above what a sane mapping needs
 #: (about half a millisecond per issue), small enough that a runaway expression is caught soon.

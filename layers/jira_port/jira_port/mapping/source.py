@@ -209,11 +209,16 @@ class MappingProvider:
         self._text = fetched.text
         self._due = clock() + (refresh_seconds or 0.0)
         self.reload_failures = 0
+        #: The current mapping (callers evaluate ``provider.current()``). A source that is never re-read
+        #: answers with its mapping's own ``current``: a warm request does not enter this module.
+        self.current: Callable[[], CompiledMapping] = self._mapping.current
+        if refresh_seconds is not None:
+            self.current = self._refreshed
 
-    def current(self) -> CompiledMapping:
+    def _refreshed(self) -> CompiledMapping:
         """The last good mapping, re-read first when the refresh interval has passed (one thread re-reads
         while the others keep using the current mapping)."""
-        if self._refresh is not None and self._clock() >= self._due and self._lock.acquire(blocking=False):
+        if self._clock() >= self._due and self._lock.acquire(blocking=False):
             try:
                 self._reload()
             finally:
