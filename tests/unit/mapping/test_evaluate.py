@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from jira_port.mapping import MAX_ITEMS_PER_EVENT, CompiledMapping, load_mapping_text
+from jira_port.mapping import MAX_ITEMS_PER_EVENT, CompiledMapping, load_mapping_text, programs
 from jira_port.port.types import Action
 
 BODY: dict[str, Any] = {
@@ -127,6 +127,36 @@ def test_failing_field_is_null_with_a_warning_and_the_rest_still_maps() -> None:
     assert "Rotate keys" in first.message  # jq's own message
     assert str(first).startswith(f"rule 0, entity.properties.points ({bad}): ")
     assert second.field == "entity.relations.parentIssue"
+
+
+def test_the_isolating_program_is_compiled_only_when_a_field_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The program an event runs first has no per-field isolation (half the jq to compile at load); an
+    event where a field fails runs again through the isolating program, compiled then, once."""
+    compiled: list[str] = []
+    real = programs.compile_program
+
+    def counting(text: str, jira_base_url: str | None = None) -> Any:
+        compiled.append(text)
+        return real(text, jira_base_url)
+
+    monkeypatch.setattr(programs, "compile_program", counting)
+    points = ".body.issue.fields.summary | tonumber  # isolating-program test"
+    mapping = mapping_of(
+        rule(entity=entity(title=".body.issue.fields.summary", properties={"points": points}))
+    )
+    assert compiled == [mapping.program_text]
+    numeric = {**BODY, "issue": {**BODY["issue"], "fields": {"summary": "12"}}}
+    assert mapping.evaluate_detailed(numeric).actions[0].entity["properties"] == {"points": 12}
+    assert compiled == [mapping.program_text]
+    for _ in range(2):
+        result = mapping.evaluate_detailed(BODY)
+        assert (result.actions[0].entity["title"], result.actions[0].entity["properties"]) == (
+            "Rotate keys",
+            {"points": None},
+        )
+        assert [w.field for w in result.warnings] == ["entity.properties.points"]
+    assert compiled == [mapping.program_text, mapping.isolating_text]
+    assert "__jp_isolate" not in mapping.isolating_text
 
 
 def test_evaluate_logs_the_warnings(caplog: pytest.LogCaptureFixture) -> None:

@@ -25,6 +25,7 @@ from jira_port.mapping.model import (
     build_document,
     clean_base_url,
     document_text,
+    isolation_needed,
 )
 from jira_port.mapping.site import IdentifierAffix
 from jira_port.observability import logger
@@ -54,24 +55,18 @@ IN_PROCESS_MAX_CHARS = 256 * 1024
 
 
 class _PerThread(threading.local):
-    """Compiled jq programs of this thread.
-
-    A ``jq`` program object keeps one interpreter state; used from two threads at once, it compiles a
-    new one for every call (milliseconds), so each thread compiles its own once.
-    """
+    """Compiled jq programs of this thread (a ``jq`` program keeps one interpreter state; used from two
+    threads at once it compiles a new one per call, so each thread compiles its own once)."""
 
     def __init__(self) -> None:
         self.programs: dict[tuple[str, str | None], Any] = {}
 
 
 class CompiledMapping:
-    """A validated mapping whose rules run as one jq program per event.
-
-    Build with ``load_mapping`` / ``load_mapping_text``; ``for_site`` adds a site's identifier affix.
-    Thread-safe. Events are evaluated in a jq worker process under ``limits`` (see ``bounded``);
-    ``limits=None`` evaluates in this process, unbounded (programs compiled lazily per thread and per
-    ``jira_base_url``): only for trusted mappings, e.g. as the baseline of the mapping benchmark.
-    """
+    """A validated mapping whose rules run as one jq program per event (built by ``load_mapping``;
+    ``for_site`` adds a site's identifier affix). Thread-safe. A proven mapping maps events up to
+    ``IN_PROCESS_MAX_CHARS`` in this process, others go to a jq worker under ``limits`` (``bounded``);
+    ``limits=None``: in this process, unbounded, only for trusted mappings (the benchmark's baseline)."""
 
     def __init__(
         self,
@@ -84,7 +79,9 @@ class CompiledMapping:
         self.limits = limits
         self.affix = IdentifierAffix()
         self._runner = shared_runner(limits.memory_mb) if limits is not None else None
-        self.program_text = programs.evaluation_program(rules)
+        self.program_text = programs.evaluation_program(rules, isolate=False)
+        # Compiled here only once a field fails; a worker batch runs it (the worker pays its compile).
+        self.isolating_text = programs.evaluation_program(rules)
         self.relevance_text = programs.relevance_program(rules)
         self._local = _PerThread()
         try:  # the relevance program holds the same expressions (each self-contained, see ``checks``)
@@ -175,7 +172,7 @@ class CompiledMapping:
         documents = [build_document(e.body, e.headers, e.query_params) for e in events]
         texts = [document_text(d, e.raw_body).encode("utf-8") for d, e in zip(documents, events, strict=True)]
         try:
-            answers = self._runner.first_each(self.program_text, base, texts, self.deadline())
+            answers = self._runner.first_each(self.isolating_text, base, texts, self.deadline())
         except LimitExceededError:
             return [self._outcome(event, base) for event in events]
         results: list[MappingResult | MappingLimitError] = []
@@ -284,13 +281,17 @@ class CompiledMapping:
 
     def _run_all(self, text: str, base: str | None, deadline: float) -> list[Any] | None:
         try:
-            return self._rule_results(self.first(self.program_text, base, text, deadline, own=True))
+            out = self.first(self.program_text, base, text, deadline, own=True)
+            if isolation_needed(out):
+                out = self.first(self.isolating_text, base, text, deadline, own=True)
+            return self._rule_results(out)
         except (ValueError, StopIteration):  # unparsable input, or a `halt` in some expression
             return None
 
     def _rule_results(self, out: Any) -> list[Any] | None:
-        """The per-rule raw results of the evaluation program's output (``None``: not that shape)."""
-        return out if isinstance(out, list) and len(out) == len(self.rules) else None
+        """The per-rule raw results of an evaluation program's output (``None``: not that shape, ISOLATE)."""
+        ok = isinstance(out, list) and len(out) == len(self.rules) and not isolation_needed(out)
+        return out if ok else None
 
 
 def log_warnings(warnings: list[MappingWarning]) -> None:

@@ -14,6 +14,17 @@ from jira_port.port.types import Action
 
 #: Port evaluates at most this many ``itemsToParse`` elements per event; the rest are ignored.
 MAX_ITEMS_PER_EVENT = 500
+#: A rule's field list (or an item's) when one of its fields failed in the program an event runs first
+#: (``programs.evaluation_program(isolate=False)``); a string is never a rule's raw result otherwise.
+ISOLATE = "__jp_isolate"
+
+
+def isolation_needed(out: Any) -> bool:
+    """Whether some rule's fields failed in an evaluation program's output (see ``ISOLATE``): the event
+    must then run through the isolating program for per-field answers."""
+    return isinstance(out, list) and any(
+        raw == ISOLATE or (isinstance(raw, dict) and ISOLATE in (raw.get("r") or ())) for raw in out
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,9 @@ its own field) inside a single jq run per event:
 The newlines end a trailing ``# comment`` in EXPR (even one continued by a backslash). A plain path
 such as ``.body.issue.key`` has exactly one output, so it skips ``first`` (label/break). A rule's
 fields run under one shared ``try`` and are re-run one ``try`` each only when that fails (see
-``field_list``). Internal variables are named ``$__jp_...``, a prefix expressions may not use.
+``field_list``); the program a mapping runs first instead marks such a rule ``ISOLATE``, and only then
+is the event run again through the isolating program (``model.isolation_needed``). Internal variables are
+named ``$__jp_...``, a prefix expressions may not use.
 
 Per rule the evaluation program yields (in a list, one element per rule, in rule order):
 - without ``itemsToParse``: the list of field results when the filter is literally ``true``,
@@ -27,7 +29,7 @@ from typing import Any
 
 import jq
 
-from jira_port.mapping.model import MAX_ITEMS_PER_EVENT, JqField, Rule
+from jira_port.mapping.model import ISOLATE, MAX_ITEMS_PER_EVENT, JqField, Rule
 
 #: Port's jq binding hides the environment (`env`, `$ENV`) from mappings; so do we.
 PRELUDE = "def env: {}; {} as $ENV | "
@@ -63,23 +65,27 @@ def clean_jq_error(message: str) -> str:
     return first.removeprefix("jq: error: ").removeprefix("jq: ").strip().rstrip(":")
 
 
-def field_list(fields: tuple[JqField, ...]) -> str:
+def field_list(fields: tuple[JqField, ...], *, isolate: bool = True) -> str:
     """jq producing the list of field results.
 
     Fields rarely fail, and one ``try`` per field costs more than the field itself, so all fields
-    first run under a single ``try``; only when one of them fails are they run again one by one.
+    first run under a single ``try``; only when one of them fails are they run again one by one
+    (``isolate``), or the list is ``ISOLATE`` for the caller to run the isolating program instead.
     """
     fast = "[" + ",".join(first_output(f) for f in fields) + "]"
+    if not isolate:
+        return f'(try {fast} catch "{ISOLATE}")'
     isolated = "[" + ",".join(wrap(f) for f in fields) + "]"
     return f"((try {fast} catch null) // {isolated})"
 
 
-def _filtered(rule: Rule) -> str:
+def _filtered(rule: Rule, isolate: bool) -> str:
     """Field results when the filter is literally true, else null or the filter error."""
     if rule.filter is None:
-        return field_list(rule.fields)
+        return field_list(rule.fields, isolate=isolate)
+    fields = field_list(rule.fields, isolate=isolate)
     return (
-        f"({wrap(rule.filter)}) as $__jp_f | if $__jp_f == [true] then {field_list(rule.fields)} "
+        f"({wrap(rule.filter)}) as $__jp_f | if $__jp_f == [true] then {fields} "
         'elif ($__jp_f | type) == "object" then $__jp_f else null end'
     )
 
@@ -95,16 +101,19 @@ def _with_items(rule: Rule, per_item: str) -> str:
     )
 
 
-def rule_program(rule: Rule) -> str:
+def rule_program(rule: Rule, *, isolate: bool = True) -> str:
     """jq (without prelude) yielding the raw result of one rule, as described in the module doc."""
     if rule.items is None:
-        return f"({_filtered(rule)})"
-    return _with_items(rule, _filtered(rule))
+        return f"({_filtered(rule, isolate)})"
+    return _with_items(rule, _filtered(rule, isolate))
 
 
-def evaluation_program(rules: tuple[Rule, ...]) -> str:
-    """One jq program evaluating every rule: a list with one raw result per rule."""
-    return PRELUDE + "[" + ",\n".join(rule_program(r) for r in rules) + "]"
+def evaluation_program(rules: tuple[Rule, ...], *, isolate: bool = True) -> str:
+    """One jq program evaluating every rule: a list with one raw result per rule.
+
+    ``isolate=False``: a rule whose fields fail yields ``ISOLATE`` (see ``isolation_needed``) instead of
+    re-running them one by one, which halves the program jq compiles at cold start."""
+    return PRELUDE + "[" + ",\n".join(rule_program(r, isolate=isolate) for r in rules) + "]"
 
 
 def _passes(rule: Rule) -> str:
