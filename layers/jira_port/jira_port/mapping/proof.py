@@ -33,8 +33,7 @@ definitions (``src/builtin.jq``, and the C builtins of the jq bundled by the ``j
   gets ``null``, which ``.[]`` cannot iterate), so each value is entered once. Outputs return level
   by level and a level may copy its children's outputs: O(N * depth), where jq parses at most 10,000
   levels and the size gate bounds N (measured: 0.1 s for a 4,900-level, 194 KB default ``description``).
-  Refused:
-  ``def f: f``, ``def f: .a | f`` (``null | .a`` is ``null``: forever), two self-calls (2^depth),
+  Refused: ``def f: f``, ``def f: .a | f`` (``null | .a`` is ``null``: forever), two self-calls (2^depth),
   ``def f: .[] as $x | (.[] | f)`` (a cartesian product).
 - Builtins: ``map(f)`` is ``[.[] | f]``, ``select(f)`` is ``if f then . else empty end``,
   ``any``/``all``/``IN``/``first``/``last``/``in``/``values``... are analysed from their definitions
@@ -130,13 +129,15 @@ def check(source: str, *, per_item: bool = False) -> Cost:
 
 def refusal(rules: tuple[Rule, ...], *, fields: bool = True) -> str | None:
     """Why the rules may not run in-process (``None``: all proven); ``fields=False``: filters only."""
+    proven: set[tuple[str, bool]] = set()  # a third of the default mapping's expressions repeat
     for rule in rules:
         checks = [(rule.items, False), (rule.filter, rule.items is not None)]
         if fields:
             checks += [(jq_field, rule.items is not None) for jq_field in rule.fields]
         for jq_field, per_item in checks:
-            if jq_field is None:
+            if jq_field is None or (jq_field.program, per_item) in proven:
                 continue
+            proven.add((jq_field.program, per_item))
             try:
                 check(jq_field.program, per_item=per_item)
             except Refused as exc:
