@@ -21,6 +21,7 @@ backfill: its time, its heap (tracemalloc) and its resident set (VmHWM) are jira
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import time
@@ -270,5 +271,42 @@ def _how_lines() -> list[str]:
     ]
 
 
+def run_cpu(rounds: int, fields: str = "derive", profile: str | None = None) -> None:
+    """Only jira-port's first run in process, ``rounds`` times: wall time, CPU and bytes per issue (for
+    working on the CPU target: ``python -m bench.bench_backfill --cpu 5 [--fields '*all'] [--profile F]``,
+    ``--profile`` writes a cProfile of the last round, this process only)."""
+    import cProfile
+
+    quiet()
+    host = Host(SPEED_PROJECTS, SPEED_ISSUES, JIRA_LATENCY, PORT_LATENCY)
+    load, runs = os.getloadavg()[0], []
+    try:
+        for i in range(rounds):
+            profiler = cProfile.Profile() if profile and i == rounds - 1 else None
+            with profiler or contextlib.nullcontext():
+                seconds, result, counts = _timed(host, lambda env: run_metered(env, fields))
+            if profiler is not None:
+                profiler.dump_stats(profile)
+            assert result["summary"]["ok"] and counts == {"jiraProject": SPEED_PROJECTS, "jiraIssue": SPEED_ISSUES}
+            runs.append((seconds, result["cpu"] * 1000 / SPEED_ISSUES, result["jira_bytes"] / SPEED_ISSUES))
+            print(f"round {i + 1}: {runs[-1][0]:.2f} s, {runs[-1][1]:.3f} ms CPU/issue, {runs[-1][2]:,.0f} B/issue")
+    finally:
+        host.close()
+    print(
+        f"median: {statistics.median(r[0] for r in runs):.2f} s, "
+        f"{statistics.median(r[1] for r in runs):.3f} ms CPU/issue (load {load:.1f} -> {os.getloadavg()[0]:.1f})"
+    )
+
+
 if __name__ == "__main__":
-    print(run())
+    import argparse
+
+    parser = argparse.ArgumentParser(description="The Backfill section; --cpu: only the CPU per issue")
+    parser.add_argument("--cpu", type=int, metavar="ROUNDS", help="run only jira-port's first run, in process")
+    parser.add_argument("--fields", default="derive", help="JIRA_FIELDS for --cpu (default: derived)")
+    parser.add_argument("--profile", metavar="FILE", help="cProfile of --cpu's last round")
+    args = parser.parse_args()
+    if args.cpu:
+        run_cpu(args.cpu, args.fields, args.profile)
+    else:
+        print(run())
