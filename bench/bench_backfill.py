@@ -285,24 +285,26 @@ def run_cpu(rounds: int, fields: str = "derive", profile: str | None = None) -> 
             profiler = cProfile.Profile() if profile and i == rounds - 1 else None
             with profiler or contextlib.nullcontext():
                 seconds, result, counts = _timed(host, lambda env: run_metered(env, fields))
-            if profiler is not None:
+            if profiler is not None and profile:
                 profiler.dump_stats(profile)
-            assert result["summary"]["ok"] and counts == {"jiraProject": SPEED_PROJECTS, "jiraIssue": SPEED_ISSUES}
-            runs.append((seconds, result["cpu"] * 1000 / SPEED_ISSUES, result["jira_bytes"] / SPEED_ISSUES))
-            print(f"round {i + 1}: {runs[-1][0]:.2f} s, {runs[-1][1]:.3f} ms CPU/issue, {runs[-1][2]:,.0f} B/issue")
+            assert result["summary"]["ok"], result["summary"]
+            assert counts == {"jiraProject": SPEED_PROJECTS, "jiraIssue": SPEED_ISSUES}
+            cpu, size = result["cpu"] * 1000 / SPEED_ISSUES, result["jira_bytes"] / SPEED_ISSUES
+            runs.append((seconds, cpu))
+            print(f"round {i + 1}: {seconds:.2f} s, {cpu:.3f} ms CPU/issue, {size:,.0f} B/issue")
     finally:
         host.close()
-    print(
-        f"median: {statistics.median(r[0] for r in runs):.2f} s, "
-        f"{statistics.median(r[1] for r in runs):.3f} ms CPU/issue (load {load:.1f} -> {os.getloadavg()[0]:.1f})"
-    )
+    wall, cpu = (statistics.median(r[k] for r in runs) for k in (0, 1))
+    print(f"median: {wall:.2f} s, {cpu:.3f} ms CPU/issue (load {load:.1f} -> {os.getloadavg()[0]:.1f})")
 
 
 if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(description="The Backfill section; --cpu: only the CPU per issue")
-    parser.add_argument("--cpu", type=int, metavar="ROUNDS", help="run only jira-port's first run, in process")
+    parser.add_argument(
+        "--cpu", type=int, metavar="ROUNDS", help="run only jira-port's first run, in process"
+    )
     parser.add_argument("--fields", default="derive", help="JIRA_FIELDS for --cpu (default: derived)")
     parser.add_argument("--profile", metavar="FILE", help="cProfile of --cpu's last round")
     args = parser.parse_args()
