@@ -20,7 +20,7 @@ from jira_port.actions import Action, moved_away_deletions
 from jira_port.jira.models import IssuePage
 from jira_port.mapping.document import SOURCE_HEADER
 from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError, log_warnings
-from jira_port.mapping.issue_fields import search_request
+from jira_port.mapping.issue_fields import Shape, derive_issue_fields, search_request
 from jira_port.mapping.pages import evaluate_page, page_program
 from jira_port.mapping.source import MappingProvider
 from jira_port.observability import logger
@@ -66,17 +66,19 @@ class BackfillMapper:
     def __init__(self, mapping: CompiledMapping | MappingProvider, jira_base_url: str | None) -> None:
         self.mapping = mapping
         self.jira_base_url = jira_base_url
-        self._programs: tuple[CompiledMapping, Any] | None = None
+        self._programs: tuple[CompiledMapping, str, Shape | None] | None = None
         self._slots = threading.BoundedSemaphore(PAGE_MAPPERS)
 
     def _compiled(self) -> CompiledMapping:
         return self.mapping.current()
 
-    def _page_program(self, compiled: CompiledMapping) -> Any:
+    def _page_program(self, compiled: CompiledMapping) -> tuple[str, Shape | None]:
+        """The page program of ``compiled`` and the shape of what it reads of ``fields`` (None: all)."""
         cached = self._programs
         if cached is None or cached[0] is not compiled:
-            cached = self._programs = (compiled, page_program(compiled, ISSUE_EVENT, BACKFILL_HEADERS))
-        return cached[1]
+            program = page_program(compiled, ISSUE_EVENT, BACKFILL_HEADERS)
+            cached = self._programs = (compiled, program, derive_issue_fields(compiled.rules).shape)
+        return cached[1], cached[2]
 
     def issue_request(self, fields: list[str] | None, expand: str | None) -> tuple[list[str], str | None]:
         """The ``fields`` and ``expand`` of the issue search: ``fields`` (``JIRA_FIELDS``) when given,
@@ -94,10 +96,11 @@ class BackfillMapper:
         if raw is None or not issues:
             return self.map_issues(issues, read_at_ms)
         compiled = self._compiled()
+        program, shape = self._page_program(compiled)
         with self._slots:
             results = evaluate_page(
-                compiled, self._page_program(compiled), raw, skip=page.raw_skip, count=len(issues),
-                read_at_ms=read_at_ms, jira_base_url=self.jira_base_url,
+                compiled, program, raw, skip=page.raw_skip, count=len(issues), read_at_ms=read_at_ms,
+                jira_base_url=self.jira_base_url, cut=None if shape is None else (issues, shape),
             )  # fmt: skip
         if results is None:
             return self.map_issues(issues, read_at_ms)
@@ -115,7 +118,7 @@ class BackfillMapper:
         compiled = self._compiled()
         if not isinstance(compiled, CompiledMapping) or compiled.limits is None:
             return  # in-process jq (or a test double): no worker to start
-        program, base = self._page_program(compiled), self.jira_base_url
+        program, base = self._page_program(compiled)[0], self.jira_base_url
         pool = ThreadPoolExecutor(PAGE_MAPPERS, thread_name_prefix="backfill-warm-up")
         for _ in range(PAGE_MAPPERS):  # at once, so that each takes a worker of its own
             pool.submit(evaluate_page, compiled, program, b'{"issues":[]}', skip=0, count=0, read_at_ms=0,
