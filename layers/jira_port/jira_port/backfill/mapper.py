@@ -108,7 +108,7 @@ class BackfillMapper:
         for issue, result in zip(issues, results, strict=True):
             log_warnings(result.warnings)
             actions = result.actions
-            mapped.add(actions + self._moved_away(issue_event(issue, read_at_ms), issue, actions))
+            mapped.add(actions + self._moved_away(issue, read_at_ms, actions))
         return mapped
 
     def warm_up(self) -> None:
@@ -132,7 +132,7 @@ class BackfillMapper:
             event = issue_event(issue, read_at_ms)
             try:
                 actions = self._evaluate(event)
-                page.add(actions + self._moved_away(event, issue, actions))
+                page.add(actions + self._moved_away(issue, read_at_ms, actions))
             except MappingLimitError as exc:
                 logger.error(
                     "backfill: the issue makes the mapping pass its bound; the run stops before reconciling",
@@ -142,9 +142,7 @@ class BackfillMapper:
                 raise
         return page
 
-    def _moved_away(
-        self, event: dict[str, Any], issue: dict[str, Any], actions: list[Action]
-    ) -> list[Action]:
+    def _moved_away(self, issue: dict[str, Any], read_at_ms: int, actions: list[Action]) -> list[Action]:
         """Deletes for the old keys of a moved issue, when the issue came with ``expand=changelog``
         (incremental runs ask for it; full runs' reconciliation removes old keys anyway)."""
         changelog = issue.get("changelog")
@@ -152,7 +150,8 @@ class BackfillMapper:
         items = [i for h in histories or [] if isinstance(h, dict) for i in h.get("items") or []]
         if not items:
             return []
-        return moved_away_deletions(self._evaluate, {**event, "changelog": {"items": items}}, actions)
+        event = issue_event(issue, read_at_ms) | {"changelog": {"items": items}}
+        return moved_away_deletions(self._evaluate, event, actions)
 
     def relevant(self, body: dict[str, Any]) -> bool:
         """Whether some rule's filter accepts ``body`` presented as the backfill presents it."""

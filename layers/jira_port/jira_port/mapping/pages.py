@@ -173,7 +173,9 @@ def project(value: Any, shape: Shape | None) -> Any:
     is kept whole, so that whatever a read of it gives, the cut value gives the same)."""
     if shape is None or not isinstance(value, dict):
         return value
-    return {key: project(value[key], part) for key, part in shape.items() if key in value}
+    return {
+        k: value[k] if part is None else project(value[k], part) for k, part in shape.items() if k in value
+    }
 
 
 def evaluate_page(
