@@ -20,6 +20,7 @@ the caller, where each event has its own bound and a culprit is named (``Mapping
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Mapping
@@ -152,20 +153,17 @@ def page_input(
 ) -> bytes | str:
     """The page program's input: ``raw_page`` whole (its first ``skip`` issues are not ``issues``) or,
     with a ``shape``, ``issues`` with their ``fields`` cut down to it (see ``project``)."""
-    whole = b'{"t":%d,"s":%d,"p":' % (read_at_ms, skip) + raw_page + b"}"
-    if shape is None:
-        return whole
-    cut = [
-        {**issue, "fields": project(issue["fields"], shape)}
-        if isinstance(issue, dict) and "fields" in issue
-        else issue
-        for issue in issues
-    ]
-    page = {"t": read_at_ms, "s": 0, "p": {"issues": cut}}
-    try:
-        return json.dumps(page, separators=(",", ":"), allow_nan=False)
-    except ValueError:  # NaN or Infinity, which Python reads but JSON has not: jq decides on the bytes
-        return whole
+    if shape is not None:
+        cut = [
+            {**issue, "fields": project(issue["fields"], shape)}
+            if isinstance(issue, dict) and "fields" in issue
+            else issue
+            for issue in issues
+        ]
+        page = {"t": read_at_ms, "s": 0, "p": {"issues": cut}}
+        with contextlib.suppress(ValueError):  # NaN or Infinity, which Python reads but JSON has not
+            return json.dumps(page, separators=(",", ":"), allow_nan=False)
+    return b'{"t":%d,"s":%d,"p":' % (read_at_ms, skip) + raw_page + b"}"
 
 
 def project(value: Any, shape: Shape | None) -> Any:
