@@ -262,15 +262,15 @@ file appends a journal instead of rewriting itself. What remains is mostly jq it
 #: ratios side by side, not absolute numbers; the table above is this run's).
 PROFILE_CPU_ROUND = """\
 CPU per issue, before and after the CPU round (2026-12-07, load 6-11 on 2 cores, so side by side:
-`python -m bench.bench_backfill --cpu 2` alternating with the previous tree, 3 pairs; the process's own
-CPU from `os.times`, the workers' from `/proc/PID/stat`): 0.72-0.73 ms -> 0.49-0.58 ms (0.69x); the
-jq workers 0.37-0.39 ms -> 0.20-0.25 ms, this process 0.23-0.25 ms before and after. One 100-issue
-emulator page with the derived fields, jq CPU per issue (best of 7): every rule on the raw page 341 us
-(parsing its 5,630 bytes alone 143 us); on the page cut to what the mapping reads (1,249 bytes, parsing
-42 us) 241 us; without the five rules whose filter is false for any issue of a backfill issue page 180
-us. The cut costs this process 13 us per issue (Python decodes the page anyway: 20 us). Left in this
-process (py-spy GIL samples): decoding Jira pages, the cut, HTTP to Jira and Port, decoding jq's output
-and building actions, threads; left in jq: the issue rule's 24 fields, about 2-6 us each.
+`python -m bench.bench_backfill --cpu 2` alternating with the previous tree, 6 pairs; the process's own
+CPU from `os.times`, the workers' from `/proc/PID/stat`): 0.65-0.73 ms -> 0.47-0.58 ms (median ratio
+0.71x); the jq workers 0.37-0.39 ms -> 0.20-0.25 ms, this process about 0.25 ms before and after.
+jq CPU per issue on one 100-issue emulator page with the derived fields (best of 7): every rule on the
+raw page 341 us (parsing its 5,630 bytes alone 143 us); on the page cut to what the mapping reads (1,249
+bytes, parsing 42 us) 241 us; also without the five rules whose filter is false for any issue of a
+backfill issue page 180 us. The cut costs this process 13 us per issue (Python decodes the page anyway:
+20 us). Left in this process (py-spy GIL samples): decoding Jira pages, the cut, HTTP to Jira and Port,
+decoding jq's output and building actions, threads; left in jq: the issue rule's 24 fields, 2-6 us each.
 """
 
 
