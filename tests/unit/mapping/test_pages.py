@@ -230,3 +230,13 @@ def test_an_issue_that_is_not_an_object_leaves_the_page_to_the_per_issue_path() 
     program = page_program(mapping, ISSUE_EVENT, BACKFILL_HEADERS)
     result = evaluate_page(mapping, program, raw, skip=0, count=3, read_at_ms=READ_AT, jira_base_url=BASE_URL)
     assert result is None
+
+
+@pytest.mark.parametrize("source", ["captures", "cloud"])
+def test_the_backfill_mapper_maps_a_cut_page_like_its_issues_one_by_one(source: str) -> None:
+    issues = capture_issues() if source == "captures" else emulator_issues(source)
+    mapping = load_mapping(None)
+    mapper = BackfillMapper(mapping, BASE_URL)
+    assert mapper._page_program(mapping)[1] is not None  # jq reads the page cut down
+    by_page = mapper.map_page(IssuePage(issues, None, search_page(issues, None), 0), READ_AT)
+    assert by_page == mapper.map_issues(issues, READ_AT) and by_page.actions
