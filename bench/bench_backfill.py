@@ -258,13 +258,14 @@ ahead; at most 4 pages are mapped at once, on workers started before the first p
 file appends a journal instead of rewriting itself. What remains is mostly jq itself.
 """
 
-#: Issue 14's CPU round (measured 2026-12-07 12:00-12:15 UTC under load 6-11 from other work on 2 cores:
+#: Issue 14's CPU round (measured 2026-12-07 12:00-12:55 UTC under load 1.5-11 from other work on 2 cores:
 #: ratios side by side, not absolute numbers; the table above is this run's).
 PROFILE_CPU_ROUND = """\
 CPU per issue, before and after the CPU round (2026-12-07, load 6-11 on 2 cores, so side by side:
 `python -m bench.bench_backfill --cpu 2` alternating with the previous tree, 6 pairs; the process's own
 CPU from `os.times`, the workers' from `/proc/PID/stat`): 0.65-0.73 ms -> 0.47-0.58 ms (median ratio
 0.71x); the jq workers 0.37-0.39 ms -> 0.20-0.25 ms, this process about 0.25 ms before and after.
+At load 1.5-2.4, 3 pairs: 0.62-0.64 ms -> 0.46-0.52 ms (median ratio 0.77x), wall 2.05-2.13 s -> 1.96-2.12 s.
 jq CPU per issue on one 100-issue emulator page with the derived fields (best of 7): every rule on the
 raw page 341 us (parsing its 5,630 bytes alone 143 us); on the page cut to what the mapping reads (1,249
 bytes, parsing 42 us) 241 us; also without the five rules whose filter is false for any issue of a
