@@ -21,6 +21,7 @@ backfill: its time, its heap (tracemalloc) and its resident set (VmHWM) are jira
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import time
@@ -258,11 +259,28 @@ ahead; at most 4 pages are mapped at once, on workers started before the first p
 file appends a journal instead of rewriting itself. What remains is mostly jq itself.
 """
 
+#: Issue 14's CPU round (measured 2026-12-07 12:00-12:55 UTC under load 1.5-11 from other work on 2 cores:
+#: ratios side by side, not absolute numbers; the table above is this run's).
+PROFILE_CPU_ROUND = """\
+CPU per issue, before and after the CPU round (2026-12-07, load 6-11 on 2 cores, so side by side:
+`python -m bench.bench_backfill --cpu 2` alternating with the previous tree, 6 pairs; the process's own
+CPU from `os.times`, the workers' from `/proc/PID/stat`): 0.65-0.73 ms -> 0.47-0.58 ms (median ratio
+0.71x); the jq workers 0.37-0.39 ms -> 0.20-0.25 ms, this process about 0.25 ms before and after.
+At load 1.5-2.4, 3 pairs: 0.62-0.64 ms -> 0.46-0.52 ms (median ratio 0.77x), wall 2.05-2.13 s -> 1.96-2.12 s.
+jq CPU per issue on one 100-issue emulator page with the derived fields (best of 7): every rule on the
+raw page 341 us (parsing its 5,630 bytes alone 143 us); on the page cut to what the mapping reads (1,249
+bytes, parsing 42 us) 241 us; also without the five rules whose filter is false for any issue of a
+backfill issue page 180 us. The cut costs this process 13 us per issue (Python decodes the page anyway:
+20 us). Left in this process (py-spy GIL samples): decoding Jira pages, the cut, HTTP to Jira and Port,
+decoding jq's output and building actions, threads; left in jq: the issue rule's 24 fields, 2-6 us each.
+"""
+
 
 def _how_lines() -> list[str]:
     return [
         "",
         PROFILE_2026_12_07,
+        PROFILE_CPU_ROUND,
         "Measured by `bench/bench_backfill.py` (`python -m bench --only backfill`): wall time of each "
         "contender against a local Jira and Port (separate process, injected latency); memory as "
         "`/proc/self/status` VmHWM of a run without tracemalloc and `tracemalloc.get_traced_memory()` peak "
@@ -271,5 +289,44 @@ def _how_lines() -> list[str]:
     ]
 
 
+def run_cpu(rounds: int, fields: str = "derive", profile: str | None = None) -> None:
+    """Only jira-port's first run in process, ``rounds`` times: wall time, CPU and bytes per issue (for
+    working on the CPU target: ``python -m bench.bench_backfill --cpu 5 [--fields '*all'] [--profile F]``,
+    ``--profile`` writes a cProfile of the last round, this process only)."""
+    import cProfile
+
+    quiet()
+    host = Host(SPEED_PROJECTS, SPEED_ISSUES, JIRA_LATENCY, PORT_LATENCY)
+    load, runs = os.getloadavg()[0], []
+    try:
+        for i in range(rounds):
+            profiler = cProfile.Profile() if profile and i == rounds - 1 else None
+            with profiler or contextlib.nullcontext():
+                seconds, result, counts = _timed(host, lambda env: run_metered(env, fields))
+            if profiler is not None and profile:
+                profiler.dump_stats(profile)
+            assert result["summary"]["ok"], result["summary"]
+            assert counts == {"jiraProject": SPEED_PROJECTS, "jiraIssue": SPEED_ISSUES}
+            cpu, size = result["cpu"] * 1000 / SPEED_ISSUES, result["jira_bytes"] / SPEED_ISSUES
+            runs.append((seconds, cpu))
+            print(f"round {i + 1}: {seconds:.2f} s, {cpu:.3f} ms CPU/issue, {size:,.0f} B/issue")
+    finally:
+        host.close()
+    wall, cpu = (statistics.median(r[k] for r in runs) for k in (0, 1))
+    print(f"median: {wall:.2f} s, {cpu:.3f} ms CPU/issue (load {load:.1f} -> {os.getloadavg()[0]:.1f})")
+
+
 if __name__ == "__main__":
-    print(run())
+    import argparse
+
+    parser = argparse.ArgumentParser(description="The Backfill section; --cpu: only the CPU per issue")
+    parser.add_argument(
+        "--cpu", type=int, metavar="ROUNDS", help="run only jira-port's first run, in process"
+    )
+    parser.add_argument("--fields", default="derive", help="JIRA_FIELDS for --cpu (default: derived)")
+    parser.add_argument("--profile", metavar="FILE", help="cProfile of --cpu's last round")
+    args = parser.parse_args()
+    if args.cpu:
+        run_cpu(args.cpu, args.fields, args.profile)
+    else:
+        print(run())

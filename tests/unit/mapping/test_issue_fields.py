@@ -122,3 +122,44 @@ def test_the_search_request_falls_back_to_all_fields_and_logs_why(caplog: pytest
         assert search_request(rules, None, None) == ([ALL_FIELDS], None)
     logged = [r for r in caplog.records if "cannot be derived" in r.getMessage()]
     assert len(logged) == 1 and "uses 'keys'" in logged[0].reason  # type: ignore[attr-defined]
+
+
+def test_the_default_mapping_reads_only_some_parts_of_some_fields() -> None:
+    shape = derive_issue_fields(load_mapping(None).rules).shape
+    assert shape is not None
+    assert shape["status"] == {"name": None} and shape["project"] == {"key": None}
+    assert shape["assignee"] == {"accountId": None, "name": None, "key": None}  # `| .accountId // .name`
+    for whole in ("summary", "description", "components", "labels", "customfield_10020", "fixVersions"):
+        assert shape[whole] is None, whole  # read as a whole, or mapped over (`map(.name)`)
+
+
+@pytest.mark.parametrize(
+    ("expressions", "expected"),
+    [
+        ([".body.issue.fields.status.name"], {"status": {"name": None}}),
+        ([".body.issue.fields.status.name", ".body.issue.fields.status"], {"status": None}),
+        ([".body.issue.fields.status", ".body.issue.fields.status.name"], {"status": None}),
+        ([".body.issue.fields.status | .name // .id"], {"status": {"name": None, "id": None}}),
+        ([".body.issue.fields.status | (.name == null) or .id != 1"], {"status": {"name": None, "id": None}}),
+        ([".body.issue.fields.status | .name | ascii_downcase"], {"status": None}),
+        ([".body.issue.fields.status | ascii_downcase"], {"status": None}),
+        ([".body.issue.fields.labels[0]"], {"labels": None}),
+        ([".body.issue.fields.status | {name}"], {"status": None}),
+        ([".body.issue.fields.status | .name as $n | $n"], {"status": None}),
+        (['"x" + .body.issue.fields.status | .name'], {"status": None}),  # `+` binds tighter than `|`
+        (["[.body.issue.fields.status | .name]"], {"status": {"name": None}}),
+        (['"\\(.body.issue.fields.status | .name)"'], {"status": {"name": None}}),
+    ],
+)
+def test_a_field_keeps_only_the_paths_read_below_it(expressions: list[str], expected: Any) -> None:
+    quoted = {f"p{i}": "'" + e.replace("'", "''") + "'" for i, e in enumerate(expressions)}  # YAML
+    text = _rule().replace(
+        "properties:", "properties: {" + ", ".join(f"{k}: {v}" for k, v in quoted.items()) + "}"
+    )
+    derived = derive_issue_fields(load_mapping_text(text, "yaml").rules)
+    assert derived.derived, derived.reason
+    assert derived.shape == expected
+
+
+def test_no_shape_when_the_fields_cannot_be_derived() -> None:
+    assert _derive(p=".body.issue.fields | keys").shape is None

@@ -18,7 +18,7 @@ from typing import Any
 
 from jira_port.jira.models import IssuePage
 from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError, log_warnings
-from jira_port.mapping.issue_fields import search_request
+from jira_port.mapping.issue_fields import Shape, derive_issue_fields, search_request
 from jira_port.mapping.model import SOURCE_HEADER
 from jira_port.mapping.pages import evaluate_page, page_program
 from jira_port.mapping.source import MappingProvider
@@ -67,17 +67,19 @@ class BackfillMapper:
     def __init__(self, mapping: CompiledMapping | MappingProvider, jira_base_url: str | None) -> None:
         self.mapping = mapping
         self.jira_base_url = jira_base_url
-        self._programs: tuple[CompiledMapping, Any] | None = None
+        self._programs: tuple[CompiledMapping, str, Shape | None] | None = None
         self._slots = threading.BoundedSemaphore(PAGE_MAPPERS)
 
     def _compiled(self) -> CompiledMapping:
         return self.mapping.current()
 
-    def _page_program(self, compiled: CompiledMapping) -> Any:
+    def _page_program(self, compiled: CompiledMapping) -> tuple[str, Shape | None]:
+        """The page program of ``compiled`` and the shape of what it reads of ``fields`` (None: all)."""
         cached = self._programs
         if cached is None or cached[0] is not compiled:
-            cached = self._programs = (compiled, page_program(compiled, ISSUE_EVENT, BACKFILL_HEADERS))
-        return cached[1]
+            program = page_program(compiled, ISSUE_EVENT, BACKFILL_HEADERS)
+            cached = self._programs = (compiled, program, derive_issue_fields(compiled.rules).shape)
+        return cached[1], cached[2]
 
     def issue_request(self, fields: list[str] | None, expand: str | None) -> tuple[list[str], str | None]:
         """The ``fields`` and ``expand`` of the issue search: ``fields`` (``JIRA_FIELDS``) when given,
@@ -95,10 +97,11 @@ class BackfillMapper:
         if raw is None or not issues:
             return self.map_issues(issues, read_at_ms)
         compiled = self._compiled()
+        program, shape = self._page_program(compiled)
         with self._slots:
             results = evaluate_page(
-                compiled, self._page_program(compiled), raw, skip=page.raw_skip, count=len(issues),
-                read_at_ms=read_at_ms, jira_base_url=self.jira_base_url,
+                compiled, program, raw, skip=page.raw_skip, count=len(issues), read_at_ms=read_at_ms,
+                jira_base_url=self.jira_base_url, cut=None if shape is None else (issues, shape),
             )  # fmt: skip
         if results is None:
             return self.map_issues(issues, read_at_ms)
@@ -106,7 +109,7 @@ class BackfillMapper:
         for issue, result in zip(issues, results, strict=True):
             log_warnings(result.warnings)
             actions = result.actions
-            mapped.add(actions + self._moved_away(issue_event(issue, read_at_ms), issue, actions))
+            mapped.add(actions + self._moved_away(issue, read_at_ms, actions))
         return mapped
 
     def warm_up(self) -> None:
@@ -116,7 +119,7 @@ class BackfillMapper:
         compiled = self._compiled()
         if not isinstance(compiled, CompiledMapping) or compiled.limits is None:
             return  # in-process jq (or a test double): no worker to start
-        program, base = self._page_program(compiled), self.jira_base_url
+        program, base = self._page_program(compiled)[0], self.jira_base_url
         pool = ThreadPoolExecutor(PAGE_MAPPERS, thread_name_prefix="backfill-warm-up")
         for _ in range(PAGE_MAPPERS):  # at once, so that each takes a worker of its own
             pool.submit(evaluate_page, compiled, program, b'{"issues":[]}', skip=0, count=0, read_at_ms=0,
@@ -130,7 +133,7 @@ class BackfillMapper:
             event = issue_event(issue, read_at_ms)
             try:
                 actions = self._evaluate(event)
-                page.add(actions + self._moved_away(event, issue, actions))
+                page.add(actions + self._moved_away(issue, read_at_ms, actions))
             except MappingLimitError as exc:
                 logger.error(
                     "backfill: the issue makes the mapping pass its bound; the run stops before reconciling",
@@ -140,9 +143,7 @@ class BackfillMapper:
                 raise
         return page
 
-    def _moved_away(
-        self, event: dict[str, Any], issue: dict[str, Any], actions: list[Action]
-    ) -> list[Action]:
+    def _moved_away(self, issue: dict[str, Any], read_at_ms: int, actions: list[Action]) -> list[Action]:
         """Deletes for the old keys of a moved issue, when the issue came with ``expand=changelog``
         (incremental runs ask for it; full runs' reconciliation removes old keys anyway)."""
         changelog = issue.get("changelog")
@@ -150,7 +151,8 @@ class BackfillMapper:
         items = [i for h in histories or [] if isinstance(h, dict) for i in h.get("items") or []]
         if not items:
             return []
-        return moved_away_deletions(self._evaluate, {**event, "changelog": {"items": items}}, actions)
+        event = issue_event(issue, read_at_ms) | {"changelog": {"items": items}}
+        return moved_away_deletions(self._evaluate, event, actions)
 
     def relevant(self, body: dict[str, Any]) -> bool:
         """Whether some rule's filter accepts ``body`` presented as the backfill presents it."""

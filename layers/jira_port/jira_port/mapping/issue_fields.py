@@ -1,20 +1,27 @@
-"""Which Jira issue fields (and ``expand`` sections) a mapping reads, so the backfill asks Jira for no more.
+"""Which Jira issue fields (and ``expand`` sections) a mapping reads, so the backfill asks Jira for no more,
+and which parts of each field (``shape``), so a search page can be cut down to them before jq parses it.
 
-Every expression is scanned for paths through the issue: ``.issue.fields.NAME``, ``.fields["NAME"]``,
-``."fields".NAME``, ``$i.fields.NAME`` and ``.issue.changelog`` / ``.issue.renderedFields.NAME`` (which need
-``expand``). The scan is conservative: whenever an expression could read fields it cannot name (the
-whole ``body``, ``issue`` or ``fields`` object flows on, ``keys``/``to_entries``/``..``-style enumeration,
-``.fields[$x]``), the result is ``*all`` with the reason, and the backfill asks for every field as before.
-Naming a field Jira does not have is harmless: Jira leaves unknown names out of its answer.
+Every expression is tokenized (``jq_tokens``) and scanned for paths through the issue: ``.issue.fields.X``,
+``.fields["X"]``, ``."fields".X``, ``$i.fields.X``, ``.issue.changelog`` / ``.issue.renderedFields.X``
+(which need ``expand``). The scan is conservative: whenever an expression could read fields it cannot name
+(the whole ``body``, ``issue`` or ``fields`` flows on, ``keys``/``to_entries``/``..``-style enumeration,
+``.fields[$x]``), the result is ``*all`` with the reason: every field is asked for and jq gets whole
+issues. Naming a field Jira does not have is harmless: Jira leaves unknown names out of its answer.
+
+A field's shape is the static path read below it: ``.fields.status.name`` keeps ``status.name``;
+``.fields.assignee | .accountId // .name`` keeps ``assignee.accountId`` and ``.name`` (a pipe into only
+paths, literals, ``//``, ``==``, ``!=``, ``and``, ``or``, ``,``); anything else keeps the whole field.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from jira_port.mapping.model import JqField, Rule
+from jira_port.mapping.jq_tokens import OPEN, Refused, Token, tokenize
+from jira_port.mapping.model import Rule
 from jira_port.observability import logger
 
 ALL_FIELDS = "*all"
@@ -24,26 +31,34 @@ EXPANDABLE = frozenset(
      "versionedRepresentations"}
 )  # fmt: skip
 #: Builtins that enumerate or serialise whatever object they are given.
-_ENUMERATING = re.compile(
-    r"\b(?:keys|keys_unsorted|to_entries|with_entries|paths|leaf_paths|getpath|tostream|tojson|walk|"
-    r"map_values|del|delpaths|input|inputs)\b|@json|@text|\$__loc__|(?<![.\w])\.\.(?![.\w])"
-)
-_STRING = r'"(?:[^"\\]|\\.)*"'
-_IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
-# One path step: .name  ."name"  ["name"]  .["name"]  (optionally followed by ?)
-_STEP = re.compile(rf"\s*(?:\.\s*(?:({_IDENT})|({_STRING}))|\.?\[\s*({_STRING})\s*\])\??")
+_ENUMERATING = frozenset(
+    {"keys", "keys_unsorted", "to_entries", "with_entries", "paths", "leaf_paths", "getpath", "tostream",
+     "tojson", "walk", "map_values", "del", "delpaths", "input", "inputs"}
+)  # fmt: skip
+_ENUMERATING_TOKENS = frozenset({("op", ".."), ("var", "$__loc__")})
 _WATCHED = frozenset({"body", "issue", "fields", "renderedFields"})
-# What may follow .body or .issue without reading every field: a next step through a pipe, a null test.
-_HARMLESS_AFTER = re.compile(rf"\s*(?:\|\s*\.\s*(?:{_IDENT}|{_STRING})|\|\s*type\b|[!=]=\s*null\b)")
+#: The tokenizer keeps only the escaped character of ``\n``, ``\u0041``...: such a name is not trusted.
+_ESCAPED_NAME = re.compile(r'(?:\.|\[)\s*"(?:[^"\\]|\\["\\/])*\\[^"\\/]')
+#: What a path may follow and still flow on unchanged into a pipe (see ``_refine``).
+_OPEN_BEFORE = frozenset({"(", "|", ",", "//", ";", ":", "["})
+_WORD_BEFORE = frozenset({"if", "then", "elif", "else", "and", "or"})
+#: What may follow such a pipe: its input is then read only through paths.
+_PATHS_ONLY_OPS = frozenset({"//", "==", "!=", ",", "(", ")", "?"})
+_PATHS_ONLY_WORDS = frozenset({"and", "or", "true", "false", "null"})
+
+#: The parts of a value a mapping reads: key -> the parts of that key's value (``None``: all of it).
+Shape = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
 class IssueFields:
-    """What to ask Jira's search for: ``fields`` (``["*all"]`` when not derivable) and ``expand``."""
+    """What to ask Jira's search for: ``fields`` (``["*all"]`` when not derivable) and ``expand``;
+    ``shape``: the parts of the ``fields`` object read (``None`` when not derivable)."""
 
     fields: tuple[str, ...]
     expand: tuple[str, ...] = ()
     reason: str | None = None  # why the fields could not be derived (``*all``)
+    shape: Shape | None = field(default=None, compare=False)
 
     @property
     def derived(self) -> bool:
@@ -51,20 +66,39 @@ class IssueFields:
         return self.reason is None
 
 
+@dataclass(slots=True)
+class _Reads:
+    """What the scanned expressions read: field names, expands, the shape of ``fields``."""
+
+    fields: set[str] = field(default_factory=set)
+    expand: set[str] = field(default_factory=set)
+    shape: Shape = field(default_factory=dict)
+
+    def path(self, names: Sequence[str]) -> None:
+        """``fields.<names...>`` is read (its value as a whole)."""
+        node = self.shape
+        for name in names[:-1]:
+            child = node.setdefault(name, {})
+            if child is None:
+                return
+            node = child
+        node[names[-1]] = None
+
+
 def derive_issue_fields(rules: Iterable[Rule]) -> IssueFields:
     """The fields and expands every expression of ``rules`` reads from an issue (pure)."""
-    fields: set[str] = set()
-    expand: set[str] = set()
+    reads = _Reads()
     first_reason: str | None = None
     for rule in rules:
-        for jq_field in _expressions(rule):
+        for jq_field in (f for f in (rule.filter, rule.items, *rule.fields) if f is not None):
             # every expression is scanned, even after one forces *all: the others' expands still count
-            reason = _scan(_strip_comments(jq_field.program), fields, expand)
+            reason = _scan(jq_field.program, reads)
             if reason is not None and first_reason is None:
                 first_reason = f"{rule.label} {jq_field.path}: {reason}"
+    expand = tuple(sorted(reads.expand))
     if first_reason is not None:
-        return IssueFields((ALL_FIELDS,), tuple(sorted(expand)), first_reason)
-    return IssueFields(tuple(sorted(fields)) or ("id",), tuple(sorted(expand)))
+        return IssueFields((ALL_FIELDS,), expand, first_reason)
+    return IssueFields(tuple(sorted(reads.fields)) or ("id",), expand, shape=reads.shape)
 
 
 def search_request(
@@ -90,50 +124,155 @@ def search_request(
     return fields, ",".join(parts) or None
 
 
-def _expressions(rule: Rule) -> list[JqField]:
-    return [f for f in (rule.filter, rule.items, *rule.fields) if f is not None]
-
-
-def _scan(program: str, fields: set[str], expand: set[str]) -> str | None:
-    """Add what ``program`` reads to ``fields``/``expand``; return why it cannot be derived, or None."""
-    if m := _ENUMERATING.search(_blank_strings(program)):
-        return f"uses {m.group(0).strip()!r}, which may read any field"
-    stripped = program.strip()
-    if stripped == "." or re.match(r"\.\s*(?:\||as\b)", stripped):
+def _scan(program: str, reads: _Reads) -> str | None:
+    """Add what ``program`` reads to ``reads``; return why it cannot be derived, or None."""
+    if _ESCAPED_NAME.search(program):
+        return "a quoted field name with an escape"
+    try:
+        tokens = tokenize(_strip_comments(program))
+    except Refused as exc:
+        return f"cannot be read ({exc})"
+    if tokens and _is_op(tokens[0], ".") and (len(tokens) == 1 or tokens[1].text in ("|", "as")):
         return "passes the whole event on"
-    position = 0
-    while (step := _STEP.search(program, position)) is not None:
-        position = step.end()
-        name = _step_name(step)
-        if name not in _WATCHED:
+    return _scan_tokens(tokens, reads)
+
+
+def _scan_tokens(tokens: Sequence[Token], reads: _Reads) -> str | None:
+    if reason := _enumerates(tokens):
+        return reason
+    run_start, run_end = 0, -1  # the run of path steps the current step belongs to
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token.kind == "interp":
+            for part in token.parts:
+                if reason := _scan_tokens(part, reads):
+                    return reason
+        step = _step(tokens, index)
+        if step is None:
+            index += 1
             continue
-        after = _STEP.match(program, position)
-        if after is None:
-            if name in {"body", "issue"} and _HARMLESS_AFTER.match(program, position):
-                continue  # `.body.issue | .fields.x`: the next step is scanned on its own
-            return f"reads .{name} as a whole ({_snippet(program, step.start())})"
-        following = _step_name(after)
-        if name == "issue" and following in EXPANDABLE:
-            expand.add(following)
-        elif name in {"fields", "renderedFields"}:
-            fields.add(following)
+        name, after = step
+        if index != run_end:
+            run_start = index
+        run_end = after
+        if name in _WATCHED and (reason := _watched(tokens, name, after, run_start, reads)):
+            return reason
+        index = after
     return None
 
 
-def _step_name(step: re.Match[str]) -> str:
-    ident, quoted, bracketed = step.groups()
-    if ident is not None:
-        return ident
-    text = quoted if quoted is not None else bracketed
-    return bytes(text[1:-1], "utf-8").decode("unicode_escape")
+def _watched(tokens: Sequence[Token], name: str, after: int, run_start: int, reads: _Reads) -> str | None:
+    """Record what follows the watched step ``name`` (ending at ``after``); why not derivable, or None."""
+    following = _step(tokens, after)
+    if following is None:
+        if name in {"body", "issue"} and _harmless_after(tokens, after):
+            return None  # `.body.issue | .fields.x`: the next step is scanned on its own
+        return f"reads .{name} as a whole ({_snippet(tokens, run_start)})"
+    if name == "issue" and following[0] in EXPANDABLE:
+        reads.expand.add(following[0])
+    elif name == "renderedFields":
+        reads.fields.add(following[0])
+    elif name == "fields":
+        reads.fields.add(following[0])
+        chain, end = path_at(tokens, after)
+        for tail in _refine(tokens, run_start, end) or [[]]:
+            reads.path([*chain, *tail])
+    return None
 
 
-def _blank_strings(program: str) -> str:
-    return re.sub(_STRING, '""', program)
+def _step(tokens: Sequence[Token], index: int) -> tuple[str, int] | None:
+    """The static path step at ``index`` (``.a``, ``."a"``, ``["a"]``, ``.["a"]``, each with an optional
+    ``?``): its name and the index after it; None when there is none."""
+    if index >= len(tokens):
+        return None
+    token, end = tokens[index], None
+    if token.kind == "field":
+        name, end = token.text, index + 1
+    else:
+        at = index + 1 if _is_op(token, ".") else index
+        if _is_op(token, ".") and at < len(tokens) and tokens[at].kind == "str":
+            name, end = tokens[at].text, at + 1
+        elif at + 2 < len(tokens) and [(t.kind, t.text) for t in (tokens[at], tokens[at + 2])] == [
+            ("op", "["), ("op", "]")] and tokens[at + 1].kind == "str":  # fmt: skip
+            name, end = tokens[at + 1].text, at + 3
+    if end is None:
+        return None
+    while end < len(tokens) and _is_op(tokens[end], "?"):
+        end += 1
+    return name, end
+
+
+def path_at(tokens: Sequence[Token], index: int) -> tuple[list[str], int]:
+    """The names of the consecutive static path steps from ``index`` (maybe none), the index after them."""
+    names: list[str] = []
+    while (step := _step(tokens, index)) is not None:
+        names.append(step[0])
+        index = step[1]
+    return names, index
+
+
+def _refine(tokens: Sequence[Token], start: int, end: int) -> list[list[str]] | None:
+    """The paths read below the value of the path ``tokens[start:end]`` when it flows, unchanged, into a
+    pipe whose other side reads it only through paths (see the module doc); None otherwise."""
+    before = tokens[start - 1] if start > 0 else Token("op", "(")
+    opening = {"op": _OPEN_BEFORE, "id": _WORD_BEFORE}.get(before.kind, frozenset())
+    if before.text not in opening or end >= len(tokens) or not _is_op(tokens[end], "|"):
+        return None
+    paths: list[list[str]] = []
+    index, depth = end + 1, 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token.kind == "op" and token.text in OPEN.values():
+            if depth == 0:
+                break  # the group the pipe is in ends: so does the pipe
+            depth -= 1
+        elif token.kind == "op" and token.text in OPEN:
+            depth += 1
+        chain, after = path_at(tokens, index)
+        if chain:
+            paths.append(chain)
+            index = after
+        elif token.kind in ("str", "num") or (
+            (token.kind == "op" and token.text in _PATHS_ONLY_OPS)
+            or (token.kind == "id" and token.text in _PATHS_ONLY_WORDS)
+        ):
+            index += 1
+        else:
+            return None
+    return paths or None
+
+
+def _harmless_after(tokens: Sequence[Token], index: int) -> bool:
+    """What may follow ``.body``/``.issue`` without reading every field: a next step through a pipe, a
+    type or null test."""
+    if len(tokens) < index + 2:
+        return False
+    first, second = tokens[index : index + 2]
+    if _is_op(first, "|"):
+        dotted = second.kind == "field" or (_is_op(second, ".") and _step(tokens, index + 1) is not None)
+        return dotted or (second.kind == "id" and second.text == "type")
+    return first.kind == "op" and first.text in ("==", "!=") and second.kind == "id" and second.text == "null"
+
+
+def _enumerates(tokens: Sequence[Token]) -> str | None:
+    """Why ``tokens`` may read any field (an enumerating builtin, ``..``, ``$__loc__``), or None."""
+    for index, token in enumerate(tokens):
+        name = None
+        if (token.kind, token.text) in _ENUMERATING_TOKENS or (
+            token.kind == "id" and token.text in _ENUMERATING
+        ):
+            name = token.text
+        elif _is_op(token, "@") and index + 1 < len(tokens) and tokens[index + 1].text in ("json", "text"):
+            name = "@" + tokens[index + 1].text
+        if name is not None:
+            return f"uses {name!r}, which may read any field"
+    return None
 
 
 def _strip_comments(program: str) -> str:
-    """``program`` without ``# comments`` (a ``#`` inside a string literal is kept)."""
+    """``program`` without ``# comments`` (a ``#`` inside a string literal is kept). Each line is cut at
+    its own ``#``: where a jq version reads a comment on past a line end, this reads more code, not less."""
     out = []
     for line in program.splitlines():
         cut, in_string, escaped = len(line), False, False
@@ -151,5 +290,10 @@ def _strip_comments(program: str) -> str:
     return "\n".join(out)
 
 
-def _snippet(program: str, start: int) -> str:
-    return " ".join(program[start : start + 40].split())
+def _is_op(token: Token, text: str) -> bool:
+    return token.kind == "op" and token.text == text
+
+
+def _snippet(tokens: Sequence[Token], start: int) -> str:
+    text = "".join("." + t.text if t.kind == "field" else f" {t.text} " for t in tokens[start : start + 8])
+    return " ".join(text.split())[:40]
