@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from jira_port import observability
-from jira_port.mapping import evaluate, load_mapping_text
+from jira_port.mapping import gate, load_mapping_text
 from jira_port.mapping.bounded import EvaluationLimits
 from jira_port.mapping.model import Event
 
@@ -79,10 +79,10 @@ def test_a_body_past_the_size_gate_goes_to_the_bounded_worker(round_trips: list[
     small = mapping.evaluate(_event("small"), HEADERS)
     assert mapping.relevant(_event("small"), HEADERS) is True
     assert kinds == []
-    big_summary = "word " * (evaluate.IN_PROCESS_MAX_CHARS // 5 + 1)
+    big_summary = "word " * (gate.IN_PROCESS_MAX_CHARS // 5 + 1)
     big = mapping.evaluate(_event(big_summary), HEADERS)
     assert kinds == [b"R"]  # one bounded run in the worker
-    assert big[0].entity["properties"]["words"] == evaluate.IN_PROCESS_MAX_CHARS // 5 + 2
+    assert big[0].entity["properties"]["words"] == gate.IN_PROCESS_MAX_CHARS // 5 + 2
     assert small[0].entity["properties"]["words"] == 1
     assert mapping.relevant(_event(big_summary), HEADERS) is True
     assert kinds == [b"R", b"R"]  # the relevance check too
@@ -91,7 +91,7 @@ def test_a_body_past_the_size_gate_goes_to_the_bounded_worker(round_trips: list[
     assert kinds == [b"R"]  # only the big one
     assert [r.actions[0].entity["properties"]["words"] for r in batch if not isinstance(r, Exception)] == [
         2,
-        evaluate.IN_PROCESS_MAX_CHARS // 5 + 2,
+        gate.IN_PROCESS_MAX_CHARS // 5 + 2,
     ]
 
 
@@ -109,4 +109,7 @@ def test_an_unproven_mapping_keeps_the_worker_and_names_the_refused_construct(
         "`join` of an array of unbounded length (quadratic in jq; `add` is linear)"
     )
     assert mapping.relevance_refusal is None  # the filter alone is proven: relevance stays in-process
-    assert lines == [f"unproven: maps in the bounded worker: {mapping.refusal}; relevance in-process"]
+    assert lines == [
+        f"unproven: maps in the bounded worker: {mapping.refusal}; "
+        f"relevance in-process up to {mapping.relevance_gate} chars"
+    ]

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from jira_port.errors import JiraPortError
-from jira_port.mapping import programs, proof
+from jira_port.mapping import gate, programs
 from jira_port.mapping.assemble import rule_actions
 from jira_port.mapping.bounded import EvaluationLimits, LimitExceededError, answer_value, shared_runner
 from jira_port.mapping.checks import field_problems
@@ -49,11 +49,6 @@ class MappingLimitError(JiraPortError):
         super().__init__(f"{where}: {self.problem}")
 
 
-#: The largest jq input (JSON text, in characters) a proven mapping maps in this process: SQS's message
-#: limit (Jira sends 1-60 KB). Larger bodies still go to the bounded worker (docs/mapping.md).
-IN_PROCESS_MAX_CHARS = 256 * 1024
-
-
 class _PerThread(threading.local):
     """Compiled jq programs of this thread (a ``jq`` program keeps one interpreter state; used from two
     threads at once it compiles a new one per call, so each thread compiles its own once)."""
@@ -64,15 +59,16 @@ class _PerThread(threading.local):
 
 class CompiledMapping:
     """A validated mapping whose rules run as one jq program per event (built by ``load_mapping``;
-    ``for_site`` adds a site's identifier affix). Thread-safe. A proven mapping maps events up to
-    ``IN_PROCESS_MAX_CHARS`` in this process, others go to a jq worker under ``limits`` (``bounded``);
-    ``limits=None``: in this process, unbounded, only for trusted mappings (the benchmark's baseline)."""
+    ``for_site`` adds a site's identifier affix). Thread-safe. A proven mapping maps events up to its
+    ``gate`` in this process (``mapping.gate``; ``text``: the mapping's text), others go to a jq worker
+    under ``limits``; ``limits=None``: in this process, unbounded, only for trusted mappings."""
 
     def __init__(
         self,
         rules: tuple[Rule, ...],
         source: str = "mapping",
         limits: EvaluationLimits | None = EvaluationLimits(),  # noqa: B008 - frozen dataclass
+        text: str | None = None,
     ) -> None:
         self.rules = rules
         self.source = source
@@ -92,18 +88,22 @@ class CompiledMapping:
                 MappingProblem(None, "", f"cannot compile: {programs.clean_jq_error(str(exc))}")
             ]
             raise MappingError(problems, source) from None
-        #: Why the mapping needs the worker (``None``: every expression is proven; see ``proven``).
-        self.refusal = proof.refusal(rules) if limits is not None else "unbounded (limits=None)"
-        #: Why the relevance check needs the worker (``None``: every filter is proven; the same size gate).
-        self.relevance_refusal = None if self.proven or limits is None else proof.refusal(rules, fields=False)
+        verdict = gate.in_process(rules, limits, text)  # the proof (``refusal``: why not) and its size gates
+        self.refusal, self.relevance_refusal = verdict.refusal, verdict.relevance_refusal
+        self.gate, self.relevance_gate = verdict.chars, verdict.relevance_chars
         if limits is not None:
-            where = "in-process" if self.proven else f"in the bounded worker: {self.refusal}"
-            relevance = f"in the worker: {self.relevance_refusal}" if self.relevance_refusal else "in-process"
+            where = (
+                f"in-process up to {self.gate} chars"
+                if self.proven
+                else f"in the bounded worker: {self.refusal}"
+            )
+            relevance = f"in-process up to {self.relevance_gate} chars"
+            relevance = f"in the worker: {self.relevance_refusal}" if self.relevance_refusal else relevance
             logger.debug(f"{source}: maps {where}; relevance {relevance}")
 
     @property
     def proven(self) -> bool:
-        """Every expression proven (``refusal is None``): events up to ``IN_PROCESS_MAX_CHARS`` map here."""
+        """Every expression proven (``refusal is None``): events up to ``gate`` characters map here."""
         return self.refusal is None
 
     @property
@@ -200,7 +200,7 @@ class CompiledMapping:
         text = document_text(build_document(body, headers, query_params), raw_body)
         base = clean_base_url(jira_base_url)
         try:
-            if self.relevance_refusal is None and len(text) <= IN_PROCESS_MAX_CHARS:
+            if self.relevance_refusal is None and len(text) <= self.relevance_gate:
                 result = self._first_here(self.relevance_text, base, text)
             else:
                 result = self.first(self.relevance_text, base, text, self.deadline())
@@ -234,8 +234,8 @@ class CompiledMapping:
         ``ValueError``: jq error; ``LimitExceededError``: past ``deadline`` or the memory cap).
 
         ``own``: ``program`` runs only this mapping's expressions; when they are proven and ``text`` is
-        at most ``IN_PROCESS_MAX_CHARS``, it runs in this process (linear: nothing to bound)."""
-        if self._runner is None or (own and self.proven and len(text) <= IN_PROCESS_MAX_CHARS):
+        at most ``gate`` characters, it runs in this process (see ``mapping.gate``)."""
+        if self._runner is None or (own and self.proven and len(text) <= self.gate):
             return self._first_here(program, base, text)
         return self._runner.first(program, base, text, deadline)
 

@@ -12,6 +12,7 @@ from typing import Any
 from jira_port.mapping.bounded import EvaluationLimits
 from jira_port.mapping.config import Format, parse_text, rules_from_document
 from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError
+from jira_port.mapping.gate import IN_PROCESS_MAX_CHARS
 from jira_port.mapping.model import SOURCE_HEADER, MappingError, MappingProblem
 
 #: Mappings shipped in ``jira_port/data``: name -> file.
@@ -80,8 +81,10 @@ def load_mapping_text(
         cached = _cache.get(key)
     if cached is not None:
         return cached
-    compiled = CompiledMapping(rules_from_document(parse_text(text, fmt, source), source), source, limits)
-    if not compiled.proven:  # a proven mapping runs them in-process, where no bound can be passed
+    compiled = CompiledMapping(
+        rules_from_document(parse_text(text, fmt, source), source), source, limits, text
+    )
+    if compiled.gate < IN_PROCESS_MAX_CHARS:  # within the gate, in-process, no bound can be passed
         check_sample_events(compiled)
     with _cache_lock:
         if len(_cache) >= _CACHE_SIZE:

@@ -56,7 +56,7 @@ from functools import cache
 
 from jira_port.mapping.jq_parse import Node, parse
 from jira_port.mapping.jq_tokens import Refused
-from jira_port.mapping.model import MAX_ITEMS_PER_EVENT, Rule
+from jira_port.mapping.model import MAX_ITEMS_PER_EVENT
 from jira_port.mapping.proof_builtins import DEFINITIONS, NATIVE, access, native, part_of
 from jira_port.mapping.proof_cost import (
     ONE,
@@ -112,6 +112,7 @@ class _Scope:
         return replace(self, size=size, length=length)
 
 
+@cache  # the filters are checked again for the relevance gate
 def check(source: str, *, per_item: bool = False) -> Cost:
     """The cost of jq ``source`` when provably linear (see the module doc), else ``Refused``.
 
@@ -125,24 +126,6 @@ def check(source: str, *, per_item: bool = False) -> Cost:
             where = f" x {MAX_ITEMS_PER_EVENT} items" if per_item else ""
             raise Refused(f"its {name} is {factor:g} passes over the event{where} (at most {MAX_FACTOR:g})")
     return cost
-
-
-def refusal(rules: tuple[Rule, ...], *, fields: bool = True) -> str | None:
-    """Why the rules may not run in-process (``None``: all proven); ``fields=False``: filters only."""
-    proven: set[tuple[str, bool]] = set()  # a third of the default mapping's expressions repeat
-    for rule in rules:
-        checks = [(rule.items, False), (rule.filter, rule.items is not None)]
-        if fields:
-            checks += [(jq_field, rule.items is not None) for jq_field in rule.fields]
-        for jq_field, per_item in checks:
-            if jq_field is None or (jq_field.program, per_item) in proven:
-                continue
-            proven.add((jq_field.program, per_item))
-            try:
-                check(jq_field.program, per_item=per_item)
-            except Refused as exc:
-                return f"{rule.label}, {jq_field.path}: {exc}"
-    return None
 
 
 def _cost(node: Node, scope: _Scope) -> Cost:  # noqa: PLR0911, PLR0912 - one case per construct

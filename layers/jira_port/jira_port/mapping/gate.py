@@ -1,0 +1,100 @@
+"""Which events a mapping may map in this process, where no timer can stop jq: the proof's verdict
+(``refusal``) and the size gate it earns (``in_process``).
+
+``proof.check`` shows that an expression cannot run away: its time is at most ``factor`` passes over
+the event, linear in its size. A factor is a bound, not a time, and passes differ in price: measured
+with the bundled jq on a 360 KB event, one pass over one byte took from 4 ns (``split``) to 26 ns
+(``ascii_downcase``) and 40 ns (``any``/``select`` over 40,000 small elements). So a mapping maps in
+this process only the events whose worst case stays within half its time bound, at
+``NS_PER_PASS_BYTE`` per pass over each byte of the event:
+``chars <= timeout / 2 / (NS_PER_PASS_BYTE * the sum of its expressions' factors)``, and at most
+``IN_PROCESS_MAX_CHARS``. Larger events go to the bounded worker. Without this, a proven mapping that
+repeats ``ascii_downcase`` 256 times on a field took 60 s in-process on a 240 KiB event.
+
+The bundled mappings keep the whole ``IN_PROCESS_MAX_CHARS``, also when a file or Port holds the same
+text: their worst cases at that size were measured (README "Limits": at most 0.57 s for the default),
+and their factors (the default's sum is about 20,000) are far looser than their times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from jira_port.mapping import proof
+from jira_port.mapping.bounded import EvaluationLimits
+from jira_port.mapping.jq_tokens import Refused
+from jira_port.mapping.model import MAX_ITEMS_PER_EVENT, Rule
+
+#: The largest jq input (JSON text, in characters) mapped in this process: SQS's message limit (Jira sends
+#: 1-60 KB). A mapping's own gate may be smaller (see the module doc).
+IN_PROCESS_MAX_CHARS = 256 * 1024
+#: The price of one pass over one byte: above the costliest construct measured (40 ns).
+NS_PER_PASS_BYTE = 50.0
+#: The bundled mappings' files, whose worst cases were measured (``mapping.load.BUNDLED_MAPPINGS``).
+MEASURED_FILES = (
+    "default-mapping.yaml",
+    "default-mapping.json",
+    "cloud-guide-mapping.json",
+    "server-guide-mapping.json",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class InProcess:
+    """Why the mapping (and its filters alone) need the worker (``None``: proven), and the largest
+    event text each maps in this process (0: none)."""
+
+    refusal: str | None
+    relevance_refusal: str | None
+    chars: int
+    relevance_chars: int
+
+
+def in_process(rules: tuple[Rule, ...], limits: EvaluationLimits | None, text: str | None) -> InProcess:
+    """The verdict for a mapping given as ``text`` (``None``: not from text); ``limits=None``: unbounded,
+    every event in this process (trusted mappings only)."""
+    if limits is None:
+        return InProcess("unbounded (limits=None)", None, IN_PROCESS_MAX_CHARS, IN_PROCESS_MAX_CHARS)
+    measured = text is not None and text.strip() in measured_texts()
+    budget = limits.timeout_seconds / 2 * 1e9 / NS_PER_PASS_BYTE  # passes over one byte
+    why, passes = refusal(rules)
+    why_filters, filter_passes = refusal(rules, fields=False)
+
+    def chars(refused: str | None, total: float) -> int:
+        if refused:
+            return 0
+        return IN_PROCESS_MAX_CHARS if measured else min(IN_PROCESS_MAX_CHARS, int(budget / total))
+
+    return InProcess(why, why_filters, chars(why, passes), chars(why_filters, filter_passes))
+
+
+def refusal(rules: tuple[Rule, ...], *, fields: bool = True) -> tuple[str | None, float]:
+    """Why the rules may not run in-process (``None``: all proven), and the sum of their time factors
+    (each expression as often as it runs); ``fields=False``: filters and ``itemsToParse`` only."""
+    factors: dict[tuple[str, bool], float] = {}  # a third of the default mapping's expressions repeat
+    passes = 1.0
+    for rule in rules:
+        checks = [(rule.items, False), (rule.filter, rule.items is not None)]
+        if fields:
+            checks += [(jq_field, rule.items is not None) for jq_field in rule.fields]
+        for jq_field, per_item in checks:
+            if jq_field is None:
+                continue
+            key = (jq_field.program, per_item)
+            if key not in factors:
+                try:
+                    cost = proof.check(jq_field.program, per_item=per_item)
+                except Refused as exc:
+                    return f"{rule.label}, {jq_field.path}: {exc}", 0.0
+                factors[key] = (cost.t.l + cost.t.g) * (MAX_ITEMS_PER_EVENT if per_item else 1)
+            passes += factors[key]
+    return None, passes
+
+
+@cache
+def measured_texts() -> frozenset[str]:
+    """The texts of the bundled mappings (stripped)."""
+    data = resources.files("jira_port").joinpath("data")
+    return frozenset(data.joinpath(name).read_text(encoding="utf-8").strip() for name in MEASURED_FILES)
