@@ -13,7 +13,7 @@ gc.disable()  # init builds what the container keeps; see the end of this module
 
 from jira_port.live.runtime import start_live_mapping, sync_processor, warm  # noqa: E402
 
-start_live_mapping()  # the jq worker starts and checks the mapping while the imports below run
+start_live_mapping()  # the mapping is read, proven and compiled on a thread while the imports below run
 
 from functools import cache  # noqa: E402
 from typing import TYPE_CHECKING, Any  # noqa: E402

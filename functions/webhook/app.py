@@ -14,7 +14,7 @@ gc.disable()  # init builds what the container keeps; see the end of this module
 
 from jira_port.live.runtime import start_live_mapping, warm, webhook_receiver  # noqa: E402
 
-start_live_mapping()  # the jq worker starts and checks the mapping while the imports below run
+start_live_mapping()  # the mapping is read, proven and compiled on a thread while the imports below run
 
 import base64  # noqa: E402
 import json  # noqa: E402

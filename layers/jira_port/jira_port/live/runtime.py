@@ -73,7 +73,7 @@ def live_mapping() -> MappingProvider:
 
 
 def _load_mapping() -> MappingProvider:
-    from jira_port.settings.mapping import mapping_provider  # noqa: PLC0415 - heavy (jq worker)
+    from jira_port.settings.mapping import mapping_provider  # noqa: PLC0415 - heavy (jq, the proof)
 
     return mapping_provider()
 
