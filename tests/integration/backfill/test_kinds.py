@@ -4,6 +4,7 @@ mapping maps none."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,8 +12,11 @@ from typing import Any
 
 import pytest
 
+from jira_port.backfill.pages import PageWriter
 from jira_port.backfill.runtime import BackfillRequest
+from jira_port.backfill.store import Tally
 from jira_port.mapping import CompiledMapping
+from jira_port.port.types import Action
 from jira_port_emulators.jira import Account
 from tests.support.kinds import KIND_BLUEPRINTS, kinds_blueprints, kinds_mapping, without_kind_rules
 
@@ -84,6 +88,28 @@ def test_full_then_incremental_then_full_keep_port_equal_to_jira_per_kind(
             final.reconciliation is not None
             and final.reconciliation["blueprints"]["jiraSprint"]["deleted"] == 1
         )
+
+
+def test_kind_writes_wait_for_the_projects_their_search_relations_need(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Data Center versions and components carry no project key: they find their project by a Port search
+    on its id, which answers 404 until the project is in Port. Slow project writes must not fail them."""
+    real = PageWriter.write
+
+    def slow_projects(self: PageWriter, actions: list[Action], read_at_ms: int) -> Tally:
+        if any(action.blueprint == "jiraProject" for action in actions):
+            time.sleep(0.5)  # the kinds are read meanwhile; without the wait their writes go out first
+        return real(self, actions, read_at_ms)
+
+    monkeypatch.setattr(PageWriter, "write", slow_projects)
+    mapping = kinds_mapping()
+    with kind_sites(tmp_path, "server") as site:
+        run = site.service(mapping=mapping).invoke(FULL)
+        assert run.status == "succeeded", run.render()
+        expected = expected_state(site, mapping)
+        assert expected["jiraVersion"] and expected["jiraComponent"]
+        assert port_state(site, sorted(expected)) == expected
 
 
 def test_without_jira_software_boards_and_sprints_are_left_alone(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ Jira has no "updated since" query for these kinds: incremental runs read and wri
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future, wait
 from typing import TYPE_CHECKING
 
 from jira_port.backfill.store import Tally, now_ms
@@ -40,8 +41,13 @@ def backfill_kinds(
     run: RunState,
     project_keys: Sequence[str],
     max_workers: int,
+    projects_written: Future[Tally] | None = None,
 ) -> Tally:
-    """Read, map and write every mapped kind; returns the tally (``items``: the items read)."""
+    """Read, map and write every mapped kind; returns the tally (``items``: the items read).
+
+    ``projects_written``: the run's project writes. The kinds are read meanwhile, but written only after
+    them: a version or component without a project key finds its project by a Port search, which fails
+    (404) while the project is not in Port yet."""
     wanted = mapped_kinds(mapper.relevant)
     if not wanted:
         return Tally()
@@ -52,6 +58,8 @@ def backfill_kinds(
     seen: dict[str, dict[str, list[str]]] = {}  # kind -> blueprint -> identifiers its upserts keep
     for page in read.pages():
         mapped = mapper.map_events([kind_event(page.kind, item, read_at) for item in page.items])
+        if projects_written is not None:
+            wait([projects_written])  # its outcome is the caller's to report
         written = writer.write(mapped.actions, read_at)
         written.pages, written.items = 1, len(page.items)
         tally.add(written)

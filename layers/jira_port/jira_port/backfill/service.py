@@ -209,11 +209,12 @@ class BackfillService:
         mapped = self.mapper.map_projects(projects, read_at)
         keys = [str(p["key"]) for p in projects if p.get("key")]
         # The project writes (and Port's token) and the catalog kinds go out while Jira plans the
-        # partitions; errors surface in the same order as when these ran one after another.
+        # partitions (the kinds' writes wait for the projects'); errors surface in the same order as
+        # when these ran one after another.
         with ThreadPoolExecutor(2, thread_name_prefix="backfill-projects") as pool:
             written = pool.submit(self.writer.write, mapped.actions, read_at)
             kinds_done = pool.submit(backfill_kinds, jira=self.jira, mapper=self.mapper, writer=self.writer,
-                                     store=self.store, run=run, project_keys=keys,
+                                     store=self.store, run=run, project_keys=keys, projects_written=written,
                                      max_workers=self.options.concurrency)  # fmt: skip
             partitions = plan_partitions(self.jira, projects, run, self.settings)
             tally = written.result()
