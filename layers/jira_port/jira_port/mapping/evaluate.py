@@ -289,9 +289,9 @@ class CompiledMapping:
             return None
 
     def _rule_results(self, out: Any) -> list[Any] | None:
-        """The per-rule raw results of an evaluation program's output (``None``: not that shape, ISOLATE)."""
-        ok = isinstance(out, list) and len(out) == len(self.rules) and not isolation_needed(out)
-        return out if ok else None
+        """The per-rule raw results of the isolating program's output, or of the first program's once
+        ``_run_all`` found no ``ISOLATE`` in it (``None``: not that shape)."""
+        return out if isinstance(out, list) and len(out) == len(self.rules) else None
 
 
 def log_warnings(warnings: list[MappingWarning]) -> None:
