@@ -55,11 +55,8 @@ lock: $(STAMP) ## Re-lock the layer: layers/jira_port/requirements.txt (all tran
 	cd layers/jira_port && ../../$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	  --no-emit-index-url --no-emit-trusted-host --no-emit-find-links --output-file requirements.txt requirements.in
 
-DATA := layers/jira_port/jira_port/data
-default-mapping: $(STAMP) ## Rewrite the default mapping's JSON copy (what the functions load) from its commented YAML
-	$(PY) -c 'import json, pathlib; from jira_port.mapping.config import parse_text; \
-	  data = pathlib.Path("$(DATA)"); rules = parse_text((data / "default-mapping.yaml").read_text(), "yaml"); \
-	  (data / "default-mapping.json").write_text(json.dumps(rules, indent=1, ensure_ascii=False) + "\n")'
+mapping-data: $(STAMP) ## Rewrite what the layer derives from its bundled mappings: the default's JSON copy, the proof table
+	$(PY) -m jira_port_tools.mapping_data
 
 validate: $(STAMP) ## cfn-lint (with serverless rules) and sam validate --lint, offline
 	$(VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
@@ -69,4 +66,4 @@ clean: ## Remove build output and caches (keeps .venv)
 	rm -rf .aws-sam .mypy_cache .ruff_cache .pytest_cache build dist *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-.PHONY: help venv lint format unit test demo bench build deploy lock default-mapping validate clean
+.PHONY: help venv lint format unit test demo bench build deploy lock mapping-data validate clean

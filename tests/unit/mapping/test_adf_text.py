@@ -11,7 +11,7 @@ import jq
 import pytest
 
 from jira_port.mapping import load_mapping
-from jira_port.mapping.proof import check
+from jira_port.mapping.proof_rules import analyse
 
 #: The expression before the change, as it was in data/default-mapping.yaml.
 JOIN_FORM = """
@@ -73,9 +73,9 @@ def _description() -> str:
 
 
 def test_the_add_form_is_proven_and_the_join_form_is_not() -> None:
-    check(_description())
+    analyse(_description())
     with pytest.raises(Exception, match="`join` of an array of unbounded length"):
-        check(JOIN_FORM)
+        analyse(JOIN_FORM)
 
 
 def test_the_add_form_maps_every_document_as_the_join_form_did() -> None:

@@ -14,7 +14,7 @@ from jira_port.mapping.bounded import EvaluationLimits
 from jira_port.mapping.evaluate import CompiledMapping
 from jira_port.mapping.gate import refusal
 from jira_port.mapping.jq_tokens import Refused, tokenize
-from jira_port.mapping.proof import check
+from jira_port.mapping.proof_rules import analyse
 from tests.support.fixtures import FIXTURES
 
 DATA = Path(__file__).resolve().parents[3] / "layers/jira_port/jira_port/data"
@@ -128,21 +128,21 @@ REFUSED = {
 
 @pytest.mark.parametrize("source", ACCEPTED)
 def test_linear_filters_are_accepted(source: str) -> None:
-    check(source)
+    analyse(source)
 
 
 @pytest.mark.parametrize(("source", "reason"), REFUSED.items())
 def test_unbounded_or_unknown_constructs_are_refused(source: str, reason: str) -> None:
     with pytest.raises(Refused, match=re.escape(reason)):
-        check(source)
+        analyse(source)
 
 
 def test_a_filter_run_per_item_pays_its_cost_once_per_item() -> None:
-    check('.item.key == "x"', per_item=True)
+    analyse('.item.key == "x"', per_item=True)
     copies = "[.body | " + ", ".join(["tostring"] * 20) + "]"
-    check(copies)  # alone: 20 copies of the event
+    analyse(copies)  # alone: 20 copies of the event
     with pytest.raises(Refused, match="passes over the event x 500 items"):
-        check(copies, per_item=True)
+        analyse(copies, per_item=True)
 
 
 def test_the_tokenizer_reads_strings_interpolation_and_comments_like_jq() -> None:

@@ -1,15 +1,15 @@
 """Which events a mapping may map in this process, where no timer can stop jq: the proof's verdict
 (``refusal``) and the size gate it earns (``in_process``).
 
-``proof.check`` shows that an expression cannot run away: its time is at most ``factor`` passes over
-the event, linear in its size. A factor is a bound, not a time, and passes differ in price: measured
-with the bundled jq on a 360 KB event, one pass over one byte took from 4 ns (``split``) to 26 ns
-(``ascii_downcase``) and 40 ns (``any``/``select`` over 40,000 small elements). So a mapping maps in
-this process only the events whose worst case stays within half its time bound, at
-``NS_PER_PASS_BYTE`` per pass over each byte of the event:
-``chars <= timeout / 2 / (NS_PER_PASS_BYTE * the sum of its expressions' factors)``, and at most
-``IN_PROCESS_MAX_CHARS``. Larger events go to the bounded worker. Without this, a proven mapping that
-repeats ``ascii_downcase`` 256 times on a field took 60 s in-process on a 240 KiB event.
+``proof.check`` (the build-time table, else ``proof_rules``) shows that an expression cannot run away: its
+time is at most ``factor`` passes over the event, linear in its size. A factor is a bound, not a time, and
+passes differ in price: measured with the bundled jq on a 360 KB event, one pass over one byte took from 4
+ns (``split``) to 26 ns (``ascii_downcase``) and 40 ns (``any``/``select`` over 40,000 small elements). So
+a mapping maps in this process only the events whose worst case stays within half its time bound, at
+``NS_PER_PASS_BYTE`` per pass over each byte of the event: ``chars <= timeout / 2 / (NS_PER_PASS_BYTE *
+the sum of its expressions' factors)``, and at most ``IN_PROCESS_MAX_CHARS``. Larger events go to the
+bounded worker. Without this, a proven mapping that repeats ``ascii_downcase`` 256 times on a field took
+60 s in-process on a 240 KiB event.
 
 The bundled default mapping keeps the whole ``IN_PROCESS_MAX_CHARS``, also when a file, S3 or Port holds
 the same text: its worst cases at that size were measured (README "Limits": at most 0.57 s), and its

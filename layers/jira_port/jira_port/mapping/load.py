@@ -22,7 +22,7 @@ BUNDLED_MAPPINGS = {
     "server-guide": "server-guide-mapping.json",
 }
 DEFAULT_MAPPING = "default"
-#: The commented YAML of a bundled mapping is loaded from its JSON copy (``make default-mapping`` writes
+#: The commented YAML of a bundled mapping is loaded from its JSON copy (``make mapping-data`` writes
 #: it; a test keeps them equal), so loading the bundled mappings needs no PyYAML import.
 _LOADED_FROM = {"default-mapping.yaml": "default-mapping.json"}
 
