@@ -110,6 +110,6 @@ def test_an_unproven_mapping_keeps_the_worker_and_names_the_refused_construct(
     )
     assert mapping.relevance_refusal is None  # the filter alone is proven: relevance stays in-process
     assert lines == [
-        f"unproven: maps in the bounded worker: {mapping.refusal}; "
+        f"unproven: maps in the worker: {mapping.refusal}; "
         f"relevance in-process up to {mapping.relevance_gate} chars"
     ]

@@ -73,9 +73,11 @@ def live_mapping() -> MappingProvider:
 
 
 def _load_mapping() -> MappingProvider:
-    from jira_port.settings.mapping import mapping_provider  # noqa: PLC0415 - heavy (jq, the proof)
+    from jira_port.settings.live import LiveSiteSettings  # noqa: PLC0415
+    from jira_port.settings.mapping import mapping_provider  # noqa: PLC0415 - heavy (jq)
 
-    return mapping_provider()
+    # compiled for the site's JIRA_BASE_URL, which every event is evaluated with
+    return mapping_provider(jira_base_url=LiveSiteSettings.from_env().jira_base_url)
 
 
 def _aws_config(*, webhook: bool) -> Config:

@@ -61,7 +61,8 @@ class CompiledMapping:
     """A validated mapping whose rules run as one jq program per event (built by ``load_mapping``;
     ``for_site`` adds a site's identifier affix). Thread-safe. A proven mapping maps events up to its
     ``gate`` in this process (``mapping.gate``; ``text``: the mapping's text), others go to a jq worker
-    under ``limits``; ``limits=None``: in this process, unbounded, only for trusted mappings."""
+    under ``limits``; ``limits=None``: in this process, unbounded, only for trusted mappings.
+    ``jira_base_url``: the one the caller will pass (the program compiled here is for it)."""
 
     def __init__(
         self,
@@ -69,6 +70,7 @@ class CompiledMapping:
         source: str = "mapping",
         limits: EvaluationLimits | None = EvaluationLimits(),  # noqa: B008 - frozen dataclass
         text: str | None = None,
+        jira_base_url: str | None = None,
     ) -> None:
         self.rules = rules
         self.source = source
@@ -81,7 +83,9 @@ class CompiledMapping:
         self.relevance_text = programs.relevance_program(rules)
         self._local = _PerThread()
         try:  # the relevance program holds the same expressions (each self-contained, see ``checks``)
-            self._program(self.program_text, None)
+            key = (self.program_text, clean_base_url(jira_base_url))
+            # kept for the first thread that runs it (the live functions load on a thread; dict.pop is atomic)
+            self._spare = {key: programs.compile_program(*key)}
         except ValueError as exc:
             # Name the culprit with jq's own message; only then pay one compilation per field.
             problems = field_problems(rules) or [
@@ -92,11 +96,7 @@ class CompiledMapping:
         self.refusal, self.relevance_refusal = verdict.refusal, verdict.relevance_refusal
         self.gate, self.relevance_gate = verdict.chars, verdict.relevance_chars
         if limits is not None:
-            where = (
-                f"in-process up to {self.gate} chars"
-                if self.proven
-                else f"in the bounded worker: {self.refusal}"
-            )
+            where = f"in-process up to {self.gate} chars" if self.proven else f"in the worker: {self.refusal}"
             relevance = f"in-process up to {self.relevance_gate} chars"
             relevance = f"in the worker: {self.relevance_refusal}" if self.relevance_refusal else relevance
             logger.debug(f"{source}: maps {where}; relevance {relevance}")
@@ -150,11 +150,8 @@ class CompiledMapping:
         jira_base_url: str | None = None,
         raw_body: str | None = None,
     ) -> MappingResult:
-        """Like ``evaluate`` but returns the warnings instead of logging them.
-
-        ``raw_body``: the JSON text ``body`` was parsed from, when the caller has it (a webhook delivery):
-        jq then reads it as sent instead of a re-serialisation of ``body``.
-        """
+        """Like ``evaluate`` but returns the warnings instead of logging them. ``raw_body``: the JSON text
+        ``body`` was parsed from (a webhook delivery): jq then reads it as sent, not re-serialised."""
         return self._evaluate(Event(body, headers, query_params, raw_body), clean_base_url(jira_base_url))
 
     def evaluate_each(
@@ -275,7 +272,7 @@ class CompiledMapping:
         key = (text, base)
         compiled = self._local.programs.get(key)
         if compiled is None:
-            compiled = programs.compile_program(text, base)
+            compiled = self._spare.pop(key, None) or programs.compile_program(text, base)
             self._local.programs[key] = compiled
         return compiled
 

@@ -31,7 +31,7 @@ _LOADED_FROM = {"default-mapping.yaml": "default-mapping.json"}
 SAMPLE_EVENTS = "sample-events.json"
 _SAMPLE_HEADERS = {SOURCE_HEADER: "webhook"}
 
-_cache: dict[tuple[str, Format | None, EvaluationLimits | None], CompiledMapping] = {}
+_cache: dict[tuple[str, Format | None, EvaluationLimits | None, str | None], CompiledMapping] = {}
 _cache_lock = threading.Lock()
 _CACHE_SIZE = 16
 
@@ -73,17 +73,19 @@ def load_mapping_text(
     fmt: Format | None = None,
     source: str = "mapping",
     limits: EvaluationLimits | None = EvaluationLimits(),  # noqa: B008 - frozen dataclass
+    *,
+    jira_base_url: str | None = None,
 ) -> CompiledMapping:
     """Parse (JSON or YAML; ``fmt=None`` detects), validate and compile a mapping given as text, and
-    check that it maps the bundled sample events within ``limits``."""
-    key = (text, fmt, limits)
+    check that it maps the bundled sample events within ``limits``; ``jira_base_url``: the one its
+    events will be evaluated with, whose program is then compiled here rather than at the first event."""
+    key = (text, fmt, limits, jira_base_url)
     with _cache_lock:
         cached = _cache.get(key)
     if cached is not None:
         return cached
-    compiled = CompiledMapping(
-        rules_from_document(parse_text(text, fmt, source), source), source, limits, text
-    )
+    rules = rules_from_document(parse_text(text, fmt, source), source)
+    compiled = CompiledMapping(rules, source, limits, text, jira_base_url)
     if compiled.gate < IN_PROCESS_MAX_CHARS:  # within the gate, in-process, no bound can be passed
         check_sample_events(compiled)
     with _cache_lock:

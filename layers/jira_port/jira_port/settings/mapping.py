@@ -71,14 +71,19 @@ class MappingSettings(EnvModel):
         return f"MAPPING_SOURCE={self.source}" if self.source else "bundled default mapping"
 
 
-def mapping_provider(settings: MappingSettings | None = None) -> MappingProvider:
+def mapping_provider(
+    settings: MappingSettings | None = None, *, jira_base_url: str | None = None
+) -> MappingProvider:
     """The configured mapping behind a provider: remote sources (S3, Port) are re-read every
     ``MAPPING_REFRESH_SECONDS``, keeping the last good mapping. Raises ``MappingError`` (a
-    ``ConfigError``) when no good mapping can be had now."""
+    ``ConfigError``) when no good mapping can be had now. ``jira_base_url``: the one events will be
+    evaluated with (each mapping's program is compiled for it as it loads)."""
     settings = settings if settings is not None else MappingSettings.from_env()
 
     def compile_text(fetched: SourceText) -> CompiledMapping:
-        mapping = load_mapping_text(fetched.text, fetched.fmt, fetched.label, settings.limits)
+        mapping = load_mapping_text(
+            fetched.text, fetched.fmt, fetched.label, settings.limits, jira_base_url=jira_base_url
+        )
         if settings.identifier_prefix or settings.identifier_suffix:
             return mapping.for_site(settings.identifier_prefix, settings.identifier_suffix)
         return mapping
