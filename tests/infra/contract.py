@@ -12,8 +12,9 @@ from jira_port.settings.common import EnvModel
 
 # function -> the settings models its code loads (module:class under jira_port.settings)
 FUNCTION_SETTINGS: dict[str, tuple[str, ...]] = {
-    "WebhookFunction": ("live:WebhookSettings", "mapping:MappingSettings"),
-    "SyncFunction": ("live:SyncSettings", "mapping:MappingSettings"),
+    # the mapping loads on its own thread, compiled for the site (LiveSiteSettings: JIRA_BASE_URL)
+    "WebhookFunction": ("live:WebhookSettings", "live:LiveSiteSettings", "mapping:MappingSettings"),
+    "SyncFunction": ("live:SyncSettings", "live:LiveSiteSettings", "mapping:MappingSettings"),
     "BackfillFunction": (
         "port:PortSettings",
         "jira:JiraSettings",
