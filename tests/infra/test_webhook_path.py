@@ -34,9 +34,10 @@ LAYER = Path(__file__).resolve().parents[2] / "layers" / "jira_port" / "jira_por
 # mapping/document.py (split from evaluate.py to keep it under 300 lines), 18 once the warm webhook left
 # secrets.py (the authenticator holds the secret), the Port session left settings/port.py, ownership.py and
 # backfill/tables.py became state.py and actions.py went into port/, 16 once a proven mapping mapped
-# in-process (mapping/bounded.py and mapping/source.py off the path). Issue #17 aims at about 12;
+# in-process (mapping/bounded.py and mapping/source.py off the path), 15 once mapping/assemble.py went into
+# mapping/model.py. Issue #17 aims at about 12;
 # docs/internals.md lists the path. Lower it when a merge lands; a raise means a new module on it.
-MAX_MODULES = 16
+MAX_MODULES = 15
 
 
 @contextmanager

@@ -8,6 +8,7 @@ The config format is exactly Port's (a list of rules, or Port's webhook object w
 see docs/mapping.md.
 """
 
+from jira_port.mapping.checks import MappingError, MappingProblem
 from jira_port.mapping.evaluate import CompiledMapping
 from jira_port.mapping.load import (
     BUNDLED_MAPPINGS,
@@ -20,8 +21,6 @@ from jira_port.mapping.model import (
     MAX_ITEMS_PER_EVENT,
     SENSITIVE_HEADERS,
     SOURCE_HEADER,
-    MappingError,
-    MappingProblem,
     MappingResult,
     MappingWarning,
 )

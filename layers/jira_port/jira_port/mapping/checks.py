@@ -1,4 +1,5 @@
-"""Load-time checks of jq expressions that do not pay one jq compilation per expression.
+"""What makes a mapping invalid (``MappingProblem``, ``MappingError``), and the load-time checks of its
+jq expressions that do not pay one jq compilation per expression.
 
 Compiling a jq program costs milliseconds (jq compiles its builtins each time), so a mapping is
 checked with one compilation of the combined program, not one per field (which made loading the
@@ -15,8 +16,40 @@ the culprit with jq's own message.
 
 from __future__ import annotations
 
-from jira_port.mapping.model import JqField, MappingProblem, Rule
+from dataclasses import dataclass
+
+from jira_port.errors import ConfigError
+from jira_port.mapping.model import JqField, Rule
 from jira_port.mapping.programs import PRELUDE, RESERVED_PREFIX, clean_jq_error, compile_program, wrap
+
+
+@dataclass(frozen=True, slots=True)
+class MappingProblem:
+    """One reason a mapping config is invalid."""
+
+    rule: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = [] if self.rule is None else [f"rule {self.rule}"]
+        where += [self.field] if self.field else []
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+class MappingError(ConfigError):
+    """The mapping config is invalid. Raised at load time only, never while evaluating an event."""
+
+    def __init__(self, problems: list[MappingProblem], source: str = "mapping") -> None:
+        self.problems = problems
+        self.source = source
+        lines = [str(p) for p in problems]
+        if len(lines) == 1:
+            text = f"invalid {source}: {lines[0]}"
+        else:
+            text = f"invalid {source} ({len(lines)} problems):\n  - " + "\n  - ".join(lines)
+        super().__init__(text)
+
 
 _CLOSING = {")": "(", "]": "[", "}": "{"}
 _STRING = '"'

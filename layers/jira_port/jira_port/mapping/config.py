@@ -11,8 +11,8 @@ import re
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from jira_port.mapping.checks import precheck
-from jira_port.mapping.model import JqField, MappingError, MappingProblem, Rule, Slot, Template
+from jira_port.mapping.checks import MappingError, MappingProblem, precheck
+from jira_port.mapping.model import JqField, Rule, Slot, Template
 from jira_port.mapping.quotes import format_filter
 
 if TYPE_CHECKING:

@@ -10,15 +10,12 @@ from typing import Any
 
 from jira_port.errors import JiraPortError
 from jira_port.mapping import gate, programs
-from jira_port.mapping.assemble import rule_actions
 from jira_port.mapping.bounded import EvaluationLimits, LimitExceededError, answer_value, shared_runner
-from jira_port.mapping.checks import field_problems
+from jira_port.mapping.checks import MappingError, MappingProblem, field_problems
 from jira_port.mapping.isolate import culprit, isolated_raws
 from jira_port.mapping.model import (
     Event,
     JqField,
-    MappingError,
-    MappingProblem,
     MappingResult,
     MappingWarning,
     Rule,
@@ -26,6 +23,7 @@ from jira_port.mapping.model import (
     clean_base_url,
     document_text,
     isolation_needed,
+    rule_actions,
 )
 from jira_port.mapping.site import IdentifierAffix
 from jira_port.observability import logger

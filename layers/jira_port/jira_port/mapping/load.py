@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from jira_port.mapping.bounded import EvaluationLimits
+from jira_port.mapping.checks import MappingError, MappingProblem
 from jira_port.mapping.config import Format, parse_text, rules_from_document
 from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError
 from jira_port.mapping.gate import IN_PROCESS_MAX_CHARS
-from jira_port.mapping.model import SOURCE_HEADER, MappingError, MappingProblem
+from jira_port.mapping.model import SOURCE_HEADER
 
 #: Mappings shipped in ``jira_port/data``: name -> file.
 BUNDLED_MAPPINGS = {

@@ -1,6 +1,6 @@
 """The validated form of a mapping (rules, their jq fields and entity templates), the events it maps and
 their jq input document (Port's ``{body, headers, queryParams}``, never holding credential headers), and
-what it maps them to."""
+what it maps them to: ``rule_actions`` turns a rule's raw jq result into Port actions and warnings."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from jira_port.errors import ConfigError
 from jira_port.port.types import Action
 
 #: Port evaluates at most this many ``itemsToParse`` elements per event; the rest are ignored.
@@ -69,34 +68,6 @@ class Rule:
     def label(self) -> str:
         """``rule 3 (jiraIssue)``: how messages name the rule."""
         return f"rule {self.index} ({self.blueprint})"
-
-
-@dataclass(frozen=True, slots=True)
-class MappingProblem:
-    """One reason a mapping config is invalid."""
-
-    rule: int | None
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = [] if self.rule is None else [f"rule {self.rule}"]
-        where += [self.field] if self.field else []
-        return f"{', '.join(where)}: {self.message}" if where else self.message
-
-
-class MappingError(ConfigError):
-    """The mapping config is invalid. Raised at load time only, never while evaluating an event."""
-
-    def __init__(self, problems: list[MappingProblem], source: str = "mapping") -> None:
-        self.problems = problems
-        self.source = source
-        lines = [str(p) for p in problems]
-        if len(lines) == 1:
-            text = f"invalid {source}: {lines[0]}"
-        else:
-            text = f"invalid {source} ({len(lines)} problems):\n  - " + "\n  - ".join(lines)
-        super().__init__(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,3 +157,127 @@ def clean_base_url(value: str | None) -> str | None:
         return None
     value = value.strip().rstrip("/")
     return value or None
+
+
+# How a rule's raw jq result (see ``programs``) becomes Port actions and warnings (Port's semantics).
+_MAX_MESSAGE = 300
+_STRING_ONLY = ("title", "icon")
+
+
+def rule_actions(rule: Rule, raw: Any, warnings: list[MappingWarning]) -> list[Action]:
+    """The actions one rule yields for one event, given its raw result (see ``programs``)."""
+    if rule.items is None:
+        return _item_actions(rule, raw, None, warnings)
+    if not isinstance(raw, dict):
+        warnings.append(_warning(rule, "itemsToParse", f"unexpected result {_short(raw)}"))
+        return []
+    if "i" in raw:
+        result = raw["i"]
+        if _is_error(result):
+            warnings.append(_warning(rule, "itemsToParse", error_text(result)))
+        elif isinstance(result, list) and result and result[0] is not None:
+            got = type(result[0]).__name__
+            warnings.append(_warning(rule, "itemsToParse", f"must yield an array, got {got}"))
+        return []
+    count = raw.get("n", 0)
+    if isinstance(count, int) and count > MAX_ITEMS_PER_EVENT:
+        message = f"{count} items; Port maps at most {MAX_ITEMS_PER_EVENT} per event, the rest are ignored"
+        warnings.append(_warning(rule, "itemsToParse", message))
+    actions: list[Action] = []
+    for item, item_raw in enumerate(raw.get("r", [])):
+        actions.extend(_item_actions(rule, item_raw, item, warnings))
+    return actions
+
+
+def _item_actions(rule: Rule, raw: Any, item: int | None, warnings: list[MappingWarning]) -> list[Action]:
+    if raw is None:
+        return []  # the filter was not literally true
+    if not isinstance(raw, list):
+        if rule.filter is not None:
+            warnings.append(_warning(rule, "filter", error_text(raw), item))
+        return []
+    if len(raw) != len(rule.fields):  # cannot happen with a validated mapping; never raise on it
+        warnings.append(MappingWarning(rule.index, "entity", "", "unexpected jq result; rule skipped", item))
+        return []
+    values: list[Any] = []
+    for jq_field, result in zip(rule.fields, raw, strict=True):
+        if type(result) is list:
+            values.append(result[0] if result else None)
+        else:
+            values.append(None)
+            warnings.append(
+                MappingWarning(rule.index, jq_field.path, jq_field.expression, error_text(result), item)
+            )
+    entity = {key: _fill(value, values) for key, value in rule.template.items()}
+    identifier = _identifier(entity.get("identifier"))
+    if identifier is None:
+        expression = _expression(rule, "entity.identifier")
+        message = f"identifier is {_short(entity.get('identifier'))}; entity skipped"
+        warnings.append(MappingWarning(rule.index, "entity.identifier", expression, message, item))
+        return []
+    entity["identifier"] = identifier
+    if rule.operation == "delete":
+        return [Action("delete", rule.blueprint, entity, rule.delete_dependents, rule.index)]
+    for key in _STRING_ONLY:
+        # Port types title and icon as strings: a null is left out, so a merge keeps the stored value.
+        if key in entity and entity[key] is None:
+            del entity[key]
+    return [Action("upsert", rule.blueprint, entity, None, rule.index)]
+
+
+def _fill(template: Template, values: list[Any]) -> Any:
+    if type(template) is Slot:
+        return values[template.index]
+    if type(template) is dict:
+        return {key: _fill(value, values) for key, value in template.items()}
+    if type(template) is list:
+        return [_fill(value, values) for value in template]
+    return template
+
+
+def _identifier(value: Any) -> str | dict[str, Any] | None:
+    """A usable identifier: a non-empty string (numbers are written as strings) or a search query."""
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(value)
+    if isinstance(value, dict) and "combinator" in value:
+        return value
+    return None
+
+
+def _is_error(result: Any) -> bool:
+    return isinstance(result, dict) and "e" in result
+
+
+def error_text(result: Any) -> str:
+    """The message of a field's ``{"e": error}`` result."""
+    error = result.get("e") if isinstance(result, dict) else result
+    text = error if isinstance(error, str) else f"error({json.dumps(error, default=str)})"
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
+
+
+def _short(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return "empty" if not value.strip() else repr(value[:60])
+    text = json.dumps(value, default=str)
+    return f"{type(value).__name__} {text[:60]}"
+
+
+def _expression(rule: Rule, path: str) -> str:
+    for jq_field in rule.fields:
+        if jq_field.path == path:
+            return jq_field.expression
+    return "(search query)"
+
+
+def _warning(rule: Rule, path: str, message: str, item: int | None = None) -> MappingWarning:
+    jq_field = rule.filter if path == "filter" else rule.items
+    expression = jq_field.expression if jq_field is not None else ""
+    return MappingWarning(rule.index, path, expression, message, item)

@@ -28,12 +28,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from jira_port.mapping import programs
-from jira_port.mapping.assemble import rule_actions
 from jira_port.mapping.bounded import LimitExceededError
 from jira_port.mapping.evaluate import CompiledMapping
 from jira_port.mapping.issue_fields import Shape, path_at
 from jira_port.mapping.jq_tokens import OPEN, Refused, Token, tokenize
-from jira_port.mapping.model import MappingResult, MappingWarning, Rule, build_document, clean_base_url
+from jira_port.mapping.model import (
+    MappingResult,
+    MappingWarning,
+    Rule,
+    build_document,
+    clean_base_url,
+    rule_actions,
+)
 
 #: A page gets the per-event bound once per this many issues: far above what a sane mapping needs
 #: (about half a millisecond per issue), small enough that a runaway expression is caught soon.

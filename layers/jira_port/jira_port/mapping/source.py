@@ -26,10 +26,10 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jira_port.mapping.checks import MappingError, MappingProblem
 from jira_port.mapping.config import Format
 from jira_port.mapping.evaluate import CompiledMapping
 from jira_port.mapping.load import format_of, read_local
-from jira_port.mapping.model import MappingError, MappingProblem
 from jira_port.observability import MetricUnit, logger, metrics
 
 if TYPE_CHECKING:
