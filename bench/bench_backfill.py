@@ -308,12 +308,19 @@ def run_cpu(rounds: int, fields: str = "derive", profile: str | None = None) -> 
             assert result["summary"]["ok"], result["summary"]
             assert counts == {"jiraProject": SPEED_PROJECTS, "jiraIssue": SPEED_ISSUES}
             cpu, size = result["cpu"] * 1000 / SPEED_ISSUES, result["jira_bytes"] / SPEED_ISSUES
-            runs.append((seconds, cpu))
-            print(f"round {i + 1}: {seconds:.2f} s, {cpu:.3f} ms CPU/issue, {size:,.0f} B/issue")
+            workers = result["worker_cpu"] * 1000 / SPEED_ISSUES
+            runs.append((seconds, cpu, workers))
+            print(
+                f"round {i + 1}: {seconds:.2f} s, {cpu:.3f} ms CPU/issue (jq workers {workers:.3f}), "
+                f"{size:,.0f} B/issue"
+            )
     finally:
         host.close()
-    wall, cpu = (statistics.median(r[k] for r in runs) for k in (0, 1))
-    print(f"median: {wall:.2f} s, {cpu:.3f} ms CPU/issue (load {load:.1f} -> {os.getloadavg()[0]:.1f})")
+    wall, cpu, workers = (statistics.median(r[k] for r in runs) for k in (0, 1, 2))
+    print(
+        f"median: {wall:.2f} s, {cpu:.3f} ms CPU/issue (jq workers {workers:.3f}; "
+        f"load {load:.1f} -> {os.getloadavg()[0]:.1f})"
+    )
 
 
 if __name__ == "__main__":
