@@ -1,7 +1,6 @@
 """Map what the backfill read through the configured mapping, exactly as a live webhook would be.
 
-A page of issues that came with its raw search response is mapped in one jq run over those bytes, or
-over its issues cut down to what the mapping reads, in this process when the mapping ``maps_here``
+A page of issues that came with its raw search response is mapped in one jq run over those bytes
 (``mapping.pages``); otherwise, or when that run fails or passes its bound, issue by issue. An issue that
 makes the mapping pass its per-event bound is logged with the culprit and fails the page: the run stops
 before reconciliation, so an entity whose issue could not be mapped is never deleted as unseen.
@@ -20,9 +19,8 @@ from typing import Any
 from jira_port.jira.models import IssuePage
 from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError, log_warnings
 from jira_port.mapping.issue_fields import Shape, derive_issue_fields, search_request
-from jira_port.mapping.model import SOURCE_HEADER, clean_base_url
-from jira_port.mapping.pages import evaluate_page, maps_here, page_program
-from jira_port.mapping.programs import compile_program
+from jira_port.mapping.model import SOURCE_HEADER
+from jira_port.mapping.pages import evaluate_page, page_program
 from jira_port.mapping.source import MappingProvider
 from jira_port.observability import logger
 from jira_port.port.apply import moved_away_deletions
@@ -69,28 +67,19 @@ class BackfillMapper:
     def __init__(self, mapping: CompiledMapping | MappingProvider, jira_base_url: str | None) -> None:
         self.mapping = mapping
         self.jira_base_url = jira_base_url
-        self._programs: tuple[CompiledMapping, str, Shape | None, Any] | None = None
-        self._programs_lock = threading.Lock()
+        self._programs: tuple[CompiledMapping, str, Shape | None] | None = None
         self._slots = threading.BoundedSemaphore(PAGE_MAPPERS)
 
     def _compiled(self) -> CompiledMapping:
         return self.mapping.current()
 
-    def _page_program(self, compiled: CompiledMapping) -> tuple[str, Shape | None, Any]:
-        """The page program of ``compiled``, the shape of what it reads of ``fields`` (None: all) and, when
-        cut pages map in this process (``maps_here``), the program compiled once for every thread."""
+    def _page_program(self, compiled: CompiledMapping) -> tuple[str, Shape | None]:
+        """The page program of ``compiled`` and the shape of what it reads of ``fields`` (None: all)."""
         cached = self._programs
         if cached is None or cached[0] is not compiled:
-            with self._programs_lock:  # one compilation (5-20 ms) however many readers ask at once
-                cached = self._programs
-                if cached is None or cached[0] is not compiled:
-                    program = page_program(compiled, ISSUE_EVENT, BACKFILL_HEADERS)
-                    shape = derive_issue_fields(compiled.rules).shape
-                    here = None
-                    if shape is not None and maps_here(compiled):
-                        here = compile_program(program, clean_base_url(self.jira_base_url))
-                    cached = self._programs = (compiled, program, shape, here)
-        return cached[1], cached[2], cached[3]
+            program = page_program(compiled, ISSUE_EVENT, BACKFILL_HEADERS)
+            cached = self._programs = (compiled, program, derive_issue_fields(compiled.rules).shape)
+        return cached[1], cached[2]
 
     def issue_request(self, fields: list[str] | None, expand: str | None) -> tuple[list[str], str | None]:
         """The ``fields`` and ``expand`` of the issue search: ``fields`` (``JIRA_FIELDS``) when given,
@@ -108,11 +97,11 @@ class BackfillMapper:
         if raw is None or not issues:
             return self.map_issues(issues, read_at_ms)
         compiled = self._compiled()
-        program, shape, here = self._page_program(compiled)
+        program, shape = self._page_program(compiled)
         with self._slots:
             results = evaluate_page(
                 compiled, program, raw, skip=page.raw_skip, count=len(issues), read_at_ms=read_at_ms,
-                jira_base_url=self.jira_base_url, cut=None if shape is None else (issues, shape), here=here,
+                jira_base_url=self.jira_base_url, cut=None if shape is None else (issues, shape),
             )  # fmt: skip
         if results is None:
             return self.map_issues(issues, read_at_ms)
@@ -130,10 +119,7 @@ class BackfillMapper:
         compiled = self._compiled()
         if not isinstance(compiled, CompiledMapping) or compiled.limits is None:
             return  # in-process jq (or a test double): no worker to start
-        program, _, here = self._page_program(compiled)
-        if here is not None:
-            return  # pages map in this process (a page larger than the gate starts a worker when it comes)
-        base = self.jira_base_url
+        program, base = self._page_program(compiled)[0], self.jira_base_url
         pool = ThreadPoolExecutor(PAGE_MAPPERS, thread_name_prefix="backfill-warm-up")
         for _ in range(PAGE_MAPPERS):  # at once, so that each takes a worker of its own
             pool.submit(evaluate_page, compiled, program, b'{"issues":[]}', skip=0, count=0, read_at_ms=0,

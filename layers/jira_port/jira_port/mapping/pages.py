@@ -14,18 +14,14 @@ nulls only that field, an empty result gives null, only the first output counts)
 per-rule raw results per issue; Python decodes only that. A rule whose filter is false for every issue
 of the page is not run at all: its result is ``null``, as its false filter would give (``never_matches``).
 
-Where: a proven mapping whose size gate holds at least ``MIN_GATE_CHARS`` (``maps_here``; the default
-mapping's gate is 256 KiB, a cut 100-issue page about 125 KB) maps a cut page in this process, in runs
-of at most its gate (``page_runs``), on one compiled program shared by every thread (jq.py pools its
-interpreter states): no worker round trip, no decoding of the worker's answer. Other pages go to the
-bounded worker. The bound there: a page may take the per-event bound once for every ``ISSUES_PER_BOUND``
-issues (at least once). A page that passes it, stops jq (``halt``) or cannot be read is mapped again
-issue by issue by the caller, where each event has its own bound and a culprit is named
-(``MappingLimitError``).
+The bound: a page may take the per-event bound once for every ``ISSUES_PER_BOUND`` issues (at least
+once). A page that passes it, stops jq (``halt``) or cannot be read is mapped again issue by issue by
+the caller, where each event has its own bound and a culprit is named (``MappingLimitError``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Mapping
@@ -42,10 +38,6 @@ from jira_port.mapping.model import MappingResult, MappingWarning, Rule, build_d
 #: A page gets the per-event bound once per this many issues: far above what a sane mapping needs
 #: (about half a millisecond per issue), small enough that a runaway expression is caught soon.
 ISSUES_PER_BOUND = 10
-#: The smallest gate with which pages map in this process: below it a run would hold a few cut issues
-#: (about 1.2 KB each with the default mapping) and pay jq's start for each.
-MIN_GATE_CHARS = 32 * 1024
-_ENCODE = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 #: Operators binding tighter than ``and`` (jq's parser.y), and words binding looser: see ``_conjuncts``.
 _TIGHTER = frozenset({"==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", ".", "?", "..", "$", "@"})
 _LOOSER = frozenset({"or", "as", "def", "if", "then", "elif", "else", "end", "reduce", "foreach", "try",
@@ -157,56 +149,22 @@ def _source(token: Token) -> str:
     return json.dumps(token.text) if token.kind == "str" else token.text
 
 
-def maps_here(mapping: CompiledMapping) -> bool:
-    """Whether ``mapping`` maps cut pages in this process (see the module doc)."""
-    return mapping.limits is not None and mapping.proven and mapping.gate >= MIN_GATE_CHARS
-
-
 def page_input(
     raw_page: bytes, skip: int, issues: list[Any], read_at_ms: int, shape: Shape | None
 ) -> bytes | str:
     """The page program's input: ``raw_page`` whole (its first ``skip`` issues are not ``issues``) or,
     with a ``shape``, ``issues`` with their ``fields`` cut down to it (see ``project``)."""
-    parts = _cut_issues(issues, shape) if shape is not None else None
-    if parts is not None:
-        return _page_text(read_at_ms, parts)
-    return b'{"t":%d,"s":%d,"p":' % (read_at_ms, skip) + raw_page + b"}"
-
-
-def page_runs(issues: list[Any], read_at_ms: int, shape: Shape, gate: int) -> list[str] | None:
-    """The input of the page program for ``issues`` cut to ``shape`` (``page_input``), split in runs of at
-    most ``gate`` characters; None when an issue alone is larger, or holds NaN or Infinity."""
-    parts = _cut_issues(issues, shape)
-    if parts is None:
-        return None
-    runs: list[str] = []
-    start, size, empty = 0, 0, len(_page_text(read_at_ms, []))
-    for index, part in enumerate(parts):
-        if index > start and empty + size + len(part) > gate:
-            runs.append(_page_text(read_at_ms, parts[start:index]))
-            start, size = index, 0
-        size += len(part) + 1  # and its comma
-    if start < len(parts) or not runs:
-        runs.append(_page_text(read_at_ms, parts[start:]))
-    return runs if all(len(run) <= gate for run in runs) else None
-
-
-def _cut_issues(issues: list[Any], shape: Shape) -> list[str] | None:
-    """Each issue with its ``fields`` cut down to ``shape``, as JSON; None when one holds NaN or Infinity
-    (which Python reads but JSON has not)."""
-    try:
-        return [
-            _ENCODE({**issue, "fields": project(issue["fields"], shape)})
+    if shape is not None:
+        cut = [
+            {**issue, "fields": project(issue["fields"], shape)}
             if isinstance(issue, dict) and "fields" in issue
-            else _ENCODE(issue)
+            else issue
             for issue in issues
         ]
-    except ValueError:
-        return None
-
-
-def _page_text(read_at_ms: int, parts: list[str]) -> str:
-    return '{"t":%d,"s":0,"p":{"issues":[%s]}}' % (read_at_ms, ",".join(parts))  # noqa: UP031 - JSON braces
+        page = {"t": read_at_ms, "s": 0, "p": {"issues": cut}}
+        with contextlib.suppress(ValueError):  # NaN or Infinity, which Python reads but JSON has not
+            return json.dumps(page, separators=(",", ":"), allow_nan=False)
+    return b'{"t":%d,"s":%d,"p":' % (read_at_ms, skip) + raw_page + b"}"
 
 
 def project(value: Any, shape: Shape | None) -> Any:
@@ -229,24 +187,17 @@ def evaluate_page(
     read_at_ms: int,
     jira_base_url: str | None,
     cut: tuple[list[Any], Shape] | None = None,
-    here: Any = None,
 ) -> list[MappingResult] | None:
     """The result of each of the ``count`` issues after the first ``skip`` of the search response
     ``raw_page`` (one jq run), or None when the page must be mapped issue by issue (see module doc).
-    ``cut``: those issues, decoded, and the shape of the mapping's reads: jq reads them cut down.
-    ``here``: ``program`` compiled in this process (for a mapping that ``maps_here``), where a cut page
-    within the gate then runs."""
+    ``cut``: those issues, decoded, and the shape of the mapping's reads: jq reads them cut down."""
     issues, shape = cut if cut is not None else ([], None)
-    runs = None
-    if here is not None and shape is not None:
-        runs = page_runs(issues, read_at_ms, shape, mapping.gate)
+    text = page_input(raw_page, skip, issues, read_at_ms, shape)
+    bound = mapping.limits.timeout_seconds if mapping.limits is not None else float("inf")
+    deadline = time.monotonic() + bound * max(1, -(-count // ISSUES_PER_BOUND))
+    base = clean_base_url(jira_base_url)
     try:
-        out: Any = _run_here(here, runs) if runs is not None else None
-        if runs is None:
-            text = page_input(raw_page, skip, issues, read_at_ms, shape)
-            bound = mapping.limits.timeout_seconds if mapping.limits is not None else float("inf")
-            deadline = time.monotonic() + bound * max(1, -(-count // ISSUES_PER_BOUND))
-            out = mapping.first(program, clean_base_url(jira_base_url), text, deadline)
+        out: Any = mapping.first(program, base, text, deadline)
     except (ValueError, StopIteration, LimitExceededError):
         return None
     rules = mapping.rules
@@ -263,14 +214,3 @@ def evaluate_page(
         result = MappingResult(actions, warnings)
         results.append(mapping.affixed(result))
     return results
-
-
-def _run_here(program: Any, runs: list[str]) -> list[Any]:
-    """The per-issue outputs of ``program`` over each run, in order (``ValueError``: not that shape)."""
-    out: list[Any] = []
-    for run in runs:
-        value = program.input_text(run).first()
-        if not isinstance(value, list):
-            raise ValueError("not a list of issue results")
-        out += value
-    return out
