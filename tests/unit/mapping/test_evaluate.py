@@ -195,6 +195,22 @@ def test_first_output_only_and_empty_is_null() -> None:
 
 
 @pytest.mark.parametrize(
+    ("expression", "chain"),
+    [
+        (".body.issue.key", True),
+        (".body.issue.fields.assignee | .accountId // .name", True),
+        ('. // .body | ."issue" | .key', True),
+        (".body.issue.fields.labels[] // .body", False),
+        (".body.issue.fields | .. // .a", False),
+        ('.body.issue.key // "x"', False),  # a literal: left to the proof
+    ],
+)
+def test_paths_joined_by_pipes_and_alternatives_skip_first(expression: str, chain: bool) -> None:
+    wrapped = programs.first_output(JqField("entity.title", expression, expression))
+    assert (wrapped == f"[{expression}]") is chain
+
+
+@pytest.mark.parametrize(
     ("expression", "single"),
     [
         ('.body.issue.fields.components | if type == "array" then map(.name) else null end', True),

@@ -9,8 +9,10 @@ its own field) inside a single jq run per event:
     )] catch {"e": .}
 
 The newlines end a trailing ``# comment`` in EXPR (even one continued by a backslash). An expression
-with at most one output skips ``first`` (label/break, a few microseconds per field): a plain path such as
-``.body.issue.key``, or one whose output count ``proof.check`` bounds by one (``single_output``). A rule's
+with at most one output skips ``first`` (label/break, about 2 us per field): plain paths joined by ``|``
+or ``//`` such as ``.body.issue.key`` or ``.body.issue.fields.assignee | .accountId // .name`` (each step
+yields one value or fails before any output; ``//`` yields its left side's one value or its right
+side's), or one whose output count ``proof.check`` bounds by one (``single_output``). A rule's
 fields run under one shared ``try`` and are re-run one ``try`` each only when that fails (see
 ``field_list``); the program a mapping runs first instead marks such a rule ``ISOLATE``, and only then
 is the event run again through the isolating program (``model.isolation_needed``). Internal variables are
@@ -42,14 +44,15 @@ BASE_URL_VAR = "jira_base_url"
 #: Prefix of the combined program's own variables; expressions may not use it.
 RESERVED_PREFIX = "$__jp_"
 
-_PLAIN_PATH = re.compile(r'\s*(?:\.|(?:\.(?:[A-Za-z_][A-Za-z0-9_]*|"[^"\\]*"))+)\s*')
+_PATH = r'(?:\.|(?:\.(?:[A-Za-z_][A-Za-z0-9_]*|"[^"\\]*"))+)'
+_PATHS = re.compile(rf"\s*{_PATH}(?:\s*(?:\||//)\s*{_PATH})*\s*")
 _EMPTY = re.compile(r"\bempty\b")
 
 
 def first_output(jq_field: JqField) -> str:
     """The field's expression yielding ``[first output]`` or ``[]`` (errors propagate)."""
     program = jq_field.program
-    if _PLAIN_PATH.fullmatch(program):
+    if _PATHS.fullmatch(program):
         return f"[{program}]"
     if single_output(program):
         return f"[{program}\n\n]"
