@@ -50,6 +50,7 @@ class Meter:
     def __init__(self) -> None:
         self.jira_bytes = 0
         self.cpu = 0.0
+        self.worker_cpu = 0.0  # the part of ``cpu`` spent in jq workers (and other child processes)
 
     def __enter__(self) -> Meter:
         from jira_port.jira.http import JiraHTTP
@@ -70,16 +71,18 @@ class Meter:
     def __exit__(self, *exc: object) -> None:
         from jira_port.jira.http import JiraHTTP
 
-        self.cpu = _cpu_seconds() - self._cpu_before
+        (own, workers), before = _cpu_seconds(), self._cpu_before
+        own, workers = own - before[0], workers - before[1]
+        self.cpu, self.worker_cpu = own + workers, workers
         JiraHTTP.request_raw = self._original  # type: ignore[method-assign]
 
 
-def _cpu_seconds() -> float:
-    """CPU of this process, its reaped children and its live jq workers (read from /proc)."""
+def _cpu_seconds() -> tuple[float, float]:
+    """CPU of this process, and of its reaped children and live jq workers (read from /proc)."""
     from jira_port.mapping import bounded
 
     times = os.times()
-    total = times.user + times.system + times.children_user + times.children_system
+    total = times.children_user + times.children_system
     ticks = os.sysconf("SC_CLK_TCK")
     for worker in list(bounded._workers):
         try:
@@ -88,14 +91,19 @@ def _cpu_seconds() -> float:
             continue
         parts = stat.rsplit(")", 1)[1].split()
         total += (int(parts[11]) + int(parts[12])) / ticks
-    return total
+    return times.user + times.system, total
 
 
 def run_metered(env: dict[str, str], fields: str) -> dict[str, Any]:
     """``run_jira_port`` (incremental) with ``JIRA_FIELDS=fields``, metered."""
     with Meter() as meter:
         summary = run_jira_port({**env, "JIRA_FIELDS": fields})
-    return {"summary": summary, "jira_bytes": meter.jira_bytes, "cpu": meter.cpu}
+    return {
+        "summary": summary,
+        "jira_bytes": meter.jira_bytes,
+        "cpu": meter.cpu,
+        "worker_cpu": meter.worker_cpu,
+    }
 
 
 def run_cli_process(env: dict[str, str], mode: str = "incremental") -> None:

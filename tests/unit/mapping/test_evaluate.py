@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from jira_port.mapping import MAX_ITEMS_PER_EVENT, CompiledMapping, load_mapping_text, programs
+from jira_port.mapping.model import JqField
 from jira_port.port.types import Action
 
 BODY: dict[str, Any] = {
@@ -176,6 +177,7 @@ def test_first_output_only_and_empty_is_null() -> None:
                 "none": "empty",
                 "select": '.body.issue.fields.labels[] | select(. == "nope")',
                 "beforeError": '(1, error("late"))',
+                "beforeEmptyError": "1, (.[0] | empty)",  # one output by count; `.[0]` fails after it
                 "null": ".body.issue.fields.missing",
             }
         )
@@ -186,9 +188,43 @@ def test_first_output_only_and_empty_is_null() -> None:
         "none": None,
         "select": None,
         "beforeError": 1,
+        "beforeEmptyError": 1,
         "null": None,
     }
     assert result.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("expression", "chain"),
+    [
+        (".body.issue.key", True),
+        (".body.issue.fields.assignee | .accountId // .name", True),
+        ('. // .body | ."issue" | .key', True),
+        (".body.issue.fields.labels[] // .body", False),
+        (".body.issue.fields | .. // .a", False),
+        ('.body.issue.key // "x"', False),  # a literal: left to the proof
+    ],
+)
+def test_paths_joined_by_pipes_and_alternatives_skip_first(expression: str, chain: bool) -> None:
+    wrapped = programs.first_output(JqField("entity.title", expression, expression))
+    assert (wrapped == f"[{expression}]") is chain
+
+
+@pytest.mark.parametrize(
+    ("expression", "single"),
+    [
+        ('.body.issue.fields.components | if type == "array" then map(.name) else null end', True),
+        ("first(.body.issue.fields.labels[])", True),
+        (".body.issue.fields.labels[]", False),
+        ("1, (.[0] | empty)", False),  # see the mapping above
+        ("1, 2", False),
+        ('.body | error("x")', False),  # refused by the proof
+    ],
+)
+def test_a_field_with_at_most_one_output_skips_first(expression: str, single: bool) -> None:
+    assert programs.single_output(expression) is single
+    wrapped = programs.first_output(JqField("entity.title", expression, expression))
+    assert wrapped == (f"[{expression}\n\n]" if single else f"[first({expression}\n\n)]")
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import requests
 
+from jira_port.backfill.collector import fewer_collections
 from jira_port.backfill.lock import RunLock
 from jira_port.backfill.mapper import BackfillMapper, MappedPage
 from jira_port.backfill.partitions import PipelineOptions
@@ -143,6 +144,7 @@ class IssuePipeline:
         self.mapper.warm_up()
         fatal: BaseException | None = None
         with (
+            fewer_collections(),
             ThreadPoolExecutor(workers, thread_name_prefix="backfill-read") as readers,
             ThreadPoolExecutor(workers, thread_name_prefix="backfill-write") as writers,
             ThreadPoolExecutor(workers, thread_name_prefix="backfill-fetch") as fetchers,

@@ -49,7 +49,7 @@ _TIGHTER = frozenset({"==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%",
 _LOOSER = frozenset({"or", "as", "def", "if", "then", "elif", "else", "end", "reduce", "foreach", "try",
                      "catch", "label", "import", "include"})  # fmt: skip
 _STATIC_TOKENS = frozenset(
-    {("op", t) for t in ("==", "!=", "(", ")", "|", ",")}
+    {("op", t) for t in ("==", "!=", "(", ")", "|", ",", "//")}
     | {("id", t) for t in ("and", "or", "not", "true", "false", "null", "IN", "type", "startswith",
                            "endswith", "ascii_downcase", "test", "contains")}
 )  # fmt: skip
@@ -123,7 +123,8 @@ def _looser(token: Token) -> bool:
 
 def _static(tokens: list[Token]) -> bool:
     """Whether ``tokens`` read nothing but ``.headers...``, ``.body.webhookEvent`` and ``.body.issue``
-    compared with ``null``, through literals, ``==``, ``!=``, ``and``, ``or``, ``|`` and a few builtins."""
+    compared with ``null``, through literals, ``==``, ``!=``, ``//``, ``and``, ``or``, ``|`` and a few
+    builtins."""
     index = 0
     while index < len(tokens):
         names, after = path_at(tokens, index)

@@ -8,8 +8,11 @@ its own field) inside a single jq run per event:
 
     )] catch {"e": .}
 
-The newlines end a trailing ``# comment`` in EXPR (even one continued by a backslash). A plain path
-such as ``.body.issue.key`` has exactly one output, so it skips ``first`` (label/break). A rule's
+The newlines end a trailing ``# comment`` in EXPR (even one continued by a backslash). An expression
+with at most one output skips ``first`` (label/break, about 2 us per field): plain paths joined by ``|``
+or ``//`` such as ``.body.issue.key`` or ``.body.issue.fields.assignee | .accountId // .name`` (each step
+yields one value or fails before any output; ``//`` yields its left side's one value or its right
+side's), or one whose output count ``proof.check`` bounds by one (``single_output``). A rule's
 fields run under one shared ``try`` and are re-run one ``try`` each only when that fails (see
 ``field_list``); the program a mapping runs first instead marks such a rule ``ISOLATE``, and only then
 is the event run again through the isolating program (``model.isolation_needed``). Internal variables are
@@ -25,10 +28,13 @@ Per rule the evaluation program yields (in a list, one element per rule, in rule
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 import jq
 
+from jira_port.mapping import proof
+from jira_port.mapping.jq_tokens import Refused
 from jira_port.mapping.model import ISOLATE, MAX_ITEMS_PER_EVENT, JqField, Rule
 
 #: Port's jq binding hides the environment (`env`, `$ENV`) from mappings; so do we.
@@ -38,15 +44,34 @@ BASE_URL_VAR = "jira_base_url"
 #: Prefix of the combined program's own variables; expressions may not use it.
 RESERVED_PREFIX = "$__jp_"
 
-_PLAIN_PATH = re.compile(r'\s*(?:\.|(?:\.(?:[A-Za-z_][A-Za-z0-9_]*|"[^"\\]*"))+)\s*')
+_PATH = r'(?:\.|(?:\.(?:[A-Za-z_][A-Za-z0-9_]*|"[^"\\]*"))+)'
+_PATHS = re.compile(rf"\s*{_PATH}(?:\s*(?:\||//)\s*{_PATH})*\s*")
+_EMPTY = re.compile(r"\bempty\b")
 
 
 def first_output(jq_field: JqField) -> str:
     """The field's expression yielding ``[first output]`` or ``[]`` (errors propagate)."""
     program = jq_field.program
-    if _PLAIN_PATH.fullmatch(program):
+    if _PATHS.fullmatch(program):
         return f"[{program}]"
+    if single_output(program):
+        return f"[{program}\n\n]"
     return f"[first({program}\n\n)]"
+
+
+@cache
+def single_output(program: str) -> bool:
+    """Whether ``[program]`` and ``[first(program)]`` provably agree: the proof bounds its outputs by one
+    (``n``, not growing with the data), and it has no ``empty``, the only way the proof counts a branch
+    as yielding nothing, which may still fail after another branch's output (``[1, (.[0] | empty)]``
+    fails on an object, ``first`` gives 1). Without more outputs, nothing runs after the first one."""
+    if _EMPTY.search(program):
+        return False
+    try:
+        count = proof.check(program, per_item=False).n  # as the gate asks: one cache entry
+    except Refused:
+        return False
+    return not count.data and count.c <= 1
 
 
 def wrap(jq_field: JqField) -> str:
