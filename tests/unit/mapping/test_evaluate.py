@@ -219,6 +219,8 @@ def test_paths_joined_by_pipes_and_alternatives_skip_first(expression: str, chai
         ("1, (.[0] | empty)", False),  # see the mapping above
         ("1, 2", False),
         ('.body | error("x")', False),  # refused by the proof
+        ('.body.issue.fields.summary // "none"', True),  # `//` yields one side's outputs: the larger count
+        ('.body.issue.fields.labels[] // "none"', False),
     ],
 )
 def test_a_field_with_at_most_one_output_skips_first(expression: str, single: bool) -> None:

@@ -15,7 +15,8 @@ expression-sized amplification, the linearity is the proof. The rules, from jq's
 - Paths (``.a``, ``."a"``, ``.[0]``, ``.a?``) yield one part of the input: O(1). ``.[]`` yields each
   element once: the elements' sizes add up to the input's, so a linear consumer of each element is
   linear in total (``.[] | tostring``); a consumer that reads the whole event per element is not.
-- ``A | B`` runs B once per output of A; ``A, B`` and ``A // B`` run both; ``E as $v | B``,
+- ``A | B`` runs B once per output of A; ``A, B`` and ``A // B`` run both (``//`` yields the truthy
+  outputs of A, else B's: at most the larger count and size); ``E as $v | B``,
   ``if``, ``and``/``or`` run B on the same input once per output of E (one data-sized count times a
   data-sized cost is a cartesian product: refused, e.g. ``[.[] as $x | .[] | ...]``).
 - Binary operators run the left side once per output of the right side (jq's ``gen_binop``); ``+``
@@ -180,8 +181,11 @@ def _pipe(node: Node, scope: _Scope) -> Cost:
 def _binary(node: Node, scope: _Scope) -> Cost:
     left, right = (_cost(kid, scope) for kid in node.kids)
     symbol = node.text
-    if symbol in (",", "//"):
-        return both(left, right, f"`{symbol}`")
+    if symbol == ",":
+        return both(left, right, "`,`")
+    if symbol == "//":  # both may run, but it yields the left side's truthy outputs or else the right side's
+        either = both(left, right, "`//`")
+        return replace(either, n=left.n.most(right.n), s=left.s.most(right.s))
     if symbol in ("and", "or"):
         tested = named(left, f"the left side of `{symbol}`")
         # one boolean per output of the left side that decides alone, else one per output of the right
