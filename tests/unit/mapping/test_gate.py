@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,9 +67,48 @@ def test_the_guides_mappings_earn_their_gates() -> None:
     assert load_mapping("server-guide").gate == gate.IN_PROCESS_MAX_CHARS
 
 
+def _default_rules() -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = json.loads(
+        resources.files("jira_port").joinpath("data", "default-mapping.json").read_text()
+    )
+    return rules
+
+
+def test_a_part_of_the_default_keeps_the_whole_gate(tmp_path: Path) -> None:
+    rules = _default_rules()
+    issue_rules = [r for r in rules if r["blueprint"] in ("jiraIssue", "jiraProject")]
+    assert 1 < len(issue_rules) < len(rules)
+    commented = tmp_path / "commented.yaml"
+    commented.write_text(bundled_mapping_text("default") + "\n# owned by us now\n")
+    for mapping in (load_mapping_text(json.dumps(issue_rules)), load_mapping(commented)):
+        assert mapping.gate == mapping.relevance_gate == gate.IN_PROCESS_MAX_CHARS
+    # the same work under another blueprint and title: jq runs the same expressions
+    renamed = [{**issue_rules[0], "blueprint": "ticket"}]
+    assert load_mapping_text(json.dumps(renamed)).gate == gate.IN_PROCESS_MAX_CHARS
+
+
+@pytest.mark.parametrize("change", ["field", "filter removed", "rule twice"])
+def test_more_or_other_work_than_the_default_is_gated_by_its_own_cost(change: str) -> None:
+    rules = _default_rules()
+    first = rules[0]
+    if change == "field":
+        first["entity"]["title"] = first["entity"]["title"] + ' + ""'
+    elif change == "filter removed":
+        assert first.pop("filter")
+    else:
+        rules.append(first)
+    mapping = load_mapping_text(json.dumps(rules))
+    assert mapping.proven
+    assert not gate.within_measured(mapping.rules)
+    assert 0 < mapping.gate < gate.IN_PROCESS_MAX_CHARS
+
+
 def test_an_edited_default_is_gated_by_its_own_cost(tmp_path: Path) -> None:
     edited = tmp_path / "edited.yaml"
-    edited.write_text(bundled_mapping_text("default") + "\n# owned by us now\n")
+    text = bundled_mapping_text("default")
+    edited.write_text(
+        text.replace("title: .body.issue.fields.summary\n", 'title: .body.issue.fields.summary + ""\n', 1)
+    )
     mapping = load_mapping(edited)
     passes = gate.refusal(mapping.rules)[1]
     assert mapping.proven

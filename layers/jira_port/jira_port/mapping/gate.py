@@ -12,13 +12,15 @@ bounded worker. Without this, a proven mapping that repeats ``ascii_downcase`` 2
 60 s in-process on a 240 KiB event.
 
 The bundled default mapping keeps the whole ``IN_PROCESS_MAX_CHARS``, also when a file, S3 or Port holds
-the same text: its worst cases at that size were measured (README "Limits": at most 0.57 s), and its
-factors (about 20,000 passes in all) are far looser than its times. The guides' mappings earn their gates
-(194 KiB for Port's Cloud guide, the whole 256 KiB for its Server guide).
+the same text or a part of its rules (``within_measured``): its worst cases at that size were measured
+(README "Limits": at most 0.57 s), and its factors (about 20,000 passes in all) are far looser than its
+times. The guides' mappings earn their gates (194 KiB for Port's Cloud guide, the whole 256 KiB for its
+Server guide).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -53,7 +55,7 @@ def in_process(rules: tuple[Rule, ...], limits: EvaluationLimits | None, text: s
     every event in this process (trusted mappings only)."""
     if limits is None:
         return InProcess("unbounded (limits=None)", None, IN_PROCESS_MAX_CHARS, IN_PROCESS_MAX_CHARS)
-    measured = text is not None and any(text.strip() == measured_text(name) for name in MEASURED_FILES)
+    measured = within_measured(rules, text)
     budget = limits.timeout_seconds / 2 * 1e9 / NS_PER_PASS_BYTE  # passes over one byte
     why, passes = refusal(rules)
     why_filters, filter_passes = refusal(rules, fields=False)
@@ -87,6 +89,30 @@ def refusal(rules: tuple[Rule, ...], *, fields: bool = True) -> tuple[str | None
                 factors[key] = (cost.t.l + cost.t.g) * (MAX_ITEMS_PER_EVENT if per_item else 1)
             passes += factors[key]
     return None, passes
+
+
+def within_measured(rules: tuple[Rule, ...], text: str | None = None) -> bool:
+    """Whether the mapping is the measured default (``text``, compared first: no parsing) or does part of its
+    work: each of its rules runs the same filter, ``itemsToParse`` and fields as a rule of the default, no
+    rule more often than there (a user who drops the rules they do not need keeps the measured gate)."""
+    if text is not None and any(text.strip() == measured_text(name) for name in MEASURED_FILES):
+        return True
+    return not Counter(_work(rule) for rule in rules) - _measured_work()
+
+
+def _work(rule: Rule) -> tuple[str | None, str | None, tuple[str, ...]]:
+    """What a rule makes jq run (the blueprint and the entity's shape cost nothing there)."""
+    programs = tuple(jq_field.program for jq_field in rule.fields)
+    filter_program = rule.filter.program if rule.filter is not None else None
+    return (filter_program, rule.items.program if rule.items is not None else None, programs)
+
+
+@cache
+def _measured_work() -> Counter[tuple[str | None, str | None, tuple[str, ...]]]:
+    from jira_port.mapping.config import parse_text, rules_from_document  # noqa: PLC0415 - only when edited
+
+    default = rules_from_document(parse_text(measured_text(MEASURED_FILES[0]), "json"), "default mapping")
+    return Counter(_work(rule) for rule in default)
 
 
 @cache
