@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -97,10 +98,12 @@ def test_kind_writes_wait_for_the_projects_their_search_relations_need(
     on its id, which answers 404 until the project is in Port. Slow project writes must not fail them."""
     real = PageWriter.write
 
-    def slow_projects(self: PageWriter, actions: list[Action], read_at_ms: int) -> Tally:
+    def slow_projects(
+        self: PageWriter, actions: list[Action], read_at_ms: int, after: Future[Tally] | None = None
+    ) -> Tally:
         if any(action.blueprint == "jiraProject" for action in actions):
             time.sleep(0.5)  # the kinds are read meanwhile; without the wait their writes go out first
-        return real(self, actions, read_at_ms)
+        return real(self, actions, read_at_ms, after)
 
     monkeypatch.setattr(PageWriter, "write", slow_projects)
     mapping = kinds_mapping()

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from jira_port.backfill.pages import PageWriter
 from jira_port.backfill.runtime import BackfillRequest
+from jira_port.backfill.store import Tally
+from jira_port.port.types import Action
 from tests.support.lambda_env import FakeLambdaContext
 
 from .conftest import comparable, mapped_jira_state, port_state, sites, strict_blueprints
@@ -184,3 +189,41 @@ def test_entities_a_strict_port_rejects_are_reported_and_fail_the_run(tmp_path: 
         assert "must be one of" in data["examples"][0]["message"]
         assert summary.reconciliation is not None and "skipped" in summary.reconciliation
         assert data["upserted"] == sum(map(len, expected.values())) - len(rejected)  # projects, issues, kinds
+
+
+def test_the_issue_pass_reads_while_the_projects_are_written_and_writes_after_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first invocation starts reading issue pages beside the project writes, but writes issues after
+    them: an issue relates to its project, which Port must hold first unless it creates missing related
+    entities (``PORT_CREATE_MISSING_RELATED_ENTITIES=false`` answers 404 otherwise)."""
+    real = PageWriter.write
+    events: list[tuple[str, float]] = []
+
+    def slow_projects(
+        self: PageWriter, actions: list[Action], read_at_ms: int, after: Future[Tally] | None = None
+    ) -> Tally:
+        projects = any(action.blueprint == "jiraProject" for action in actions)
+        if projects:
+            time.sleep(0.5)  # the issue pages are read meanwhile
+        tally = real(self, actions, read_at_ms, after)
+        events.append(("projects" if projects else "issues", time.monotonic()))
+        return tally
+
+    class Timed(CountingJira):
+        def iter_issue_pages(self, jql: str, **options: Any) -> Iterator[Any]:
+            for page in super().iter_issue_pages(jql, **options):
+                events.append(("read", time.monotonic()))
+                yield page
+
+    monkeypatch.setattr(PageWriter, "write", slow_projects)
+    with sites(tmp_path, projects=3, issues=150) as site:
+        jira = Timed(site.jira_client())
+        summary = site.service(jira=jira, page_size=50).invoke(FULL)
+        assert summary.status == "succeeded", summary.render()
+        assert summary.issues == 150 and jira.issues == 150
+        projects_done = next(at for what, at in events if what == "projects")
+        assert all(at >= projects_done for what, at in events if what == "issues")
+        assert any(at < projects_done for what, at in events if what == "read")
+        expected = comparable(mapped_jira_state(site))
+        assert port_state(site, sorted(expected)) == expected

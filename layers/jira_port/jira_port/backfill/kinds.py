@@ -14,7 +14,7 @@ Jira has no "updated since" query for these kinds: incremental runs read and wri
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import Future, wait
+from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
 from jira_port.backfill.store import Tally, now_ms
@@ -58,9 +58,7 @@ def backfill_kinds(
     seen: dict[str, dict[str, list[str]]] = {}  # kind -> blueprint -> identifiers its upserts keep
     for page in read.pages():
         mapped = mapper.map_events([kind_event(page.kind, item, read_at) for item in page.items])
-        if projects_written is not None:
-            wait([projects_written])  # its outcome is the caller's to report
-        written = writer.write(mapped.actions, read_at)
+        written = writer.write(mapped.actions, read_at, after=projects_written)
         written.pages, written.items = 1, len(page.items)
         tally.add(written)
         items[page.kind] = items.get(page.kind, 0) + len(page.items)

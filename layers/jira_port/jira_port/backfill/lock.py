@@ -1,4 +1,5 @@
-"""The backfill's run lock: one lease in the state table (one run of any mode at a time)."""
+"""What a backfill invocation holds: the run lock, one lease in the state table (one run of any mode at a
+time), and its ``Deadline``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,18 @@ if TYPE_CHECKING:
 LOCK_PK = "backfill#lock"
 LOCK_SK = "lock"
 HANDOFF_PREFIX = "handoff:"
+
+
+class Deadline:
+    """Whether the invocation must stop taking new work (``remaining_ms`` below the safety margin)."""
+
+    def __init__(self, remaining_ms: Callable[[], int] | None, margin_seconds: float) -> None:
+        self._remaining_ms = remaining_ms
+        self.margin_ms = int(margin_seconds * 1000)
+
+    def expired(self) -> bool:
+        """True once less than the margin is left (never without a time limit)."""
+        return self._remaining_ms is not None and self._remaining_ms() < self.margin_ms
 
 
 class LockLostError(JiraPortError):

@@ -8,11 +8,12 @@ in page order and only after the page's writes completed (a crash re-reads at mo
 never skips one), and at most three pages per partition are held in memory (flat memory whatever the
 issue count).
 
-Stopping (time budget or another partition's fatal error): readers ask for no new page, map and write
-the one already asked for, finish the writes in flight and save their cursors. A partition whose Jira
+In a run's first invocation the pass starts while the projects are written; its writes wait for them
+(``after``). Stopping (time budget or another partition's fatal error): readers ask for no new page, map and
+write the one already asked for, finish the writes in flight and save their cursors. A partition whose Jira
 requests fail (after the client's retries) keeps its cursor and is retried by a later invocation, up to
-``max_attempts``; a permanent error (e.g. 400 on its JQL) marks it failed. Any other exception is fatal:
-it stops the pass and is re-raised once every partition has saved what it completed.
+``max_attempts``; a permanent error (e.g. 400 on its JQL) marks it failed. Any other exception is fatal: it
+stops the pass and is re-raised once every partition has saved what it completed.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING
 import requests
 
 from jira_port.backfill.collector import fewer_collections
-from jira_port.backfill.lock import RunLock
+from jira_port.backfill.lock import Deadline, RunLock
 from jira_port.backfill.mapper import BackfillMapper, MappedPage
 from jira_port.backfill.partitions import PipelineOptions
 from jira_port.backfill.report import Progress, ProgressListener, tally_failures
@@ -39,7 +40,6 @@ from jira_port.observability import logger
 from jira_port.port.types import Action
 
 if TYPE_CHECKING:
-    from jira_port.backfill.service import Deadline
     from jira_port.jira import IssuePage, JiraClient
     from jira_port.live.guard import VersionGuard
     from jira_port.port.apply import ApplyResult
@@ -89,8 +89,11 @@ class PageWriter:
         self.guard = guard
         self.ledger = ledger
 
-    def write(self, actions: list[Action], read_at_ms: int) -> Tally:
-        """Write ``actions`` and return their tally (``pages``/``items`` are left to the caller)."""
+    def write(self, actions: list[Action], read_at_ms: int, after: Future[Tally] | None = None) -> Tally:
+        """Write ``actions`` (after ``after``'s writes: the projects kinds and issues relate to; raises
+        their error) and return their tally (``pages``/``items`` are left to the caller)."""
+        if after is not None:
+            after.result()
         skipped = 0
         if self.guard is not None and actions:
             newer = self.guard.newer_entries({(a.blueprint, a.identifier) for a in actions}, read_at_ms)
@@ -126,6 +129,7 @@ class IssuePipeline:
     options: PipelineOptions
     lock: RunLock | None = None
     progress: ProgressListener | None = None
+    after: Future[Tally] | None = None  # the run's project writes: issues (related to them) are written after
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
     _shared: _Shared = field(default_factory=_Shared, init=False)
     _started: float = field(default_factory=time.monotonic, init=False)
@@ -201,7 +205,7 @@ class IssuePipeline:
                 read_at, page = item
                 mapped = self.mapper.map_page(page, read_at)
                 assert self._writers is not None
-                future = self._writers.submit(self.writer.write, mapped.actions, read_at)
+                future = self._writers.submit(self.writer.write, mapped.actions, read_at, self.after)
                 previous, pending = pending, _InFlight(future, mapped, page.cursor, len(page.issues))
                 if previous is not None:
                     broken = True
@@ -218,9 +222,7 @@ class IssuePipeline:
     @staticmethod
     def _fetch(pages: Iterator[tuple[int, IssuePage]]) -> tuple[int, IssuePage] | None:
         try:
-            return next(pages)
-        except StopIteration:
-            return None
+            return next(pages, None)
         except BaseException as exc:
             if _partition_error(exc):
                 raise _FetchFailed(exc) from exc

@@ -13,6 +13,8 @@ Decisions:
 - Only a successful run moves the incremental watermark, so what a failed run missed (e.g. entities
   a blueprint rejected) is read again by the next run once the cause is fixed.
 - Reconciliation runs only after a clean full pass (no rejection, no failed partition).
+- The issue pass starts beside the project writes (its writes wait for them); the run is in its issue
+  phase once projects and kinds are written.
 """
 
 from __future__ import annotations
@@ -20,13 +22,13 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from jira_port.backfill.kinds import backfill_kinds
-from jira_port.backfill.lock import RunLock
+from jira_port.backfill.lock import Deadline, RunLock
 from jira_port.backfill.mapper import BackfillMapper
 from jira_port.backfill.pages import IssuePipeline, PageWriter
 from jira_port.backfill.partitions import (
@@ -39,7 +41,7 @@ from jira_port.backfill.partitions import (
 )
 from jira_port.backfill.reconcile import SeenIndex, reconcile
 from jira_port.backfill.report import BackfillSummary, ProgressListener, Status, verdict
-from jira_port.backfill.store import MODES, BackfillStore, Mode, RunState, Tally, now_ms
+from jira_port.backfill.store import MODES, BackfillStore, Mode, PartitionState, RunState, Tally, now_ms
 from jira_port.errors import ConfigError
 from jira_port.observability import logger
 from jira_port.settings.backfill import BackfillSettings
@@ -57,18 +59,6 @@ class Continuation(Protocol):
     itself (``runtime.LambdaContinuation``), the CLI loops in process (its recording continuation)."""
 
     def continue_run(self, payload: dict[str, str]) -> None: ...
-
-
-class Deadline:
-    """Whether the invocation must stop taking new work (``remaining_ms`` below the safety margin)."""
-
-    def __init__(self, remaining_ms: Callable[[], int] | None, margin_seconds: float) -> None:
-        self._remaining_ms = remaining_ms
-        self.margin_ms = int(margin_seconds * 1000)
-
-    def expired(self) -> bool:
-        """True once less than the margin is left (never without a time limit)."""
-        return self._remaining_ms is not None and self._remaining_ms() < self.margin_ms
 
 
 def new_run_id() -> str:
@@ -179,22 +169,13 @@ class BackfillService:
 
     def _work(self, run: RunState, deadline: Deadline, lock: RunLock, invocation: Tally) -> None:
         while run.phase != "done" and not deadline.expired():
-            if run.phase == "projects":
-                invocation.add(replace(self._projects(run), items=0))  # ``items`` counts issues
-            elif run.phase == "issues":
-                partitions = self.store.load_partitions(run)
-                pipeline = IssuePipeline(
-                    jira=self.jira,
-                    mapper=self.mapper,
-                    writer=self.writer,
-                    store=self.store,
-                    run_state=run,
-                    deadline=deadline,
-                    options=pass_options(self.options, run),
-                    lock=lock,
-                    progress=self.progress,
-                )
-                invocation.add(pipeline.run(partitions))
+            if run.phase in ("projects", "issues"):
+                if run.phase == "projects":  # the issue pass starts beside the project writes
+                    projects, partitions = self._projects(run, deadline, lock, invocation)
+                    invocation.add(replace(projects, items=0))  # ``items`` counts issues
+                else:
+                    partitions = self.store.load_partitions(run)
+                    invocation.add(self._issues(run, deadline, lock, partitions))
                 if any(p.status == "pending" for p in partitions):
                     return
                 run.phase = "reconcile" if run.reconcile else "done"
@@ -203,41 +184,60 @@ class BackfillService:
                 run.phase = "done"
             self.store.save_run(run)
 
-    def _projects(self, run: RunState) -> Tally:
+    def _issues(
+        self, run: RunState, deadline: Deadline, lock: RunLock, partitions: list[PartitionState],
+        after: Future[Tally] | None = None,
+    ) -> Tally:  # fmt: skip
+        pipeline = IssuePipeline(jira=self.jira, mapper=self.mapper, writer=self.writer, store=self.store,
+                                 run_state=run, deadline=deadline, options=pass_options(self.options, run),
+                                 lock=lock, progress=self.progress, after=after)  # fmt: skip
+        return pipeline.run(partitions)
+
+    def _projects(
+        self, run: RunState, deadline: Deadline, lock: RunLock, invocation: Tally
+    ) -> tuple[Tally, list[PartitionState]]:
         read_at = now_ms()
         projects = list(self.jira.iter_projects())
         mapped = self.mapper.map_projects(projects, read_at)
         keys = [str(p["key"]) for p in projects if p.get("key")]
-        # The project writes (and Port's token) and the catalog kinds go out while Jira plans the
-        # partitions (the kinds' writes wait for the projects'); errors surface in the same order as
-        # when these ran one after another.
-        with ThreadPoolExecutor(2, thread_name_prefix="backfill-projects") as pool:
+        # Project writes (and Port's token) and the kinds go out while Jira plans the partitions and the issue
+        # pass reads; kinds and issues relate to projects, so their writes wait for the projects'. Once both
+        # are written the phase is over (saved at once: a crash from then on resumes from the pass's cursors).
+        with ThreadPoolExecutor(3, thread_name_prefix="backfill-projects") as pool:
             written = pool.submit(self.writer.write, mapped.actions, read_at)
-            kinds_done = pool.submit(backfill_kinds, jira=self.jira, mapper=self.mapper, writer=self.writer,
-                                     store=self.store, run=run, project_keys=keys, projects_written=written,
-                                     max_workers=self.options.concurrency)  # fmt: skip
+            kinds = pool.submit(backfill_kinds, jira=self.jira, mapper=self.mapper, writer=self.writer,
+                                store=self.store, run=run, project_keys=keys, projects_written=written,
+                                max_workers=self.options.concurrency)  # fmt: skip
             partitions = plan_partitions(self.jira, projects, run, self.settings)
-            tally = written.result()
-            kinds = kinds_done.result()
-        tally.items = len(projects)
-        tally.add(replace(kinds, items=0, pages=0))  # ``items`` counts projects here
-        if run.reconcile:
-            self.store.save_seen(run, PROJECTS_KEY, 0, mapped.seen)
-        for partition in partitions:
-            self.store.save_partition(run, partition)
-        run.projects = tally
-        run.phase = "issues"
-        logger.info(
-            "backfill projects written",
-            extra={
-                "run_id": run.run_id,
-                "projects": len(projects),
-                "upserted": tally.upserted,
-                "rejected": tally.rejected,
-                "partitions": len(partitions),
-            },
-        )
-        return tally
+            for partition in partitions:
+                self.store.save_partition(run, partition)
+
+            def close() -> Tally:
+                tally = written.result()
+                tally.items = len(projects)  # ``items`` counts projects here
+                tally.add(replace(kinds.result(), items=0, pages=0))
+                if run.reconcile:
+                    self.store.save_seen(run, PROJECTS_KEY, 0, mapped.seen)
+                run.projects, run.phase = tally, "issues"
+                self.store.save_run(run)
+                logger.info(
+                    "backfill projects written",
+                    extra={
+                        "run_id": run.run_id,
+                        "projects": len(projects),
+                        "upserted": tally.upserted,
+                        "rejected": tally.rejected,
+                        "partitions": len(partitions),
+                    },
+                )
+                return tally
+
+            done = pool.submit(close)
+            try:
+                invocation.add(self._issues(run, deadline, lock, partitions, after=written))
+            finally:
+                tally = done.result()  # the projects' error, then the kinds', wins over the pass's
+        return tally, partitions
 
     def _reconcile(self, run: RunState) -> Tally:
         partitions = self.store.load_partitions(run)
