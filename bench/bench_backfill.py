@@ -277,22 +277,25 @@ decoding jq's output and building actions, threads; left in jq: the issue rule's
 
 #: Issue 14's second CPU round (2026-12-07 14:40-16:00 UTC, load 0.5-2.4 from other work on 2 cores).
 PROFILE_CPU_ROUND_2 = """\
-CPU per issue, second CPU round (2026-12-07, load 0.7-2.4 on 2 cores, so side by side:
-`python -m bench.bench_backfill --cpu 3` alternating with the previous tree, 4 pairs at load 0.7-1.4):
-0.51-0.59 ms -> 0.45-0.53 ms (ratios 0.86, 0.89, 0.87, 1.03), wall 2.12-2.39 s -> 2.07-2.22 s. Where it
-goes now (thread CPU of one run at load 1.5, per issue; about twice the quiet-machine cost of each step):
-this process 0.29 ms: Port bulk upserts 0.08 (160 requests through `requests`, about 0.5 ms each alone) and
-the page writer 0.04; Jira pages 0.07 (HTTP 0.03, decoding 5.6 KB 0.04); mapping 0.06 (the cut 0.03, the
-worker round trip and decoding its answer 0.015, building actions 0.02). The jq workers 0.22 ms: in-process
-on one page (best of 9) parsing the cut issue 40 us, the envelope 6, the issue rule's filter 5 and its 25
-fields about 95 (a plain path about 2.3 us; `first()` 2.2 us more, still around url, issueUrl, description
-and sprint, whose `//` the proof counts as the sum of both sides' outputs). Changed: the default mapping's
-kind rules are left out of issue pages too (a static conjunct may use `//`: jq 262 -> 175 us per issue with
-the whole default mapping); fields with at most one output skip `first()` (plain paths joined by `|` or
-`//`, or a proof bound of one: 170 -> 144-150 us); the collector's first threshold is 50,000 during the pass
-(GC 24-36 -> 0-7 us); Jira bodies are read in one chunk (about 1 ms less per 750 KB page). Tried and
-reverted: mapping pages in this process (proven mapping, within its gate): CPU equal, wall 0.3 s worse,
-since jq then holds the GIL and no longer runs beside the Jira and Port threads on the second core.
+CPU per issue, second CPU round (2026-12-07, load 0.7-2.4 on 2 cores, so side by side: `python -m
+bench.bench_backfill --cpu 3` alternating with the previous tree, 4 pairs at load 0.7-1.4): 0.51-0.59 ms ->
+0.45-0.53 ms (ratios 0.86, 0.89, 0.87, 1.03), wall 2.12-2.39 s -> 2.07-2.22 s. Where it goes now (thread CPU
+of one run at load 1.5, per issue; about twice the quiet-machine cost of each step): this process 0.29 ms:
+Port bulk upserts 0.08 (160 requests through `requests`, about 0.5 ms each alone) and the page writer 0.04;
+Jira pages 0.07 (HTTP 0.03, decoding 5.6 KB 0.04); mapping 0.06 (the cut 0.03, the worker round trip and
+decoding its answer 0.015, building actions 0.02). The jq workers 0.22 ms: in-process on one page (best of
+9) parsing the cut issue 40 us, the envelope 6, the issue rule's filter 5 and its 25 fields about 95 (a
+plain path about 2.3 us; `first()` 2.2 us more; url, issueUrl, description and sprint lost theirs once the
+proof counted `//`'s outputs as the larger side's, not the sum). Changed: the default mapping's kind rules
+are left out of issue pages too (a static conjunct may use `//`: jq 262 -> 175 us per issue with the whole
+default mapping); fields with at most one output skip `first()` (plain paths joined by `|` or `//`, or a
+proof bound of one: 170 -> 144-150 us); the collector's first threshold is 50,000 during the pass (GC 24-36
+-> 0-7 us); Jira bodies are read in one chunk (about 1 ms less per 750 KB page). Tried and reverted: mapping
+pages in this process (proven mapping, within its gate): CPU equal, wall 0.3 s worse, since jq then holds
+the GIL and no longer runs beside the Jira and Port threads on the second core.
+Then a run's first invocation starts the issue pass beside the project writes (pages read and mapped while
+the projects are written; issue writes wait for them): 3 pairs of `--cpu 2`, 2.23/2.24/2.08 ->
+2.17/2.21/2.02 s.
 """
 
 

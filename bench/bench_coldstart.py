@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNS = 9
+RUNS = 15  # interleaved with the floor; the host is noisy (medians of 9 moved by 0.3x between runs)
 NO_PYC_RUNS = 5
 # The AWS clients each function creates in its init phase (the floor it is compared with).
 INIT_CLIENTS = {
