@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from jira_port.mapping import gate
 from jira_port.mapping.config import parse_text, rules_from_document
 from jira_port.mapping.jq_tokens import Refused
 from jira_port.mapping.load import BUNDLED_MAPPINGS, format_of
@@ -36,11 +37,8 @@ def proof_table() -> str:
     for filename in BUNDLED_MAPPINGS.values():
         text = (DATA / filename).read_text(encoding="utf-8")
         for rule in rules_from_document(parse_text(text, format_of(filename), filename), filename):
-            per_item = rule.items is not None
-            checks = [(rule.items, False), (rule.filter, per_item), *((f, per_item) for f in rule.fields)]
-            for jq_field, each_item in checks:
-                if jq_field is not None:
-                    expressions.setdefault((jq_field.program, each_item))
+            for jq_field, per_item in gate.expressions(rule):
+                expressions.setdefault((jq_field.program, per_item))
     costs: list[dict[str, Any]] = []
     for source, per_item in sorted(expressions):
         try:

@@ -270,7 +270,9 @@ class CompiledMapping:
         key = (text, base)
         compiled = self._local.programs.get(key)
         if compiled is None:
-            compiled = self._spare.pop(key, None) or programs.compile_program(text, base)
+            compiled = self._spare.pop(key, None)
+            if compiled is None:
+                compiled = programs.compile_program(text, base)
             self._local.programs[key] = compiled
         return compiled
 

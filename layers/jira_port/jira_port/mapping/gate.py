@@ -23,20 +23,19 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 from jira_port.mapping import proof
 from jira_port.mapping.bounded import EvaluationLimits
 from jira_port.mapping.jq_tokens import Refused
-from jira_port.mapping.model import MAX_ITEMS_PER_EVENT, Rule
+from jira_port.mapping.model import MAX_ITEMS_PER_EVENT, JqField, Rule, data_text
 
 #: The largest jq input (JSON text, in characters) mapped in this process: SQS's message limit (Jira sends
 #: 1-60 KB). A mapping's own gate may be smaller (see the module doc).
 IN_PROCESS_MAX_CHARS = 256 * 1024
 #: The price of one pass over one byte: above the costliest construct measured (40 ns).
 NS_PER_PASS_BYTE = 50.0
-#: The bundled default mapping (both copies), whose worst cases were measured.
-MEASURED_FILES = ("default-mapping.json", "default-mapping.yaml")
+#: The bundled default mapping as the functions load it, whose worst cases were measured.
+MEASURED_FILE = "default-mapping.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,12 +73,7 @@ def refusal(rules: tuple[Rule, ...], *, fields: bool = True) -> tuple[str | None
     factors: dict[tuple[str, bool], float] = {}  # a third of the default mapping's expressions repeat
     passes = 1.0
     for rule in rules:
-        checks = [(rule.items, False), (rule.filter, rule.items is not None)]
-        if fields:
-            checks += [(jq_field, rule.items is not None) for jq_field in rule.fields]
-        for jq_field, per_item in checks:
-            if jq_field is None:
-                continue
+        for jq_field, per_item in expressions(rule, fields=fields):
             key = (jq_field.program, per_item)
             if key not in factors:
                 try:
@@ -91,11 +85,18 @@ def refusal(rules: tuple[Rule, ...], *, fields: bool = True) -> tuple[str | None
     return None, passes
 
 
+def expressions(rule: Rule, *, fields: bool = True) -> list[tuple[JqField, bool]]:
+    """The rule's ``itemsToParse``, filter and (``fields``) fields, each with whether it runs per item."""
+    per_item = rule.items is not None
+    found = [(rule.items, False), (rule.filter, per_item), *((f, per_item) for f in rule.fields if fields)]
+    return [(jq_field, each) for jq_field, each in found if jq_field is not None]
+
+
 def within_measured(rules: tuple[Rule, ...], text: str | None = None) -> bool:
     """Whether the mapping is the measured default (``text``, compared first: no parsing) or does part of its
     work: each of its rules runs the same filter, ``itemsToParse`` and fields as a rule of the default, no
     rule more often than there (a user who drops the rules they do not need keeps the measured gate)."""
-    if text is not None and any(text.strip() == measured_text(name) for name in MEASURED_FILES):
+    if text is not None and text.strip() == measured_text():
         return True
     return not Counter(_work(rule) for rule in rules) - _measured_work()
 
@@ -111,12 +112,11 @@ def _work(rule: Rule) -> tuple[str | None, str | None, tuple[str, ...]]:
 def _measured_work() -> Counter[tuple[str | None, str | None, tuple[str, ...]]]:
     from jira_port.mapping.config import parse_text, rules_from_document  # noqa: PLC0415 - only when edited
 
-    default = rules_from_document(parse_text(measured_text(MEASURED_FILES[0]), "json"), "default mapping")
+    default = rules_from_document(parse_text(measured_text(), "json"), "default mapping")
     return Counter(_work(rule) for rule in default)
 
 
 @cache
-def measured_text(filename: str) -> str:
-    """A measured mapping's text (stripped), read once: the functions load the JSON copy, which is
-    compared first, so their cold start never reads the commented YAML."""
-    return resources.files("jira_port").joinpath("data", filename).read_text(encoding="utf-8").strip()
+def measured_text() -> str:
+    """The measured mapping's text (stripped), read once (its commented YAML has the same rules)."""
+    return data_text(MEASURED_FILE).strip()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from jira_port.mapping.checks import MappingError, MappingProblem
 from jira_port.mapping.config import Format, parse_text, rules_from_document
 from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError
 from jira_port.mapping.gate import IN_PROCESS_MAX_CHARS
-from jira_port.mapping.model import SOURCE_HEADER
+from jira_port.mapping.model import SOURCE_HEADER, data_text
 
 #: Mappings shipped in ``jira_port/data``: name -> file.
 BUNDLED_MAPPINGS = {
@@ -57,7 +56,7 @@ def read_local(source: str | Path | None) -> tuple[str, Format | None, str]:
     if source is None or (isinstance(source, str) and source in BUNDLED_MAPPINGS):
         name = DEFAULT_MAPPING if source is None else str(source)
         filename = _LOADED_FROM.get(BUNDLED_MAPPINGS[name], BUNDLED_MAPPINGS[name])
-        return _data_text(filename), format_of(filename), f"mapping {name!r}"
+        return data_text(filename), format_of(filename), f"mapping {name!r}"
     path = Path(source)
     label = f"mapping file {str(path)!r}"
     try:
@@ -110,7 +109,7 @@ def check_sample_events(mapping: CompiledMapping) -> None:
 @cache
 def sample_events() -> tuple[dict[str, Any], ...]:
     """The bundled sample deliveries (see ``SAMPLE_EVENTS``)."""
-    return tuple(json.loads(_data_text(SAMPLE_EVENTS)))
+    return tuple(json.loads(data_text(SAMPLE_EVENTS)))
 
 
 def bundled_mapping_text(name: str) -> str:
@@ -121,11 +120,7 @@ def bundled_mapping_text(name: str) -> str:
         raise MappingError(
             [MappingProblem(None, "", f"no bundled mapping {name!r} (known: {', '.join(BUNDLED_MAPPINGS)})")]
         ) from None
-    return _data_text(filename)
-
-
-def _data_text(filename: str) -> str:
-    return resources.files("jira_port").joinpath("data", filename).read_text(encoding="utf-8")
+    return data_text(filename)
 
 
 def format_of(filename: str) -> Format | None:

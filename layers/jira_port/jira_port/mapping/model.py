@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any, Literal
 
 from jira_port.port.types import Action
@@ -149,6 +150,11 @@ def document_text(document: dict[str, Any], raw_body: str | None = None) -> str:
         return json.dumps(document, separators=(",", ":"), default=str)
     rest = json.dumps({k: v for k, v in document.items() if k != "body"}, separators=(",", ":"), default=str)
     return '{"body":' + raw_body + "," + rest[1:]
+
+
+def data_text(filename: str) -> str:
+    """The text of ``jira_port/data/<filename>`` (bundled mappings, sample events, the proof table)."""
+    return resources.files("jira_port").joinpath("data", filename).read_text(encoding="utf-8")
 
 
 def clean_base_url(value: str | None) -> str | None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib import resources
 from typing import Any
 
+from jira_port.mapping.model import data_text
 from jira_port.mapping.proof_cost import Cost, Lin
 
 #: The costs of the bundled mappings' expressions, proven at build time.
@@ -41,9 +41,8 @@ def table_entry(source: str, per_item: bool, cost: Cost) -> dict[str, Any]:
 
 @cache
 def _table() -> dict[tuple[str, bool], Cost]:
-    text = resources.files("jira_port").joinpath("data", TABLE).read_text(encoding="utf-8")
     costs = {}
-    for entry in json.loads(text)["costs"]:
+    for entry in json.loads(data_text(TABLE))["costs"]:
         t, n, s = (Lin(*entry[name]) for name in ("t", "n", "s"))
         costs[(entry["jq"], entry["per_item"])] = Cost(t, n, s, entry["length"], entry["what"])
     return costs
