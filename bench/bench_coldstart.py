@@ -35,18 +35,18 @@ waited = []
 if path and mode == "live":  # time the handler's wait for the mapping its thread loads
     import jira_port.live.runtime as runtime
     load = runtime.live_mapping
-    def timed_load():
+    def timed_load(*args):
         begun = time.perf_counter()
         try:
-            return load()
+            return load(*args)
         finally:
             waited.append(time.perf_counter() - begun)
     runtime.live_mapping = timed_load
 elif path and mode == "nomap":  # the same handler without loading the mapping (jq worker, sample check)
     import types
     import jira_port.live.runtime as runtime
-    runtime.start_live_mapping = lambda: None
-    runtime.live_mapping = lambda: types.SimpleNamespace(close=lambda: None)
+    runtime.start_live_mapping = lambda *args: None
+    runtime.live_mapping = lambda *args: types.SimpleNamespace(close=lambda: None)
 if clients:  # the floor: boto3 and the AWS clients the function makes at init
     if mode == "nogc":  # as the handlers do: no collection while init allocates
         import gc

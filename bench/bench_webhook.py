@@ -128,7 +128,7 @@ def ack_latency(
                     cast(Any, MemorySqs()), "memory.fifo", payloads=None, max_message_bytes=10**6
                 )
                 stubbed = WebhookReceiver(
-                    settings, authenticator=WebhookAuthenticator(settings), mapping=live_mapping(),
+                    settings, authenticator=WebhookAuthenticator(settings), mapping=live_mapping("relevance"),
                     enqueuer=enqueuer,
                 )  # fmt: skip
                 module.receiver = lambda: stubbed

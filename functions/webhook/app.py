@@ -14,7 +14,8 @@ gc.disable()  # init builds what the container keeps; see the end of this module
 
 from jira_port.live.runtime import start_live_mapping, warm, webhook_receiver  # noqa: E402
 
-start_live_mapping()  # the mapping is read, proven and compiled on a thread while the imports below run
+# the mapping is read, proven and its relevance check compiled on a thread while the imports below run
+start_live_mapping("relevance")
 
 import base64  # noqa: E402
 import json  # noqa: E402

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from jira_port.live.process import LiveProcessor
     from jira_port.live.queue import PayloadStore
     from jira_port.live.receive import WebhookReceiver
+    from jira_port.mapping.model import FirstProgram
     from jira_port.mapping.source import MappingProvider
     from jira_port.port import PortClient
     from jira_port.settings.live import SyncSettings, WebhookSettings
@@ -42,15 +43,16 @@ _built: list[Callable[[], None]] = []  # the close() of everything built, for cl
 _pending: list[tuple[threading.Thread, list[MappingProvider | Exception]]] = []  # start_live_mapping's
 
 
-def start_live_mapping() -> None:
-    """Begin loading the mapping on a thread; the next ``live_mapping()`` waits for it and returns it (or
-    raises what loading raised)."""
+def start_live_mapping(first: FirstProgram = "evaluation") -> None:
+    """Begin loading the mapping on a thread, compiling the program the function runs ``first`` (the
+    webhook function's is the relevance check); the next ``live_mapping()`` waits for it and returns it
+    (or raises what loading raised)."""
     _pending.clear()  # an earlier start nobody waited for was loaded from an older environment
     outcome: list[MappingProvider | Exception] = []
 
     def load() -> None:
         try:
-            outcome.append(_load_mapping())
+            outcome.append(_load_mapping(first))
         except Exception as exc:
             outcome.append(exc)
 
@@ -59,12 +61,12 @@ def start_live_mapping() -> None:
     _pending.append((thread, outcome))
 
 
-def live_mapping() -> MappingProvider:
+def live_mapping(first: FirstProgram = "evaluation") -> MappingProvider:
     """The mapping both live functions evaluate: the one place they obtain it from (``MAPPING_SOURCE``/
     ``MAPPING_CONFIG``; the bundled default otherwise), re-read every ``MAPPING_REFRESH_SECONDS`` when it
-    lives in S3 or Port."""
+    lives in S3 or Port; the one ``start_live_mapping`` loads, when it was started."""
     if not _pending:
-        return _load_mapping()
+        return _load_mapping(first)
     thread, outcome = _pending.pop()
     thread.join()
     if isinstance(outcome[0], Exception):
@@ -72,12 +74,12 @@ def live_mapping() -> MappingProvider:
     return outcome[0]
 
 
-def _load_mapping() -> MappingProvider:
+def _load_mapping(first: FirstProgram) -> MappingProvider:
     from jira_port.settings.live import LiveSiteSettings  # noqa: PLC0415
     from jira_port.settings.mapping import mapping_provider  # noqa: PLC0415 - heavy (jq)
 
     # compiled for the site's JIRA_BASE_URL, which every event is evaluated with
-    return mapping_provider(jira_base_url=LiveSiteSettings.from_env().jira_base_url)
+    return mapping_provider(jira_base_url=LiveSiteSettings.from_env().jira_base_url, first=first)
 
 
 def _aws_config(*, webhook: bool) -> Config:
@@ -105,7 +107,7 @@ def webhook_receiver(settings: WebhookSettings) -> WebhookReceiver:
     receiver = WebhookReceiver(
         settings,
         authenticator=WebhookAuthenticator(settings),
-        mapping=live_mapping(),
+        mapping=live_mapping("relevance"),
         enqueuer=Enqueuer(
             session.client("sqs", config=config),
             settings.queue_url,

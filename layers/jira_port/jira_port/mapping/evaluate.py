@@ -15,6 +15,7 @@ from jira_port.mapping.checks import MappingError, MappingProblem, field_problem
 from jira_port.mapping.isolate import culprit, isolated_raws
 from jira_port.mapping.model import (
     Event,
+    FirstProgram,
     JqField,
     MappingResult,
     MappingWarning,
@@ -60,7 +61,7 @@ class CompiledMapping:
     ``for_site`` adds a site's identifier affix). Thread-safe. A proven mapping maps events up to its
     ``gate`` in this process (``mapping.gate``; ``text``: the mapping's text), others go to a jq worker
     under ``limits``; ``limits=None``: in this process, unbounded, only for trusted mappings.
-    ``jira_base_url``: the one the caller will pass (the program compiled here is for it)."""
+    ``jira_base_url``, ``first``: the caller's URL and the program it runs first (compiled here)."""
 
     def __init__(
         self,
@@ -69,20 +70,22 @@ class CompiledMapping:
         limits: EvaluationLimits | None = EvaluationLimits(),  # noqa: B008 - frozen dataclass
         text: str | None = None,
         jira_base_url: str | None = None,
+        *,
+        first: FirstProgram = "evaluation",
     ) -> None:
-        self.rules = rules
-        self.source = source
-        self.limits = limits
-        self.affix = IdentifierAffix()
+        self.rules, self.source, self.limits = rules, source, limits
         self._runner = shared_runner(limits.memory_mb) if limits is not None else None
         self.program_text = programs.evaluation_program(rules, isolate=False)
         # Compiled here only once a field fails; a worker batch runs it (the worker pays its compile).
         self.isolating_text = programs.evaluation_program(rules)
         self.relevance_text = programs.relevance_program(rules)
-        self._local = _PerThread()
-        try:  # the relevance program holds the same expressions (each self-contained, see ``checks``)
-            key = (self.program_text, clean_base_url(jira_base_url))
-            # kept for the first thread that runs it (the live functions load on a thread; dict.pop is atomic)
+        self.affix, self._local = IdentifierAffix(), _PerThread()
+        base, relevance_first = clean_base_url(jira_base_url), first == "relevance"
+        try:  # the evaluation program holds every expression: compiling it validates them (see ``checks``)
+            if relevance_first and not gate.within_measured(rules, text):  # the default's all compile
+                programs.compile_program(self.program_text, base)
+            # the first program, kept for the first thread that runs it (the live functions load on a thread)
+            key = (self.relevance_text if relevance_first else self.program_text, base)
             self._spare = {key: programs.compile_program(*key)}
         except ValueError as exc:
             # Name the culprit with jq's own message; only then pay one compilation per field.

@@ -13,7 +13,7 @@ from jira_port.mapping.checks import MappingError, MappingProblem
 from jira_port.mapping.config import Format, parse_text, rules_from_document
 from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError
 from jira_port.mapping.gate import IN_PROCESS_MAX_CHARS
-from jira_port.mapping.model import SOURCE_HEADER, data_text
+from jira_port.mapping.model import SOURCE_HEADER, FirstProgram, data_text
 
 #: Mappings shipped in ``jira_port/data``: name -> file.
 BUNDLED_MAPPINGS = {
@@ -31,7 +31,9 @@ _LOADED_FROM = {"default-mapping.yaml": "default-mapping.json"}
 SAMPLE_EVENTS = "sample-events.json"
 _SAMPLE_HEADERS = {SOURCE_HEADER: "webhook"}
 
-_cache: dict[tuple[str, Format | None, EvaluationLimits | None, str | None], CompiledMapping] = {}
+_cache: dict[
+    tuple[str, Format | None, EvaluationLimits | None, str | None, FirstProgram], CompiledMapping
+] = {}
 _cache_lock = threading.Lock()
 _CACHE_SIZE = 16
 
@@ -75,17 +77,19 @@ def load_mapping_text(
     limits: EvaluationLimits | None = EvaluationLimits(),  # noqa: B008 - frozen dataclass
     *,
     jira_base_url: str | None = None,
+    first: FirstProgram = "evaluation",
 ) -> CompiledMapping:
     """Parse (JSON or YAML; ``fmt=None`` detects), validate and compile a mapping given as text, and
     check that it maps the bundled sample events within ``limits``; ``jira_base_url``: the one its
-    events will be evaluated with, whose program is then compiled here rather than at the first event."""
-    key = (text, fmt, limits, jira_base_url)
+    events will be evaluated with, and ``first`` the program they run first (the mapping's own, or the
+    webhook function's relevance check), compiled here for it rather than at the first event."""
+    key = (text, fmt, limits, jira_base_url, first)
     with _cache_lock:
         cached = _cache.get(key)
     if cached is not None:
         return cached
     rules = rules_from_document(parse_text(text, fmt, source), source)
-    compiled = CompiledMapping(rules, source, limits, text, jira_base_url)
+    compiled = CompiledMapping(rules, source, limits, text, jira_base_url, first=first)
     if compiled.gate < IN_PROCESS_MAX_CHARS:  # within the gate, in-process, no bound can be passed
         check_sample_events(compiled)
     with _cache_lock:

@@ -17,6 +17,9 @@ MAX_ITEMS_PER_EVENT = 500
 #: A rule's field list (or an item's) when one of its fields failed in the program an event runs first
 #: (``programs.evaluation_program(isolate=False)``); a string is never a rule's raw result otherwise.
 ISOLATE = "__jp_isolate"
+#: The program a mapping compiles as it loads, for its first event: the mapping's own (the sync function,
+#: the backfill) or its relevance check (the webhook function).
+type FirstProgram = Literal["evaluation", "relevance"]
 
 
 def isolation_needed(out: Any) -> bool:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 from jira_port.mapping import CompiledMapping, load_mapping_text
 from jira_port.mapping.bounded import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS, EvaluationLimits
+from jira_port.mapping.model import FirstProgram
 from jira_port.mapping.source import MappingProvider, SourceReader, SourceText, is_remote
 from jira_port.settings.common import EnvModel, env
 
@@ -72,17 +73,25 @@ class MappingSettings(EnvModel):
 
 
 def mapping_provider(
-    settings: MappingSettings | None = None, *, jira_base_url: str | None = None
+    settings: MappingSettings | None = None,
+    *,
+    jira_base_url: str | None = None,
+    first: FirstProgram = "evaluation",
 ) -> MappingProvider:
     """The configured mapping behind a provider: remote sources (S3, Port) are re-read every
     ``MAPPING_REFRESH_SECONDS``, keeping the last good mapping. Raises ``MappingError`` (a
-    ``ConfigError``) when no good mapping can be had now. ``jira_base_url``: the one events will be
-    evaluated with (each mapping's program is compiled for it as it loads)."""
+    ``ConfigError``) when no good mapping can be had now. ``jira_base_url`` and ``first``: the one events
+    will be evaluated with and the program they run first (compiled for it as each mapping loads)."""
     settings = settings if settings is not None else MappingSettings.from_env()
 
     def compile_text(fetched: SourceText) -> CompiledMapping:
         mapping = load_mapping_text(
-            fetched.text, fetched.fmt, fetched.label, settings.limits, jira_base_url=jira_base_url
+            fetched.text,
+            fetched.fmt,
+            fetched.label,
+            settings.limits,
+            jira_base_url=jira_base_url,
+            first=first,
         )
         if settings.identifier_prefix or settings.identifier_suffix:
             return mapping.for_site(settings.identifier_prefix, settings.identifier_suffix)
