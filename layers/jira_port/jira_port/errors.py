@@ -68,8 +68,8 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, JiraPortError):
         return bool(exc.transient)
     # Modules are looked up, not imported: an exception of a library that was never loaded cannot occur.
-    requests = sys.modules.get("requests")
-    if requests is not None and isinstance(exc, requests.RequestException):
+    http = sys.modules.get("urllib3.exceptions")  # the HTTP library under both clients (and botocore)
+    if http is not None and isinstance(exc, http.HTTPError):
         return True
     botocore_exceptions = sys.modules.get("botocore.exceptions")
     if botocore_exceptions is None:

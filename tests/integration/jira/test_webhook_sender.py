@@ -49,7 +49,7 @@ def test_connection_errors_are_retried_with_configured_delays() -> None:
     sender = WebhookSender("http://127.0.0.1:9/closed", retry_delays=(1, 2, 3), sleep=waits.append, timeout=1)
     delivery = sender.send(EVENT)
     assert [a.status for a in delivery.attempts] == [None] * 6
-    assert delivery.attempts[0].error == "ConnectionError"
+    assert delivery.attempts[0].error == "NewConnectionError"
     assert waits == [1, 2, 3, 3, 3]
 
 

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import email.utils
-import io
 
 import pytest
-import requests
+from urllib3 import HTTPHeaderDict
+from urllib3.exceptions import ProtocolError
 
-from jira_port.transport import Attempts, RetriesExhaustedError, RetryPolicy, send, server_delay
+from jira_port.transport import Attempts, HttpResponse, RetriesExhaustedError, RetryPolicy, send, server_delay
 
 
-def _response(status: int, headers: dict[str, str] | None = None) -> requests.Response:
-    r = requests.Response()
-    r.status_code = status
-    r.raw = io.BytesIO(b"")
-    r.headers.update(headers or {})
-    return r
+def _response(status: int, headers: dict[str, str] | None = None) -> HttpResponse:
+    return HttpResponse(status, HTTPHeaderDict(headers or {}), b"")
 
 
 def test_retry_after_seconds_and_http_date() -> None:
@@ -56,7 +52,7 @@ def test_send_retries_retryable_statuses_honouring_hints() -> None:
 def test_send_never_retries_other_client_errors(status: int) -> None:
     calls = []
 
-    def once() -> requests.Response:
+    def once() -> HttpResponse:
         calls.append(1)
         return _response(status)
 
@@ -67,7 +63,7 @@ def test_send_never_retries_other_client_errors(status: int) -> None:
 def test_send_is_bounded_and_returns_last_retryable_response() -> None:
     calls = []
 
-    def always_500() -> requests.Response:
+    def always_500() -> HttpResponse:
         calls.append(1)
         return _response(500)
 
@@ -76,10 +72,10 @@ def test_send_is_bounded_and_returns_last_retryable_response() -> None:
 
 
 def test_send_raises_after_only_connection_errors() -> None:
-    def boom() -> requests.Response:
-        raise requests.ConnectionError("refused")
+    def boom() -> HttpResponse:
+        raise ProtocolError("refused")
 
-    with pytest.raises(RetriesExhaustedError, match="ConnectionError"):
+    with pytest.raises(RetriesExhaustedError, match="ProtocolError"):
         send(boom, RetryPolicy(max_attempts=3), sleep=lambda s: None)
 
 

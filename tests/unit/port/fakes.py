@@ -1,31 +1,26 @@
-"""A scripted ``requests.Session`` for deterministic client tests (no sockets)."""
+"""A scripted ``HttpSession`` for deterministic client tests (no sockets)."""
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
+from urllib3 import HTTPHeaderDict
 
 from jira_port.port import PortClient
 from jira_port.settings.port import PortSettings
-from jira_port.transport import RetryPolicy
+from jira_port.transport import HttpResponse, HttpSession, RetryPolicy
 
 TOKEN_ANSWER = {"ok": True, "accessToken": "tok-1", "expiresIn": 10800, "tokenType": "Bearer"}
 
 
-def response(status: int, body: Any = None, headers: dict[str, str] | None = None) -> requests.Response:
-    """A ``requests.Response`` with a JSON body."""
-    r = requests.Response()
-    r.status_code = status
-    r._content = b"" if body is None else json.dumps(body).encode()
-    r._content_consumed = True  # type: ignore[attr-defined]
-    r.raw = io.BytesIO(r._content)
-    r.headers.update({"Content-Type": "application/json", **(headers or {})})
-    return r
+def response(status: int, body: Any = None, headers: dict[str, str] | None = None) -> HttpResponse:
+    """An answer with a JSON body."""
+    content = b"" if body is None else json.dumps(body).encode()
+    fields = HTTPHeaderDict({"Content-Type": "application/json", **(headers or {})})
+    return HttpResponse(status, fields, content)
 
 
 @dataclass
@@ -37,24 +32,24 @@ class Call:
     headers: dict[str, str]
 
 
-Responder = Callable[[Call], requests.Response]
+Responder = Callable[[Call], HttpResponse]
 
 
 @dataclass
-class ScriptedSession(requests.Session):
+class ScriptedSession(HttpSession):
     """Answers the token route automatically and every other request from ``script``.
 
     ``script`` items are responses or callables taking the ``Call``; when it runs out, 200 ``{}``.
     """
 
-    script: list[requests.Response | Responder] = field(default_factory=list)
-    token_answers: list[requests.Response] = field(default_factory=list)
+    script: list[HttpResponse | Responder] = field(default_factory=list)
+    token_answers: list[HttpResponse] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         super().__init__()
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(self, method: str, url: str, **kwargs: Any) -> HttpResponse:
         data = kwargs.get("data")
         call = Call(
             str(method),

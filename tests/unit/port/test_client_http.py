@@ -6,16 +6,16 @@ import time
 from typing import Any
 
 import pytest
-import requests
+from urllib3.exceptions import ProtocolError
 
 from jira_port.port import PortAPIError
 from jira_port.port.writes import MAX_BODY_BYTES
-from jira_port.transport import RetryPolicy
+from jira_port.transport import HttpResponse, RetryPolicy
 from jira_port_tools.port_admin import delete_entity, get_blueprint, upsert_entity
 from tests.unit.port.fakes import Call, ScriptedSession, response, scripted_client
 
 
-def ok_bulk(call: Call) -> requests.Response:
+def ok_bulk(call: Call) -> HttpResponse:
     entities = call.body["entities"]
     done = [{"created": True, "identifier": e["identifier"], "index": i} for i, e in enumerate(entities)]
     return response(200, {"ok": True, "entities": done, "errors": []})
@@ -71,8 +71,8 @@ def test_server_errors_exhaust_bounded_retries_and_surface_as_transient() -> Non
 
 
 def test_connection_errors_become_a_transient_no_response_error() -> None:
-    def refuse(call: Call) -> requests.Response:
-        raise requests.ConnectionError("refused")
+    def refuse(call: Call) -> HttpResponse:
+        raise ProtocolError("refused")
 
     session = ScriptedSession(script=[refuse] * 3)
     client = scripted_client(session, policy=RetryPolicy(max_attempts=3, base_delay=0.0))
@@ -130,7 +130,7 @@ def test_identifiers_are_url_encoded_in_paths() -> None:
 
 
 def test_bulk_reports_per_entity_errors_and_resends_transient_ones() -> None:
-    def partial(call: Call) -> requests.Response:
+    def partial(call: Call) -> HttpResponse:
         sent = call.body["entities"]
         errors = [
             {
@@ -165,7 +165,7 @@ def test_bulk_reports_per_entity_errors_and_resends_transient_ones() -> None:
 
 
 def test_transient_entity_errors_are_marked_after_the_last_round() -> None:
-    def always_busy(call: Call) -> requests.Response:
+    def always_busy(call: Call) -> HttpResponse:
         errors = [
             {
                 "identifier": e["identifier"],
@@ -249,7 +249,7 @@ def test_refused_bulk_delete_falls_back_to_single_deletes() -> None:
 
 
 def test_bulk_delete_chunks_by_100_and_reports_already_gone() -> None:
-    def delete_all_but_first(call: Call) -> requests.Response:
+    def delete_all_but_first(call: Call) -> HttpResponse:
         return response(200, {"ok": True, "deletedEntities": call.body["entities"][1:]})
 
     session = ScriptedSession(script=[delete_all_but_first] * 3)

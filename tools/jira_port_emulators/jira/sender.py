@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
+import urllib3
 
 RETRY_STATUSES = frozenset({408, 409, 425, 429})
 MAX_RETRIES = 5
@@ -109,7 +109,7 @@ class WebhookSender:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._held: list[tuple[dict[str, Any], str]] = []
-        self._session = requests.Session()
+        self._session = urllib3.PoolManager(retries=False)
         self._queue: queue.Queue[tuple[dict[str, Any], str] | None] | None = None
         self._worker: threading.Thread | None = None
         if background:
@@ -152,7 +152,7 @@ class WebhookSender:
         if self._queue is not None and self._worker is not None:
             self._queue.put(None)
             self._worker.join(timeout=30)
-        self._session.close()
+        self._session.clear()
 
     def _work(self) -> None:
         assert self._queue is not None
@@ -190,12 +190,12 @@ class WebhookSender:
                 self._sleep(self.retry_delays[min(retry, len(self.retry_delays)) - 1])
                 headers["X-Atlassian-Webhook-Retry"] = str(retry)
             try:
-                response = self._session.post(
-                    self.url, data=delivery.body, headers=headers, timeout=self.timeout
-                )
-                response.close()
-                attempt = Attempt(response.status_code)
-            except requests.RequestException as exc:
+                response = self._session.request(
+                    "POST", self.url, body=delivery.body, headers=headers, timeout=self.timeout,
+                    redirect=False,
+                )  # fmt: skip
+                attempt = Attempt(response.status)
+            except urllib3.exceptions.HTTPError as exc:
                 attempt = Attempt(None, type(exc).__name__)
             delivery.attempts.append(attempt)
             if not should_retry(attempt.status):

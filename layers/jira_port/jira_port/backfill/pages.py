@@ -26,8 +26,6 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import requests
-
 from jira_port.backfill.collector import fewer_collections
 from jira_port.backfill.lock import Deadline, RunLock
 from jira_port.backfill.mapper import BackfillMapper, MappedPage
@@ -38,6 +36,7 @@ from jira_port.errors import ConfigError, JiraPortError, is_transient
 from jira_port.jira.paging import read_ahead
 from jira_port.observability import logger
 from jira_port.port.types import Action
+from jira_port.transport import HttpError
 
 if TYPE_CHECKING:
     from jira_port.jira import IssuePage, JiraClient
@@ -71,7 +70,7 @@ class _FetchFailed(Exception):
 
 def _partition_error(exc: BaseException) -> bool:
     """Errors that belong to one partition's Jira requests (the rest are fatal)."""
-    return isinstance(exc, JiraPortError | requests.RequestException) and not isinstance(exc, ConfigError)
+    return isinstance(exc, JiraPortError | HttpError) and not isinstance(exc, ConfigError)
 
 
 class PageWriter:

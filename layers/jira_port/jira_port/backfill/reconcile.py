@@ -27,12 +27,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import requests
-
 from jira_port.backfill.report import tally_failures
 from jira_port.backfill.store import MAX_EXAMPLES, Tally
 from jira_port.errors import JiraPortError
 from jira_port.observability import logger
+from jira_port.transport import HttpError
 
 if TYPE_CHECKING:
     from jira_port.live.guard import VersionGuard
@@ -154,7 +153,7 @@ def reconcile(
         plan = _plan(
             seen, port, ledger, result, guard=guard, run_started_ms=run_started_ms, adopt=adopt_created_by
         )
-    except (JiraPortError, requests.RequestException) as exc:
+    except (JiraPortError, HttpError) as exc:
         result.skipped = f"ownership check failed, nothing was deleted: {type(exc).__name__}: {exc}"[:500]
         logger.error("backfill reconciliation skipped", extra={"reason": result.skipped})
         return result

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any
-
-import requests
 
 from jira_port.jira.auth import CredentialsProvider, JiraCredentials
 from jira_port.jira.errors import (
@@ -21,11 +18,14 @@ from jira_port.jira.errors import (
     parse_error_body,
 )
 from jira_port.observability import logger
-from jira_port.transport import RetriesExhaustedError, RetryPolicy, new_session, retry_log_fields, send
-
-#: ``requests`` reads a body in 10 KB chunks unless streamed; read in one chunk instead, as ``requests``
-#: would (its errors, its decoding), a 750 KB search page costs about 1 ms less CPU.
-BODY_CHUNK_BYTES = 1 << 20
+from jira_port.transport import (
+    HttpResponse,
+    RetriesExhaustedError,
+    RetryPolicy,
+    new_session,
+    retry_log_fields,
+    send,
+)
 
 _AUTH_HINT = (
     "check {creds}: Jira Cloud needs email + API token (tokens expire after at most one year), "
@@ -109,19 +109,16 @@ class JiraHTTP:
         *,
         creds: JiraCredentials,
         policy: RetryPolicy,
-    ) -> requests.Response:
+    ) -> HttpResponse:
         url = self.base_url + path
         headers = {"Authorization": creds.authorization(), "Accept": "application/json"}
 
-        def attempt() -> requests.Response:
-            response = self._session.request(
-                method, url, params=params, json=body, headers=headers, timeout=self._timeout, stream=True
+        def attempt() -> HttpResponse:
+            return self._session.request(
+                method, url, params=params, json=body, headers=headers, timeout=self._timeout
             )
-            with _closing_on_error(response):
-                response._content = b"".join(response.iter_content(BODY_CHUNK_BYTES))
-            return response
 
-        def on_retry(n: int, resp: requests.Response | None, exc: BaseException | None, wait: float) -> None:
+        def on_retry(n: int, resp: HttpResponse | None, exc: BaseException | None, wait: float) -> None:
             logger.info(
                 "Jira call failed; retrying",
                 extra={
@@ -135,7 +132,7 @@ class JiraHTTP:
         except RetriesExhaustedError as exc:
             raise JiraUnavailableError(f"Jira did not answer {method} {path}: {exc}") from None
 
-    def _decode(self, method: str, path: str, response: requests.Response, policy: RetryPolicy) -> Any:
+    def _decode(self, method: str, path: str, response: HttpResponse, policy: RetryPolicy) -> Any:
         status = response.status_code
         if 200 <= status < 300:
             if status == 204 or not response.content:
@@ -165,16 +162,11 @@ class JiraHTTP:
             raise JiraAuthError(status, method, path, messages=messages, errors=errors, hint=hint)
         if status == 403:
             raise JiraPermissionError(status, method, path, messages=messages, errors=errors)
+        if 300 <= status < 400:  # redirects are not followed (an API call would lose its method or body)
+            hint = (
+                f"Jira redirected to {response.headers.get('Location', '?')}: set JIRA_BASE_URL to that site"
+            )
+            raise JiraAPIError(status, method, path, messages=messages, errors=errors, hint=hint)
         if status == 404:
             raise JiraNotFoundError(status, method, path, messages=messages, errors=errors)
         raise JiraAPIError(status, method, path, messages=messages, errors=errors)
-
-
-@contextmanager
-def _closing_on_error(response: requests.Response) -> Iterator[None]:
-    """Close ``response`` (its connection) when reading its body fails."""
-    try:
-        yield
-    except BaseException:
-        response.close()
-        raise

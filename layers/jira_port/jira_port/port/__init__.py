@@ -6,7 +6,7 @@ rules), ``types`` (``Action``, errors and results), ``apply`` (actions → Port,
 backfill alike, and the deletes a moved issue implies).
 
 ``PortClient`` is imported on first use: the mapping needs only ``types`` (``Action``), and the webhook
-function must not load ``requests`` for it.
+function must not load the HTTP client for it.
 """
 
 from __future__ import annotations

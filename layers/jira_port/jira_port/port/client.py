@@ -15,8 +15,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Self
 
-import requests
-
 from jira_port.errors import NO_RESPONSE
 from jira_port.observability import logger
 from jira_port.port import writes
@@ -37,7 +35,15 @@ from jira_port.port.types import (
 )
 from jira_port.port.writes import MAX_DELETE_IDS, plan_batches
 from jira_port.settings.port import PortSettings
-from jira_port.transport import RetriesExhaustedError, RetryPolicy, new_session, retry_log_fields, send
+from jira_port.transport import (
+    HttpResponse,
+    HttpSession,
+    RetriesExhaustedError,
+    RetryPolicy,
+    new_session,
+    retry_log_fields,
+    send,
+)
 
 ACCESS_TOKEN_ROUTE = "/v1/auth/access_token"  # noqa: S105 - a route, not a password
 # A 401 is answered by a token refresh, then by a secret re-read: three sends at most.
@@ -51,7 +57,7 @@ class PortSession:
         self,
         settings: PortSettings,
         credentials: CredentialSource,
-        session: requests.Session,
+        session: HttpSession,
         policy: RetryPolicy,
         stats: PortStats,
         *,
@@ -124,15 +130,13 @@ class PortSession:
         url = f"{self._api_url}{path}"
         retries = 0
 
-        def do_request() -> requests.Response:
+        def do_request() -> HttpResponse:
             self.stats.add(requests=1)
             return self._http.request(
                 method, url, params=params, data=data, headers=headers, timeout=self._timeout
             )
 
-        def on_retry(
-            attempt: int, resp: requests.Response | None, exc: BaseException | None, wait: float
-        ) -> None:
+        def on_retry(attempt: int, resp: HttpResponse | None, exc: BaseException | None, wait: float) -> None:
             nonlocal retries
             retries += 1
             if resp is None:
@@ -162,7 +166,7 @@ class PortClient:
         self,
         settings: PortSettings,
         *,
-        session: requests.Session | None = None,
+        session: HttpSession | None = None,
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         credentials: CredentialSource | None = None,

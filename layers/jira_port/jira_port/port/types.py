@@ -18,7 +18,7 @@ from urllib.parse import quote
 from jira_port.errors import NO_RESPONSE, JiraPortError, is_transient_status
 
 if TYPE_CHECKING:
-    import requests
+    from jira_port.transport import HttpResponse
 
 EntityOperation = Literal["upsert", "delete"]
 Params = Mapping[str, str | list[str]]
@@ -251,9 +251,11 @@ class PortResponse:
         return 200 <= self.status < 300
 
     @classmethod
-    def of(cls, response: requests.Response) -> PortResponse:
-        """The decoded form of a ``requests`` answer (no retries counted)."""
-        return cls(response.status_code, _json(response), dict(response.headers.lower_items()), 0)
+    def of(cls, response: HttpResponse) -> PortResponse:
+        """The decoded form of an HTTP answer (no retries counted)."""
+        return cls(
+            response.status_code, _json(response), {k.lower(): v for k, v in response.headers.items()}, 0
+        )
 
     def error(self, blueprint: str | None = None, identifier: str | None = None) -> PortAPIError:
         """The ``PortAPIError`` describing this (non-2xx) answer, from Port's error envelope."""
@@ -266,7 +268,7 @@ class PortResponse:
         return cls(self.status, code, message, identifier, blueprint, trace_id=trace)
 
 
-def _json(response: requests.Response) -> Any:
+def _json(response: HttpResponse) -> Any:
     if not response.content:
         return None
     try:
