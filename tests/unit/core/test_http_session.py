@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import gzip
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -16,6 +15,7 @@ from jira_port.jira.auth import CredentialsProvider, JiraCredentials
 from jira_port.jira.errors import JiraAPIError
 from jira_port.jira.http import JiraHTTP
 from jira_port.transport import HttpSession, RetryPolicy
+from tests.support.http_server import serving
 
 SEEN: list[tuple[str, dict[str, str]]] = []  # request line target and headers, per request
 
@@ -48,12 +48,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
     SEEN.clear()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(_Handler) as url:
+        yield url
 
 
 def test_gzip_is_asked_for_and_decoded_and_none_params_are_left_out(server: str) -> None:

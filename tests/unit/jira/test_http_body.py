@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -15,6 +14,7 @@ from jira_port.jira.auth import CredentialsProvider, JiraCredentials
 from jira_port.jira.errors import JiraUnavailableError
 from jira_port.jira.http import JiraHTTP
 from jira_port.transport import RetryPolicy
+from tests.support.http_server import serving
 
 LARGE = {"issues": [{"key": f"A-{n}", "fields": {"summary": "x" * 900}} for n in range(3000)]}
 
@@ -41,12 +41,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(_Handler) as url:
+        yield url
 
 
 def _http(base_url: str, attempts: int = 1) -> JiraHTTP:
