@@ -8,6 +8,7 @@ import gzip
 import json
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 
 import pytest
 
@@ -83,3 +84,13 @@ def test_a_redirect_is_not_followed_and_jira_names_where_it_leads(server: str) -
     ) as moved:
         http.request("GET", "/moved")
     assert moved.value.status == 301 and len(SEEN) == 2  # nothing was sent to the new address
+
+
+def test_a_netrc_entry_never_replaces_the_authorization_a_call_carries(
+    server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # ``requests`` read ~/.netrc on every call and let an entry for the host override the header
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / ".netrc").write_text("machine 127.0.0.1 login someone password other\n", encoding="utf-8")
+    HttpSession(2).request("GET", f"{server}/me", headers={"Authorization": "Bearer t"})
+    assert SEEN[-1][1]["authorization"] == "Bearer t"
