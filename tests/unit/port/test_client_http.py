@@ -105,6 +105,14 @@ def test_non_retryable_4xx_is_surfaced_with_code_message_and_identifier() -> Non
     assert len(session.api_calls()) == 1
 
 
+def test_a_redirect_is_not_followed_and_names_where_it_leads() -> None:
+    moved = response(301, None, {"Location": "https://api.port.io/v1/blueprints/jiraIssue/entities"})
+    session = ScriptedSession(script=[moved])
+    with pytest.raises(PortAPIError, match=r"redirected to https://api\.port\.io/.*PORT_API_URL") as caught:
+        upsert_entity(scripted_client(session), "jiraIssue", {"identifier": "PROJ-9"})
+    assert caught.value.status == 301 and not caught.value.transient and len(session.api_calls()) == 1
+
+
 def test_upsert_sends_the_documented_query_parameters() -> None:
     session = ScriptedSession(script=[response(201, {"ok": True, "entity": {"identifier": "A"}})])
     client = scripted_client(session, create_missing_related_entities=False)

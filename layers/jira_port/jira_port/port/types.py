@@ -260,7 +260,9 @@ class PortResponse:
     def error(self, blueprint: str | None = None, identifier: str | None = None) -> PortAPIError:
         """The ``PortAPIError`` describing this (non-2xx) answer, from Port's error envelope."""
         code, message = f"http_{self.status}", "Port returned an error without a JSON body"
-        if isinstance(self.body, dict):
+        if 300 <= self.status < 400:  # not followed (transport): a bulk POST would lose its body
+            message = f"Port redirected to {self.headers.get('location', '?')}: set PORT_API_URL to it"
+        elif isinstance(self.body, dict):
             code = str(self.body.get("error") or code)
             message = str(self.body.get("message") or self.body.get("error") or message)
         trace = self.headers.get("x-trace-id")
