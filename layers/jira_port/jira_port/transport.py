@@ -149,7 +149,7 @@ class HttpSession:
     ) -> HttpResponse:
         """Send one request and read its answer (raises ``HttpError`` when none arrived)."""
         sent = {**_DEFAULT_HEADERS, **(headers or {})}
-        if json is not None:
+        if json is not None:  # (the parameter hides the module here, as in ``requests``)
             data = _json_bytes(json)
             sent.setdefault("Content-Type", "application/json")
         query = urlencode([(k, v) for k, v in (params or {}).items() if v is not None], doseq=True)
@@ -180,11 +180,6 @@ class HttpSession:
 
 def _json_bytes(value: Any) -> bytes:
     return json.dumps(value, allow_nan=False).encode("utf-8")
-
-
-def new_session(pool_size: int = 10) -> HttpSession:
-    """A pooled session sized for ``pool_size`` concurrent requests."""
-    return HttpSession(pool_size)
 
 
 class RetriesExhaustedError(JiraPortError):

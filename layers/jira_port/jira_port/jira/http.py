@@ -20,9 +20,9 @@ from jira_port.jira.errors import (
 from jira_port.observability import logger
 from jira_port.transport import (
     HttpResponse,
+    HttpSession,
     RetriesExhaustedError,
     RetryPolicy,
-    new_session,
     retry_log_fields,
     send,
 )
@@ -54,7 +54,7 @@ class JiraHTTP:
         self._timeout = (min(10.0, timeout), timeout)
         self._policy = retry_policy or RetryPolicy()
         self._sleep = sleep
-        self._session = new_session(pool_size)
+        self._session = HttpSession(pool_size)
 
     def close(self) -> None:
         """Release pooled connections."""

@@ -40,7 +40,6 @@ from jira_port.transport import (
     HttpSession,
     RetriesExhaustedError,
     RetryPolicy,
-    new_session,
     retry_log_fields,
     send,
 )
@@ -175,7 +174,7 @@ class PortClient:
         self.settings = settings
         self.stats = PortStats()
         self.policy = policy if policy is not None else RetryPolicy()
-        self._http = session if session is not None else new_session(settings.max_concurrency + 2)
+        self._http = session if session is not None else HttpSession(settings.max_concurrency + 2)
         source = credentials if credentials is not None else credential_source(settings)
         self.api = PortSession(
             settings, source, self._http, self.policy, self.stats, sleep=sleep, clock=clock
