@@ -10,9 +10,11 @@ The page program takes ``{"t": read time, "s": issues to skip, "p": <search resp
 each issue of ``.p.issues[s:]`` the webhook-shaped document the per-event path builds
 (``{body: {webhookEvent, timestamp, issue}, headers, queryParams: {}}``) and runs every rule on it
 exactly as ``programs.evaluation_program`` does, so per-field semantics are the same (one field's error
-nulls only that field, an empty result gives null, only the first output counts). It yields one list of
-per-rule raw results per issue; Python decodes only that. A rule whose filter is false for every issue
-of the page is not run at all: its result is ``null``, as its false filter would give (``never_matches``).
+nulls only that field, an empty result gives null, only the first output counts); expressions starting
+with ``.body.issue`` read the issue from variables bound once per issue (``programs.bind_issue``). It
+yields one list of per-rule raw results per issue; Python decodes only that. A rule whose filter is false
+for every issue of the page is not run at all: its result is ``null``, as its false filter would give
+(``never_matches``).
 
 The bound: a page may take the per-event bound once for every ``ISSUES_PER_BOUND`` issues (at least
 once). A page that passes it, stops jq (``halt``) or cannot be read is mapped again issue by issue by
@@ -63,13 +65,14 @@ def page_program(mapping: CompiledMapping, webhook_event: str, headers: Mapping[
         f'"issue": .}}, "headers": {json.dumps(document["headers"])}, "queryParams": {{}}}}'
     )
     probe = {"body": {"webhookEvent": webhook_event, "issue": {}}, "headers": document["headers"]}
-    rules = ",\n".join("null" if never_matches(r, probe) else programs.rule_program(r) for r in mapping.rules)
+    rules = ",\n".join(
+        "null" if never_matches(r, probe) else programs.rule_program(r, bound=True) for r in mapping.rules
+    )
     # an issue that is not an object fails the page (mapped issue by issue): `probe` assumes one
     issue = 'if type == "object" then . else error("an issue that is not an object") end'
-    return (
-        programs.PRELUDE
-        + f". as $__jp_page | [$__jp_page.p.issues[$__jp_page.s:][] | {issue} | {envelope} | [{rules}]]"
-    )
+    bind = f". as {programs.ISSUE_VAR} | .fields as {programs.FIELDS_VAR}"  # see programs.bind_issue
+    each = f"$__jp_page.p.issues[$__jp_page.s:][] | {issue} | {bind} | {envelope}"
+    return programs.PRELUDE + f". as $__jp_page | [{each} | [{rules}]]"
 
 
 def never_matches(rule: Rule, probe: dict[str, Any]) -> bool:
