@@ -9,6 +9,7 @@ transient is ``jira_port.errors``' rule, the same for every caller.
 from __future__ import annotations
 
 import email.utils
+import os
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -96,13 +97,25 @@ def _parse_delay(raw: str, now: float) -> float | None:
     return parsed.timestamp() - now
 
 
-def new_session(pool_size: int = 10) -> requests.Session:
-    """A pooled session sized for ``pool_size`` concurrent requests."""
+def new_session(pool_size: int, base_url: str) -> requests.Session:
+    """A pooled session sized for ``pool_size`` concurrent requests to ``base_url``'s host.
+
+    The environment is read here, once, not on every call as ``requests`` does (``trust_env``: about
+    0.15 ms of CPU per call, walking ``os.environ`` twice and looking for a ``.netrc``): the proxies for
+    ``base_url`` (``HTTPS_PROXY``, ``NO_PROXY``...) and ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE``. A
+    ``.netrc`` is not read: every call carries its own ``Authorization``, which a ``.netrc`` entry for the
+    host would have replaced.
+    """
     session = requests.Session()
     adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["User-Agent"] = USER_AGENT
+    session.trust_env = False
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
     return session
 
 

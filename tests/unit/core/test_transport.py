@@ -1,14 +1,20 @@
-"""The shared retry loop: server hints, bounded attempts, and what is never retried."""
+"""The shared retry loop: server hints, bounded attempts, and what is never retried; the pooled session
+reads the environment (proxies, CA bundle) once, when it is made."""
 
 from __future__ import annotations
 
 import email.utils
 import io
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import requests
 
-from jira_port.transport import Attempts, RetriesExhaustedError, RetryPolicy, send, server_delay
+from jira_port.transport import Attempts, RetriesExhaustedError, RetryPolicy, new_session, send, server_delay
 
 
 def _response(status: int, headers: dict[str, str] | None = None) -> requests.Response:
@@ -95,3 +101,41 @@ def test_ratelimit_reset_only_counts_for_429() -> None:
     assert policy.delay(1, headers, 503) == 0.0
     assert policy.delay(1, headers, 429) == 250.0
     assert policy.delay(1, {"Retry-After": "2", **headers}, 503) == 2.0
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    seen: ClassVar[list[tuple[str, str | None]]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append((self.requestline, self.headers.get("Authorization")))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@pytest.fixture
+def recorder() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    _Recorder.seen.clear()
+    yield f"127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_a_session_reads_proxies_and_ca_bundle_from_the_environment_once(
+    recorder: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", f"http://{recorder}")
+    monkeypatch.setenv("NO_PROXY", "internal.example")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/bundle.pem")
+    monkeypatch.setenv("HOME", str(tmp_path))  # a .netrc entry for the host must not replace our header
+    (tmp_path / ".netrc").write_text("machine jira.example login someone password other\n")
+    session = new_session(2, "http://jira.example")
+    assert session.verify == "/etc/ssl/bundle.pem"
+    assert "http" not in new_session(2, "http://jira.internal.example").proxies
+    monkeypatch.delenv("HTTP_PROXY")  # read when the session was made, not per call
+    assert session.get("http://jira.example/rest", headers={"Authorization": "Bearer t"}).status_code == 204
+    assert _Recorder.seen == [("GET http://jira.example/rest HTTP/1.1", "Bearer t")]

@@ -54,7 +54,7 @@ class JiraHTTP:
         self._timeout = (min(10.0, timeout), timeout)
         self._policy = retry_policy or RetryPolicy()
         self._sleep = sleep
-        self._session = new_session(pool_size)
+        self._session = new_session(pool_size, self.base_url)
 
     def close(self) -> None:
         """Release pooled connections."""

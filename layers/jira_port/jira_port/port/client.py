@@ -171,7 +171,9 @@ class PortClient:
         self.settings = settings
         self.stats = PortStats()
         self.policy = policy if policy is not None else RetryPolicy()
-        self._http = session if session is not None else new_session(settings.max_concurrency + 2)
+        self._http = (
+            session if session is not None else new_session(settings.max_concurrency + 2, settings.api_url)
+        )
         source = credentials if credentials is not None else credential_source(settings)
         self.api = PortSession(
             settings, source, self._http, self.policy, self.stats, sleep=sleep, clock=clock
