@@ -165,7 +165,8 @@ def test_a_page_python_reads_but_json_has_not_goes_to_jq_as_it_came() -> None:
     issues = [{"key": "A-1", "fields": {"summary": float("nan")}}]
     raw = b'{"issues": [{"key": "A-1", "fields": {"summary": NaN}}]}'
     assert (
-        page_input(raw, 0, issues, READ_AT, {"summary": None}) == b'{"t":%d,"s":0,"p":' % READ_AT + raw + b"}"
+        page_input(raw, 0, issues, READ_AT, {"fields": {"summary": None}})
+        == b'{"t":%d,"s":0,"p":' % READ_AT + raw + b"}"
     )
 
 

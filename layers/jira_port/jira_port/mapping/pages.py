@@ -32,7 +32,8 @@ from typing import Any
 from jira_port.mapping import programs
 from jira_port.mapping.bounded import LimitExceededError
 from jira_port.mapping.evaluate import CompiledMapping
-from jira_port.mapping.issue_fields import Shape, path_at
+from jira_port.mapping.issue_fields import Shape
+from jira_port.mapping.jq_paths import EACH, path_at
 from jira_port.mapping.jq_tokens import OPEN, Refused, Token, tokenize
 from jira_port.mapping.model import (
     MappingResult,
@@ -162,28 +163,29 @@ def page_input(
     raw_page: bytes, skip: int, issues: list[Any], read_at_ms: int, shape: Shape | None
 ) -> bytes | str:
     """The page program's input: ``raw_page`` whole (its first ``skip`` issues are not ``issues``) or,
-    with a ``shape``, ``issues`` with their ``fields`` cut down to it (see ``project``)."""
+    with a ``shape``, ``issues`` cut down to it (see ``project``)."""
     if shape is not None:
-        cut = [
-            {**issue, "fields": project(issue["fields"], shape)}
-            if isinstance(issue, dict) and "fields" in issue
-            else issue
-            for issue in issues
-        ]
-        page = {"t": read_at_ms, "s": 0, "p": {"issues": cut}}
+        page = {"t": read_at_ms, "s": 0, "p": {"issues": [project(issue, shape) for issue in issues]}}
         with contextlib.suppress(ValueError):  # NaN or Infinity, which Python reads but JSON has not
             return json.dumps(page, separators=(",", ":"), allow_nan=False)
     return b'{"t":%d,"s":%d,"p":' % (read_at_ms, skip) + raw_page + b"}"
 
 
 def project(value: Any, shape: Shape | None) -> Any:
-    """``value`` with only the parts ``shape`` names (``None``: all of it; a value that is not an object
-    is kept whole, so that whatever a read of it gives, the cut value gives the same)."""
-    if shape is None or not isinstance(value, dict):
+    """``value`` with only the parts ``shape`` names (``None``: all of it): of an object its keys, of an
+    array (``EACH``) each element's parts. Anything else is kept whole (an object mapped over too), so
+    that whatever a read of it gives, the cut value gives the same."""
+    if shape is None:
         return value
-    return {
-        k: value[k] if part is None else project(value[k], part) for k, part in shape.items() if k in value
-    }
+    if isinstance(value, dict) and EACH not in shape:
+        return {
+            k: value[k] if part is None else project(value[k], part)
+            for k, part in shape.items()
+            if k in value
+        }
+    if isinstance(value, list) and EACH in shape and shape[EACH] is not None:
+        return [project(item, shape[EACH]) for item in value]
+    return value
 
 
 def evaluate_page(
