@@ -1,5 +1,6 @@
 """A page cut to what the mapping reads maps like its issues one by one, also where the cut keeps only some
-parts of each element of an array (``map(...)``) or some keys of the issue, on values of unexpected types."""
+parts of each element of an array (``map(...)``) or some keys of the issue, on values of unexpected types;
+and a page program runs an expression two fields share once."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from typing import Any
 
 import pytest
 
-from jira_port.mapping import load_mapping_text
+from jira_port.backfill.mapper import BACKFILL_HEADERS, ISSUE_EVENT
+from jira_port.mapping import load_mapping, load_mapping_text, programs
 from jira_port.mapping.issue_fields import derive_issue_fields
 from jira_port.mapping.jq_paths import EACH
+from jira_port.mapping.pages import page_program
 from tests.support.fixtures import capture_issues
 from tests.unit.mapping.test_pages import by_cut_page, emulator_issues, one_by_one
 
@@ -51,3 +54,11 @@ def test_the_cut_keeps_some_parts_of_each_element_and_some_keys_of_the_issue() -
     assert shape["fields"]["subtasks"] == {EACH: {"key": None}}
     assert shape["fields"]["components"] == {EACH: {"id": None}}
     assert shape["fields"]["fixVersions"] is None  # `.[0].name` after a comma reads the array itself
+
+
+def test_a_page_program_runs_an_expression_two_fields_share_once_unless_it_may_differ() -> None:
+    outputs = ["[.a]", "[now]", "[.b]", "[.a]", "[now]"]
+    assert programs.once_each(outputs) == "([.a] as $__jp_same0 | [$__jp_same0,[now],[.b],$__jp_same0,[now]])"
+    assert programs.once_each(["[.a]", "[.b]"]) == "[[.a],[.b]]"
+    mapping = load_mapping(None)  # `url` and `issueUrl` are the same expression
+    assert "$__jp_same" in page_program(mapping, ISSUE_EVENT, BACKFILL_HEADERS)

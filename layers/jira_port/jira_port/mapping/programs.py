@@ -56,6 +56,9 @@ _LEADING_ISSUE = re.compile(r"\s*\.body\.issue\.(fields\.)?(?=[A-Za-z_])")
 _PATH = r'(?:\.|(?:\.(?:[A-Za-z_][A-Za-z0-9_]*|"[^"\\]*"))+)'
 _PATHS = re.compile(rf"\s*{_PATH}(?:\s*(?:\||//)\s*{_PATH})*\s*")
 _EMPTY = re.compile(r"\bempty\b")
+_IMPURE = re.compile(
+    r"\$__loc__|\b(?:now|input|inputs|input_line_number|input_filename|debug|stderr|halt|halt_error)\b"
+)
 
 
 def first_output(jq_field: JqField, *, bound: bool = False) -> str:
@@ -99,6 +102,16 @@ def wrap(jq_field: JqField, *, bound: bool = False) -> str:
     return f'(try {first_output(jq_field, bound=bound)} catch {{"e": .}})'
 
 
+def once_each(outputs: list[str]) -> str:
+    """``[o1,o2,...]`` running an output that appears more than once only once, bound to a variable (the
+    default mapping's ``url`` and ``issueUrl``, ``title`` and ``summary``), unless it may differ between
+    two runs or write something (``now``, ``input``, ``debug``, ``$__loc__``...)."""
+    repeated = [o for o in dict.fromkeys(outputs) if outputs.count(o) > 1 and not _IMPURE.search(o)]
+    names = {o: f"$__jp_same{i}" for i, o in enumerate(repeated)}
+    listed = "[" + ",".join(names.get(o, o) for o in outputs) + "]"
+    return "(" + "".join(f"{o} as {names[o]} | " for o in repeated) + listed + ")" if repeated else listed
+
+
 def compile_program(text: str, jira_base_url: str | None = None) -> Any:
     """Compile ``text`` with ``$jira_base_url`` bound (a ``jq`` program object)."""
     return jq.compile(text, args={BASE_URL_VAR: jira_base_url})
@@ -116,8 +129,10 @@ def field_list(fields: tuple[JqField, ...], *, isolate: bool = True, bound: bool
     Fields rarely fail, and one ``try`` per field costs more than the field itself, so all fields
     first run under a single ``try``; only when one of them fails are they run again one by one
     (``isolate``), or the list is ``ISOLATE`` for the caller to run the isolating program instead.
+    ``bound`` (a page program): an expression two fields share runs once (``once_each``).
     """
-    fast = "[" + ",".join(first_output(f, bound=bound) for f in fields) + "]"
+    outputs = [first_output(f, bound=bound) for f in fields]
+    fast = once_each(outputs) if bound else "[" + ",".join(outputs) + "]"
     if not isolate:
         return f'(try {fast} catch "{ISOLATE}")'
     isolated = "[" + ",".join(wrap(f, bound=bound) for f in fields) + "]"
