@@ -215,12 +215,15 @@ def evaluate_page(
     if not isinstance(out, list) or len(out) != count:
         return None
     results = []
+    bares = [tuple(programs.bare(f) for f in rule.fields) for rule in rules]
     for raws in out:
         if not isinstance(raws, list) or len(raws) != len(rules):
             return None
         warnings: list[MappingWarning] = []
         actions = [
-            a for rule, raw in zip(rules, raws, strict=True) for a in rule_actions(rule, raw, warnings)
+            a
+            for rule, raw, bare in zip(rules, raws, bares, strict=True)
+            for a in rule_actions(rule, programs.unbare(raw, bare), warnings)
         ]
         result = MappingResult(actions, warnings)
         results.append(mapping.affixed(result))

@@ -22,7 +22,9 @@ In a page program (``pages.page_program``) each issue and its ``fields`` are bou
 and ``FIELDS_VAR``: an expression starting with ``.body.issue.fields.NAME`` or ``.body.issue.NAME``
 (nearly every field of an issue rule) starts from the variable instead (``bind_issue``, about 1 us less
 per field: three or two fewer jq index steps). Where an expression starts, ``.`` is the event document,
-whose ``body.issue`` is that issue, so the two read the same value and fail with the same error.
+whose ``body.issue`` is that issue, so the two read the same value and fail with the same error. A page
+program's fast field list holds plain paths' values bare (``field_list``, ``unbare``), and runs an
+expression two fields share once (``once_each``).
 
 Per rule the evaluation program yields (in a list, one element per rule, in rule order):
 - without ``itemsToParse``: the list of field results when the filter is literally ``true``,
@@ -102,6 +104,22 @@ def wrap(jq_field: JqField, *, bound: bool = False) -> str:
     return f'(try {first_output(jq_field, bound=bound)} catch {{"e": .}})'
 
 
+def bare(jq_field: JqField) -> bool:
+    """Whether a page program gives the field's value bare (a plain path: see ``field_list``)."""
+    return _PATHS.fullmatch(jq_field.program) is not None
+
+
+def unbare(raw: Any, bares: tuple[bool, ...]) -> Any:
+    """A page program's raw result of a rule as ``evaluation_program`` gives it (see ``field_list``);
+    ``bares``: ``bare`` of each of the rule's fields."""
+    if type(raw) is dict:
+        if "b" in raw and len(raw) == 1 and type(raw["b"]) is list:
+            return [[v] if b else v for b, v in zip(bares, raw["b"], strict=False)]
+        if "r" in raw and type(raw["r"]) is list:
+            return {**raw, "r": [unbare(item, bares) for item in raw["r"]]}
+    return raw
+
+
 def once_each(outputs: list[str]) -> str:
     """``[o1,o2,...]`` running an output that appears more than once only once, bound to a variable (the
     default mapping's ``url`` and ``issueUrl``, ``title`` and ``summary``), unless it may differ between
@@ -129,10 +147,15 @@ def field_list(fields: tuple[JqField, ...], *, isolate: bool = True, bound: bool
     Fields rarely fail, and one ``try`` per field costs more than the field itself, so all fields
     first run under a single ``try``; only when one of them fails are they run again one by one
     (``isolate``), or the list is ``ISOLATE`` for the caller to run the isolating program instead.
-    ``bound`` (a page program): an expression two fields share runs once (``once_each``).
+    ``bound`` (a page program): an expression two fields share runs once (``once_each``), and the fast
+    list is ``{"b": [...]}`` holding a plain path's value bare, not in a list (it has exactly one output,
+    or fails): fewer jq collections and conversions per field; ``bare`` says which, ``unbare`` undoes it.
     """
-    outputs = [first_output(f, bound=bound) for f in fields]
-    fast = once_each(outputs) if bound else "[" + ",".join(outputs) + "]"
+    if bound:
+        outputs = [f"({bind_issue(f.program)})" if bare(f) else first_output(f, bound=True) for f in fields]
+        fast = '{"b": ' + once_each(outputs) + "}"
+    else:
+        fast = "[" + ",".join(first_output(f) for f in fields) + "]"
     if not isolate:
         return f'(try {fast} catch "{ISOLATE}")'
     isolated = "[" + ",".join(wrap(f, bound=bound) for f in fields) + "]"
