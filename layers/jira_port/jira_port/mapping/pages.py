@@ -223,6 +223,7 @@ def evaluate_page(
         actions = [
             a
             for rule, raw, bare in zip(rules, raws, bares, strict=True)
+            if raw is not None or rule.items is not None  # null: the filter was not true (no warning)
             for a in rule_actions(rule, programs.unbare(raw, bare), warnings)
         ]
         result = MappingResult(actions, warnings)
