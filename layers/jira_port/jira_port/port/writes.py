@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from jira_port.port.types import (
     BulkResult,
@@ -165,10 +166,10 @@ def upsert_batch(
     """Upsert the entities of ``batch`` (positions into ``entities``) in one bulk request."""
     result = BulkResult(blueprint, "upsert")
     pending = batch
+    path = entities_path(blueprint, "/bulk?") + urlencode(params)  # encoded once, not by each call
     for round_ in range(ENTITY_RETRY_ROUNDS + 1):
         try:
-            path = entities_path(blueprint, "/bulk")
-            response = session.call("POST", path, params=params, body=pending.body, blueprint=blueprint)
+            response = session.call("POST", path, body=pending.body, blueprint=blueprint)
         except PortAPIError as exc:  # no answer at all, or no token
             result.failures.extend(_fail_all(blueprint, entities, pending, exc))
             return result
