@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from jira_port.mapping.jq_tokens import OPEN, Token
 
 #: The shape key standing for "each element of an array" (``map(...)``). A JSON key of that name is
-#: possible: a dict holding one is kept whole (see ``pages.project``), and reading it from an array fails
+#: possible: a dict holding one is kept whole (see ``pages.projector``), and reading it from an array fails
 #: in jq whether the array was cut or not.
 EACH = "[]"
 #: What a path may follow and still flow on unchanged into a pipe (see ``reads_below``).

@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
@@ -171,29 +171,35 @@ def page_input(
     raw_page: bytes, skip: int, issues: list[Any], read_at_ms: int, shape: Shape | None
 ) -> bytes | str:
     """The page program's input: ``raw_page`` whole (its first ``skip`` issues are not ``issues``) or,
-    with a ``shape``, ``issues`` cut down to it (see ``project``)."""
+    with a ``shape``, ``issues`` cut down to it (see ``projector``)."""
     if shape is not None:
-        page = {"t": read_at_ms, "s": 0, "p": {"issues": [project(issue, shape) for issue in issues]}}
+        cut = projector(shape)
+        page = {"t": read_at_ms, "s": 0, "p": {"issues": [cut(issue) for issue in issues]}}
         with contextlib.suppress(ValueError):  # NaN or Infinity, which Python reads but JSON has not
             return json.dumps(page, separators=(",", ":"), allow_nan=False)
     return b'{"t":%d,"s":%d,"p":' % (read_at_ms, skip) + raw_page + b"}"
 
 
-def project(value: Any, shape: Shape | None) -> Any:
-    """``value`` with only the parts ``shape`` names (``None``: all of it): of an object its keys, of an
-    array (``EACH``) each element's parts. Anything else is kept whole (an object mapped over too), so
-    that whatever a read of it gives, the cut value gives the same."""
-    if shape is None:
+def projector(shape: Shape) -> Callable[[Any], Any]:
+    """A function giving a value with only the parts ``shape`` names (a part ``None``: all of it): of an
+    object its keys, of an array (``EACH``) each element's parts. Anything else is kept whole (an object
+    mapped over too), so that whatever a read of it gives, the cut value gives the same. Made once per
+    page: each level's keys and the functions below it are looked up once, not once per value."""
+    keys = [(k, None if part is None else projector(part)) for k, part in shape.items() if k != EACH]
+    each = shape.get(EACH)
+    elements = projector(each) if each is not None else None
+    whole_objects = EACH in shape
+
+    def cut(value: Any) -> Any:
+        if isinstance(value, dict):
+            if whole_objects:
+                return value
+            return {k: value[k] if below is None else below(value[k]) for k, below in keys if k in value}
+        if elements is not None and isinstance(value, list):
+            return [elements(item) for item in value]
         return value
-    if isinstance(value, dict) and EACH not in shape:
-        return {
-            k: value[k] if part is None else project(value[k], part)
-            for k, part in shape.items()
-            if k in value
-        }
-    if isinstance(value, list) and EACH in shape and shape[EACH] is not None:
-        return [project(item, shape[EACH]) for item in value]
-    return value
+
+    return cut
 
 
 def evaluate_page(
