@@ -299,12 +299,48 @@ the projects are written; issue writes wait for them): 3 pairs of `--cpu 2`, 2.2
 """
 
 
+#: Issue 14's third CPU round (2026-12-07 16:55-18:00 UTC, load 0.2-3.9 from other work on 2 cores).
+PROFILE_CPU_ROUND_3 = """\
+CPU per issue, third CPU round (2026-12-07; side by side: `python -m bench.bench_backfill --cpu 3` or
+`--cpu 4` alternating with the previous tree): 5 pairs at load 1.7-3.0 0.51/0.44/0.43/0.51/0.50 ->
+0.43/0.40/0.41/0.42/0.42 ms (ratios 0.84, 0.91, 0.95, 0.83, 0.84); 6 pairs at load 0.8-2.0
+0.41/0.38/0.46/0.42/0.37/0.39 -> 0.34/0.32/0.33/0.31/0.31/0.35 ms (ratios 0.82, 0.86, 0.71, 0.75, 0.84,
+0.91), the jq workers 0.15-0.19 -> 0.11-0.12 ms, wall 1.80-1.96 -> 1.70-1.84 s. The previous tree measured
+0.37-0.38 ms on a quiet host (load 0.3). Where it went before (thread CPU of one run, quiet host): jq
+workers 0.16 ms; Port requests 0.06 (160 through `requests`, about 1.3 ms each alone, `trust_env` 0.15 of
+it); mapping in this process 0.06 (the cut 13 us, the worker round trip 8, building actions 12); Jira
+pages 0.05 (decoding 5.6 KB 22-25 us, HTTP 14); the page writer 0.03 (bulk bodies 9 us, the local state
+file's ledger about 6); the run's set-up 0.011 (the fields derived twice, 12 ms, and the page program,
+15 ms, per run). In jq on one emulator page, in process (best of 9-15): 137 us per issue, of which parsing
+the 1,311-byte cut issue 38, the issue rule's 25 fields 60-80 (a plain path 1.5-3 us, three index steps of
+it `.body.issue.fields`), converting the output 9 and its `json.dumps` 9. Changed: a page program binds
+each issue and its fields once and an expression starting with `.body.issue.fields.X`/`.body.issue.X`
+reads them there (137 -> 121 us); the cut keeps of an array mapped over (`map(.key)`) each element's parts
+read, and of the issue only its keys read (1,311 -> 850 bytes, 121 -> 106-110 us); a plain path's value
+comes back bare, not in a list, and an expression two fields share runs once (-> 90-99 us); workers answer
+in `marshal`'s format (encoding 9 -> 1 us, decoding 7 -> 5); a session reads proxies and CA bundle once
+(1.39 -> 1.26 ms per Port request); a bulk body is one `json.dumps` (8.9 -> 5.2 us per entity), its query
+encoded once per batch; the fields an expression reads and whether a filter never matches are kept per
+process (27 ms per run -> under 1 ms from the second run). Where it goes now (thread CPU, 4 rounds at
+load 1.1-1.9: 0.28, 0.30, 0.33, 0.38 ms, the last with the workers' start): jq workers 0.117 ms, mapping
+in this process 0.056, Port requests 0.054, Jira pages 0.048, the page writer 0.024, set-up 0.006.
+Tried and reverted: `tojson` in jq instead of converting its output (24 us slower per issue, and it keeps
+literals such as `1.0` and `1E+1000` that the per-event path turns into `1` and `1.797e308`); 2 pages
+mapped at once instead of 4 (CPU equal, wall 0.1 s worse); a faster template fill when building actions
+(0.5 us per issue, not worth touching the coordinator's model.py). Left: decoding Jira pages (stdlib
+`json`, 22-25 us per issue), the per-request cost of `requests` itself (about 0.8 ms: preparing and
+merging each call, cookies, header parsing), the local state file's ledger (a `json.loads` per item), jq
+parsing the cut issue (about 25 us) and the sprint field (8 us).
+"""
+
+
 def _how_lines() -> list[str]:
     return [
         "",
         PROFILE_2026_12_07,
         PROFILE_CPU_ROUND,
         PROFILE_CPU_ROUND_2,
+        PROFILE_CPU_ROUND_3,
         "Measured by `bench/bench_backfill.py` (`python -m bench --only backfill`): wall time of each "
         "contender against a local Jira and Port (separate process, injected latency); memory as "
         "`/proc/self/status` VmHWM of a run without tracemalloc and `tracemalloc.get_traced_memory()` peak "

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import jq
 import pytest
 
 from jira_port.mapping import MappingError, load_mapping, load_mapping_text
@@ -125,6 +126,14 @@ def test_runner_semantics_match_jq() -> None:
         runner.first('error("boom")', None, "{}", deadline)
     with pytest.raises(LimitExceededError):
         runner.first(FOREVER, None, "{}", time.monotonic() + 0.1)
+
+
+def test_a_worker_answers_every_value_as_in_process_jq_gives_it() -> None:
+    # Answers travel in marshal's format, or as JSON when nested deeper than marshal goes (2,000 levels).
+    runner, deadline = shared_runner(128), time.monotonic() + 5
+    text = '{"a": [1.0, 1.5, 1e1000, 100000000000000000001, "\\ud83d\\ude00", {"c": true}], "d": "é"}'
+    for program in (".", ". as $x | [$x, $x]", "reduce range(2500) as $i (null; [.])"):
+        assert runner.first(program, None, text, deadline) == jq.compile(program).input_text(text).first()
 
 
 @pytest.mark.parametrize("name", ["default", "cloud-guide", "server-guide"])

@@ -9,6 +9,7 @@ import pytest
 
 from jira_port.mapping import BUNDLED_MAPPINGS, load_mapping, load_mapping_text
 from jira_port.mapping.issue_fields import ALL_FIELDS, derive_issue_fields, search_request
+from jira_port.mapping.jq_paths import EACH
 from tests.support.fixtures import capture_issues
 
 BACKFILL = {"x-jira-port-source": "backfill"}
@@ -124,13 +125,16 @@ def test_the_search_request_falls_back_to_all_fields_and_logs_why(caplog: pytest
     assert len(logged) == 1 and "uses 'keys'" in logged[0].reason  # type: ignore[attr-defined]
 
 
-def test_the_default_mapping_reads_only_some_parts_of_some_fields() -> None:
-    shape = derive_issue_fields(load_mapping(None).rules).shape
-    assert shape is not None
+def test_the_default_mapping_reads_only_some_parts_of_the_issue_and_its_fields() -> None:
+    issue = derive_issue_fields(load_mapping(None).rules).shape
+    assert issue is not None and issue.keys() == {"key", "self", "fields"}  # not `expand`, `id`
+    shape = issue["fields"]
     assert shape["status"] == {"name": None} and shape["project"] == {"key": None}
     assert shape["assignee"] == {"accountId": None, "name": None, "key": None}  # `| .accountId // .name`
-    for whole in ("summary", "description", "components", "labels", "customfield_10020", "fixVersions"):
-        assert shape[whole] is None, whole  # read as a whole, or mapped over (`map(.name)`)
+    assert shape["components"] == {EACH: {"name": None, "id": None}}  # `map(.name)`, `map(.id | tostring)`
+    assert shape["subtasks"] == {EACH: {"key": None}} and shape["fixVersions"] == {EACH: {"id": None}}
+    for whole in ("summary", "description", "labels", "customfield_10020"):
+        assert shape[whole] is None, whole
 
 
 @pytest.mark.parametrize(
@@ -141,7 +145,29 @@ def test_the_default_mapping_reads_only_some_parts_of_some_fields() -> None:
         ([".body.issue.fields.status", ".body.issue.fields.status.name"], {"status": None}),
         ([".body.issue.fields.status | .name // .id"], {"status": {"name": None, "id": None}}),
         ([".body.issue.fields.status | (.name == null) or .id != 1"], {"status": {"name": None, "id": None}}),
-        ([".body.issue.fields.status | .name | ascii_downcase"], {"status": None}),
+        ([".body.issue.fields.status | .name | ascii_downcase"], {"status": {"name": None}}),
+        (
+            [".body.issue.fields.status | (.name | ascii_downcase), .id"],
+            {"status": {"name": None, "id": None}},
+        ),
+        (
+            [".body.issue.fields.status | if .x then .name | not else .id end"],
+            {"status": {"x": None, "name": None, "id": None}},
+        ),
+        ([".body.issue.fields.labels | map(.)"], {"labels": None}),
+        ([".body.issue.fields.labels | map(1)"], {"labels": {EACH: None}}),
+        ([".body.issue.fields.labels | map(.a | ascii_downcase) | length"], {"labels": {EACH: {"a": None}}}),
+        ([".body.issue.fields.labels | map(map(.a))"], {"labels": {EACH: {EACH: {"a": None}}}}),
+        ([".body.issue.fields.labels | map(.a), length"], {"labels": None}),
+        (
+            ['.body.issue.fields.labels | if type == "array" then map(.a) else null end'],
+            {"labels": {EACH: {"a": None}}},
+        ),
+        (["def map(f): tostring; .body.issue.fields.labels | map(.a)"], {"labels": None}),
+        ([".body.issue.fields.labels | [.a, .b]"], {"labels": {"a": None, "b": None}}),
+        ([".body.issue.fields.labels | {a}"], {"labels": None}),
+        ([".body.issue.fields.labels | .[]"], {"labels": None}),
+        ([".body.issue.fields.labels | tostring"], {"labels": None}),
         ([".body.issue.fields.status | ascii_downcase"], {"status": None}),
         ([".body.issue.fields.labels[0]"], {"labels": None}),
         ([".body.issue.fields.status | {name}"], {"status": None}),
@@ -158,7 +184,22 @@ def test_a_field_keeps_only_the_paths_read_below_it(expressions: list[str], expe
     )
     derived = derive_issue_fields(load_mapping_text(text, "yaml").rules)
     assert derived.derived, derived.reason
-    assert derived.shape == expected
+    assert derived.shape == {"key": None, "fields": expected}
+
+
+@pytest.mark.parametrize(
+    ("expression", "keys"),
+    [
+        (".body.issue.self", {"self"}),
+        (".body.issue | .id", {"id"}),
+        ('.body.issue["changelog"] | length', {"changelog"}),
+        (".body.issue | type", set()),
+        (".body | .issue.renderedFields.description", {"renderedFields"}),
+    ],
+)
+def test_the_issue_keeps_the_keys_read_of_it(expression: str, keys: set[str]) -> None:
+    shape = _derive(p=expression).shape
+    assert shape is not None and shape.keys() == {"key", *keys}
 
 
 def test_no_shape_when_the_fields_cannot_be_derived() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from jira_port.backfill.mapper import BACKFILL_HEADERS, ISSUE_EVENT, BackfillMapper, issue_event
 from jira_port.jira.models import IssuePage
-from jira_port.mapping import BUNDLED_MAPPINGS, CompiledMapping, load_mapping, load_mapping_text
+from jira_port.mapping import BUNDLED_MAPPINGS, CompiledMapping, load_mapping, load_mapping_text, programs
 from jira_port.mapping.bounded import EvaluationLimits
 from jira_port.mapping.evaluate import MappingLimitError
 from jira_port.mapping.issue_fields import derive_issue_fields
@@ -165,7 +165,8 @@ def test_a_page_python_reads_but_json_has_not_goes_to_jq_as_it_came() -> None:
     issues = [{"key": "A-1", "fields": {"summary": float("nan")}}]
     raw = b'{"issues": [{"key": "A-1", "fields": {"summary": NaN}}]}'
     assert (
-        page_input(raw, 0, issues, READ_AT, {"summary": None}) == b'{"t":%d,"s":0,"p":' % READ_AT + raw + b"}"
+        page_input(raw, 0, issues, READ_AT, {"fields": {"summary": None}})
+        == b'{"t":%d,"s":0,"p":' % READ_AT + raw + b"}"
     )
 
 
@@ -239,3 +240,57 @@ def test_the_backfill_mapper_maps_a_cut_page_like_its_issues_one_by_one(source: 
     assert mapper._page_program(mapping)[1] is not None  # jq reads the page cut down
     by_page = mapper.map_page(IssuePage(issues, None, search_page(issues, None), 0), READ_AT)
     assert by_page == mapper.map_issues(issues, READ_AT) and by_page.actions
+
+
+LEADING_PATHS = """
+- blueprint: jiraIssue
+  filter: '.body.issue.key != null'
+  itemsToParse: '.body.issue.fields.labels // ["none"]'
+  entity:
+    identifier: '.body.issue.key + "-" + (.item | tostring)'
+    title: '.body.issue.fields.summary?'
+    properties:
+      status: '.body.issue.fields.status.name'
+      first: '.body.issue.fields.labels[0]'
+      each: '.body.issue.fields.labels[]'
+      named: '.body.issue.fields["summary"]'
+      bound: '.body.issue.fields.summary as $s | $s + "!"'
+      fieldsx: '.body.issue.fieldsx'
+      whole: '.body.issue.fields | length'
+      id: '.body.issue.id // .body.issue.key'
+      sum: '.body.issue.fields.summary + .body.issue.key'
+"""
+ODD_ISSUES: list[dict[str, Any]] = [
+    {"key": "A-1", "fields": "text"},  # every read of a field fails, with jq's message
+    {"key": "A-2"},  # no fields: every field is null
+    {"key": "A-3", "fields": None},
+    {"key": "A-4", "fields": {"summary": "s", "labels": "x", "status": []}, "fieldsx": 1, "id": "4"},
+]
+
+
+@pytest.mark.parametrize("issues", ["captures", "odd"])
+def test_expressions_reading_the_issue_from_its_page_variables_map_like_the_event_path(issues: str) -> None:
+    mapping = load_mapping_text(LEADING_PATHS, "yaml")
+    chosen = capture_issues() if issues == "captures" else ODD_ISSUES
+    expected = one_by_one(mapping, chosen)
+    assert by_page(mapping, chosen, sentinel=False) == expected
+    if issues == "odd":
+        assert any("Cannot index string" in w.message for r in expected for w in r.warnings)
+
+
+@pytest.mark.parametrize(
+    ("program", "bound"),
+    [
+        (".body.issue.fields.status.name", "$__jp_fields.status.name"),
+        ("  .body.issue.key // .body.issue.id", "$__jp_issue.key // .body.issue.id"),
+        (".body.issue.fieldsx", "$__jp_issue.fieldsx"),
+        (".body.issue.fields", "$__jp_issue.fields"),
+        ('.body.issue.fields["x"]', '$__jp_issue.fields["x"]'),
+        ('.body.issue."key"', '.body.issue."key"'),
+        ("(.body.issue.key)", "(.body.issue.key)"),  # only a leading path
+        ("$x.body.issue.key", "$x.body.issue.key"),
+        (".x | .body.issue.key", ".x | .body.issue.key"),
+    ],
+)
+def test_only_a_leading_issue_path_is_read_from_the_page_variables(program: str, bound: str) -> None:
+    assert programs.bind_issue(program) == bound

@@ -170,6 +170,8 @@ def test_bulk_reports_per_entity_errors_and_resends_transient_ones() -> None:
     assert sorted(result.succeeded) == sorted(f"PROJ-{i}" for i in range(8) if i != 3)
     assert session.api_calls()[1].body == {"entities": [entities(8)[5]]}
     assert result.retried == 1
+    query = "upsert=true&merge=true&create_missing_related_entities=true"
+    assert all(c.url.endswith(f"/v1/blueprints/jiraIssue/entities/bulk?{query}") for c in session.api_calls())
 
 
 def test_transient_entity_errors_are_marked_after_the_last_round() -> None:

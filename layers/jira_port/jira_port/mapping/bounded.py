@@ -21,6 +21,7 @@ from __future__ import annotations
 import atexit
 import itertools
 import json
+import marshal
 import os
 import select
 import signal
@@ -67,6 +68,8 @@ def answer_value(answer: Answer) -> Any:
     """The output an answer carries; ``StopIteration`` (no output) or ``ValueError`` (jq error)."""
     kind, payload = answer
     if kind == b"O":
+        return marshal.loads(payload)  # noqa: S302 - written by our own worker (``jq_worker._run``)
+    if kind == b"J":
         return json.loads(payload)
     if kind == b"S":
         raise StopIteration

@@ -9,8 +9,10 @@ Every expression is tokenized (``jq_tokens``) and scanned for paths through the 
 issues. Naming a field Jira does not have is harmless: Jira leaves unknown names out of its answer.
 
 A field's shape is the static path read below it: ``.fields.status.name`` keeps ``status.name``;
-``.fields.assignee | .accountId // .name`` keeps ``assignee.accountId`` and ``.name`` (a pipe into only
-paths, literals, ``//``, ``==``, ``!=``, ``and``, ``or``, ``,``); anything else keeps the whole field.
+``.fields.assignee | .accountId // .name`` keeps ``assignee.accountId`` and ``.name``, ``.fields.subtasks |
+map(.key)`` the ``key`` of each subtask (``jq_paths.reads_below`` says which pipes); anything else keeps the
+whole field. The issue keeps the keys read of it (``.issue.key``, ``.issue.self``...): when the scan
+derives the fields, every read of the issue goes through such a step.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-from jira_port.mapping.jq_tokens import OPEN, Refused, Token, tokenize
+from jira_port.mapping.jq_paths import is_op, path_at, reads_below, step
+from jira_port.mapping.jq_tokens import Refused, Token, tokenize
 from jira_port.mapping.model import Rule
 from jira_port.observability import logger
 
@@ -39,12 +43,6 @@ _ENUMERATING_TOKENS = frozenset({("op", ".."), ("var", "$__loc__")})
 _WATCHED = frozenset({"body", "issue", "fields", "renderedFields"})
 #: The tokenizer keeps only the escaped character of ``\n``, ``\u0041``...: such a name is not trusted.
 _ESCAPED_NAME = re.compile(r'(?:\.|\[)\s*"(?:[^"\\]|\\["\\/])*\\[^"\\/]')
-#: What a path may follow and still flow on unchanged into a pipe (see ``_refine``).
-_OPEN_BEFORE = frozenset({"(", "|", ",", "//", ";", ":", "["})
-_WORD_BEFORE = frozenset({"if", "then", "elif", "else", "and", "or"})
-#: What may follow such a pipe: its input is then read only through paths.
-_PATHS_ONLY_OPS = frozenset({"//", "==", "!=", ",", "(", ")", "?"})
-_PATHS_ONLY_WORDS = frozenset({"and", "or", "true", "false", "null"})
 
 #: The parts of a value a mapping reads: key -> the parts of that key's value (``None``: all of it).
 Shape = dict[str, Any]
@@ -53,7 +51,8 @@ Shape = dict[str, Any]
 @dataclass(frozen=True, slots=True)
 class IssueFields:
     """What to ask Jira's search for: ``fields`` (``["*all"]`` when not derivable) and ``expand``;
-    ``shape``: the parts of the ``fields`` object read (``None`` when not derivable)."""
+    ``shape``: the parts of the issue read (``None`` when not derivable): its keys, ``fields`` those of
+    its fields."""
 
     fields: tuple[str, ...]
     expand: tuple[str, ...] = ()
@@ -68,21 +67,37 @@ class IssueFields:
 
 @dataclass(slots=True)
 class _Reads:
-    """What the scanned expressions read: field names, expands, the shape of ``fields``."""
+    """What the scanned expressions read: field names, expands, paths below ``fields``, the issue's keys."""
 
     fields: set[str] = field(default_factory=set)
     expand: set[str] = field(default_factory=set)
-    shape: Shape = field(default_factory=dict)
+    paths: list[tuple[str, ...]] = field(default_factory=list)
+    issue_keys: set[str] = field(default_factory=set)
 
     def path(self, names: Sequence[str]) -> None:
         """``fields.<names...>`` is read (its value as a whole)."""
-        node = self.shape
-        for name in names[:-1]:
-            child = node.setdefault(name, {})
-            if child is None:
-                return
-            node = child
-        node[names[-1]] = None
+        self.paths.append(tuple(names))
+
+    def add(self, other: _Reads) -> None:
+        """Add what ``other`` read."""
+        self.fields |= other.fields
+        self.expand |= other.expand
+        self.paths += other.paths
+        self.issue_keys |= other.issue_keys
+
+    def shape(self) -> Shape:
+        """The parts of the issue read (see ``IssueFields``)."""
+        below: Shape = {}
+        for names in self.paths:
+            node = below
+            for name in names[:-1]:
+                child = node.setdefault(name, {})
+                if child is None:
+                    break
+                node = child
+            else:
+                node[names[-1]] = None
+        return {key: below if key == "fields" else None for key in sorted(self.issue_keys)}
 
 
 def derive_issue_fields(rules: Iterable[Rule]) -> IssueFields:
@@ -92,13 +107,22 @@ def derive_issue_fields(rules: Iterable[Rule]) -> IssueFields:
     for rule in rules:
         for jq_field in (f for f in (rule.filter, rule.items, *rule.fields) if f is not None):
             # every expression is scanned, even after one forces *all: the others' expands still count
-            reason = _scan(jq_field.program, reads)
+            reason, read = _scanned(jq_field.program)
+            reads.add(read)
             if reason is not None and first_reason is None:
                 first_reason = f"{rule.label} {jq_field.path}: {reason}"
     expand = tuple(sorted(reads.expand))
     if first_reason is not None:
         return IssueFields((ALL_FIELDS,), expand, first_reason)
-    return IssueFields(tuple(sorted(reads.fields)) or ("id",), expand, shape=reads.shape)
+    return IssueFields(tuple(sorted(reads.fields)) or ("id",), expand, shape=reads.shape())
+
+
+@cache
+def _scanned(program: str) -> tuple[str | None, _Reads]:
+    """What ``program`` reads, and why it cannot be derived (None: it can); once per program text (every
+    run of a backfill derives its mapping's fields anew: about 6 ms for the default mapping)."""
+    reads = _Reads()
+    return _scan(program, reads), reads
 
 
 def search_request(
@@ -132,7 +156,7 @@ def _scan(program: str, reads: _Reads) -> str | None:
         tokens = tokenize(_strip_comments(program))
     except Refused as exc:
         return f"cannot be read ({exc})"
-    if tokens and _is_op(tokens[0], ".") and (len(tokens) == 1 or tokens[1].text in ("|", "as")):
+    if tokens and is_op(tokens[0], ".") and (len(tokens) == 1 or tokens[1].text in ("|", "as")):
         return "passes the whole event on"
     return _scan_tokens(tokens, reads)
 
@@ -148,11 +172,11 @@ def _scan_tokens(tokens: Sequence[Token], reads: _Reads) -> str | None:
             for part in token.parts:
                 if reason := _scan_tokens(part, reads):
                     return reason
-        step = _step(tokens, index)
-        if step is None:
+        found = step(tokens, index)
+        if found is None:
             index += 1
             continue
-        name, after = step
+        name, after = found
         if index != run_end:
             run_start = index
         run_end = after
@@ -164,83 +188,25 @@ def _scan_tokens(tokens: Sequence[Token], reads: _Reads) -> str | None:
 
 def _watched(tokens: Sequence[Token], name: str, after: int, run_start: int, reads: _Reads) -> str | None:
     """Record what follows the watched step ``name`` (ending at ``after``); why not derivable, or None."""
-    following = _step(tokens, after)
+    following = step(tokens, after)
     if following is None:
         if name in {"body", "issue"} and _harmless_after(tokens, after):
+            if name == "issue" and (piped := step(tokens, after + 1)) is not None:
+                reads.issue_keys.add(piped[0])
             return None  # `.body.issue | .fields.x`: the next step is scanned on its own
         return f"reads .{name} as a whole ({_snippet(tokens, run_start)})"
-    if name == "issue" and following[0] in EXPANDABLE:
-        reads.expand.add(following[0])
+    if name == "issue":
+        reads.issue_keys.add(following[0])
+        if following[0] in EXPANDABLE:
+            reads.expand.add(following[0])
     elif name == "renderedFields":
         reads.fields.add(following[0])
     elif name == "fields":
         reads.fields.add(following[0])
         chain, end = path_at(tokens, after)
-        for tail in _refine(tokens, run_start, end) or [[]]:
+        for tail in reads_below(tokens, run_start, end) or [[]]:
             reads.path([*chain, *tail])
     return None
-
-
-def _step(tokens: Sequence[Token], index: int) -> tuple[str, int] | None:
-    """The static path step at ``index`` (``.a``, ``."a"``, ``["a"]``, ``.["a"]``, each with an optional
-    ``?``): its name and the index after it; None when there is none."""
-    if index >= len(tokens):
-        return None
-    token, end = tokens[index], None
-    if token.kind == "field":
-        name, end = token.text, index + 1
-    else:
-        at = index + 1 if _is_op(token, ".") else index
-        if _is_op(token, ".") and at < len(tokens) and tokens[at].kind == "str":
-            name, end = tokens[at].text, at + 1
-        elif at + 2 < len(tokens) and [(t.kind, t.text) for t in (tokens[at], tokens[at + 2])] == [
-            ("op", "["), ("op", "]")] and tokens[at + 1].kind == "str":  # fmt: skip
-            name, end = tokens[at + 1].text, at + 3
-    if end is None:
-        return None
-    while end < len(tokens) and _is_op(tokens[end], "?"):
-        end += 1
-    return name, end
-
-
-def path_at(tokens: Sequence[Token], index: int) -> tuple[list[str], int]:
-    """The names of the consecutive static path steps from ``index`` (maybe none), the index after them."""
-    names: list[str] = []
-    while (step := _step(tokens, index)) is not None:
-        names.append(step[0])
-        index = step[1]
-    return names, index
-
-
-def _refine(tokens: Sequence[Token], start: int, end: int) -> list[list[str]] | None:
-    """The paths read below the value of the path ``tokens[start:end]`` when it flows, unchanged, into a
-    pipe whose other side reads it only through paths (see the module doc); None otherwise."""
-    before = tokens[start - 1] if start > 0 else Token("op", "(")
-    opening = {"op": _OPEN_BEFORE, "id": _WORD_BEFORE}.get(before.kind, frozenset())
-    if before.text not in opening or end >= len(tokens) or not _is_op(tokens[end], "|"):
-        return None
-    paths: list[list[str]] = []
-    index, depth = end + 1, 0
-    while index < len(tokens):
-        token = tokens[index]
-        if token.kind == "op" and token.text in OPEN.values():
-            if depth == 0:
-                break  # the group the pipe is in ends: so does the pipe
-            depth -= 1
-        elif token.kind == "op" and token.text in OPEN:
-            depth += 1
-        chain, after = path_at(tokens, index)
-        if chain:
-            paths.append(chain)
-            index = after
-        elif token.kind in ("str", "num") or (
-            (token.kind == "op" and token.text in _PATHS_ONLY_OPS)
-            or (token.kind == "id" and token.text in _PATHS_ONLY_WORDS)
-        ):
-            index += 1
-        else:
-            return None
-    return paths or None
 
 
 def _harmless_after(tokens: Sequence[Token], index: int) -> bool:
@@ -249,8 +215,8 @@ def _harmless_after(tokens: Sequence[Token], index: int) -> bool:
     if len(tokens) < index + 2:
         return False
     first, second = tokens[index : index + 2]
-    if _is_op(first, "|"):
-        dotted = second.kind == "field" or (_is_op(second, ".") and _step(tokens, index + 1) is not None)
+    if is_op(first, "|"):
+        dotted = second.kind == "field" or (is_op(second, ".") and step(tokens, index + 1) is not None)
         return dotted or (second.kind == "id" and second.text == "type")
     return first.kind == "op" and first.text in ("==", "!=") and second.kind == "id" and second.text == "null"
 
@@ -263,7 +229,7 @@ def _enumerates(tokens: Sequence[Token]) -> str | None:
             token.kind == "id" and token.text in _ENUMERATING
         ):
             name = token.text
-        elif _is_op(token, "@") and index + 1 < len(tokens) and tokens[index + 1].text in ("json", "text"):
+        elif is_op(token, "@") and index + 1 < len(tokens) and tokens[index + 1].text in ("json", "text"):
             name = "@" + tokens[index + 1].text
         if name is not None:
             return f"uses {name!r}, which may read any field"
@@ -288,10 +254,6 @@ def _strip_comments(program: str) -> str:
                 break
         out.append(line[:cut])
     return "\n".join(out)
-
-
-def _is_op(token: Token, text: str) -> bool:
-    return token.kind == "op" and token.text == text
 
 
 def _snippet(tokens: Sequence[Token], start: int) -> str:

@@ -10,9 +10,11 @@ The page program takes ``{"t": read time, "s": issues to skip, "p": <search resp
 each issue of ``.p.issues[s:]`` the webhook-shaped document the per-event path builds
 (``{body: {webhookEvent, timestamp, issue}, headers, queryParams: {}}``) and runs every rule on it
 exactly as ``programs.evaluation_program`` does, so per-field semantics are the same (one field's error
-nulls only that field, an empty result gives null, only the first output counts). It yields one list of
-per-rule raw results per issue; Python decodes only that. A rule whose filter is false for every issue
-of the page is not run at all: its result is ``null``, as its false filter would give (``never_matches``).
+nulls only that field, an empty result gives null, only the first output counts); expressions starting
+with ``.body.issue`` read the issue from variables bound once per issue (``programs.bind_issue``). It
+yields one list of per-rule raw results per issue; Python decodes only that. A rule whose filter is false
+for every issue of the page is not run at all: its result is ``null``, as its false filter would give
+(``never_matches``).
 
 The bound: a page may take the per-event bound once for every ``ISSUES_PER_BOUND`` issues (at least
 once). A page that passes it, stops jq (``halt``) or cannot be read is mapped again issue by issue by
@@ -24,13 +26,15 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 from jira_port.mapping import programs
 from jira_port.mapping.bounded import LimitExceededError
 from jira_port.mapping.evaluate import CompiledMapping
-from jira_port.mapping.issue_fields import Shape, path_at
+from jira_port.mapping.issue_fields import Shape
+from jira_port.mapping.jq_paths import EACH, path_at
 from jira_port.mapping.jq_tokens import OPEN, Refused, Token, tokenize
 from jira_port.mapping.model import (
     MappingResult,
@@ -63,13 +67,14 @@ def page_program(mapping: CompiledMapping, webhook_event: str, headers: Mapping[
         f'"issue": .}}, "headers": {json.dumps(document["headers"])}, "queryParams": {{}}}}'
     )
     probe = {"body": {"webhookEvent": webhook_event, "issue": {}}, "headers": document["headers"]}
-    rules = ",\n".join("null" if never_matches(r, probe) else programs.rule_program(r) for r in mapping.rules)
+    rules = ",\n".join(
+        "null" if never_matches(r, probe) else programs.rule_program(r, bound=True) for r in mapping.rules
+    )
     # an issue that is not an object fails the page (mapped issue by issue): `probe` assumes one
     issue = 'if type == "object" then . else error("an issue that is not an object") end'
-    return (
-        programs.PRELUDE
-        + f". as $__jp_page | [$__jp_page.p.issues[$__jp_page.s:][] | {issue} | {envelope} | [{rules}]]"
-    )
+    bind = f". as {programs.ISSUE_VAR} | .fields as {programs.FIELDS_VAR}"  # see programs.bind_issue
+    each = f"$__jp_page.p.issues[$__jp_page.s:][] | {issue} | {bind} | {envelope}"
+    return programs.PRELUDE + f". as $__jp_page | [{each} | [{rules}]]"
 
 
 def never_matches(rule: Rule, probe: dict[str, Any]) -> bool:
@@ -79,8 +84,15 @@ def never_matches(rule: Rule, probe: dict[str, Any]) -> bool:
     issue (``_static``) has a false or null first output on ``probe``. Anything else: False."""
     if rule.filter is None or rule.items is not None or "\\" in rule.filter.program:
         return False  # (a backslash: the tokens keep only what it escapes, so `_render` could not)
+    return _never(rule.filter.program, json.dumps(probe, sort_keys=True))
+
+
+@cache
+def _never(filter_program: str, probe: str) -> bool:
+    """``never_matches`` of a filter on the JSON ``probe``, once per both (each run of a backfill makes
+    its page program anew: jq compiles each static conjunct, about 1.5 ms each)."""
     try:
-        tokens = tokenize(rule.filter.program)
+        tokens = tokenize(filter_program)
     except Refused:
         return False
     for conjunct in _conjuncts(tokens):
@@ -88,7 +100,7 @@ def never_matches(rule: Rule, probe: dict[str, Any]) -> bool:
             return False
         try:
             program = programs.compile_program(f"{programs.PRELUDE}first({_render(conjunct)})")
-            value = program.input_value(probe).first()
+            value = program.input_text(probe).first()
         except (ValueError, StopIteration):
             return False
         if value is False or value is None:
@@ -159,28 +171,35 @@ def page_input(
     raw_page: bytes, skip: int, issues: list[Any], read_at_ms: int, shape: Shape | None
 ) -> bytes | str:
     """The page program's input: ``raw_page`` whole (its first ``skip`` issues are not ``issues``) or,
-    with a ``shape``, ``issues`` with their ``fields`` cut down to it (see ``project``)."""
+    with a ``shape``, ``issues`` cut down to it (see ``projector``)."""
     if shape is not None:
-        cut = [
-            {**issue, "fields": project(issue["fields"], shape)}
-            if isinstance(issue, dict) and "fields" in issue
-            else issue
-            for issue in issues
-        ]
-        page = {"t": read_at_ms, "s": 0, "p": {"issues": cut}}
+        cut = projector(shape)
+        page = {"t": read_at_ms, "s": 0, "p": {"issues": [cut(issue) for issue in issues]}}
         with contextlib.suppress(ValueError):  # NaN or Infinity, which Python reads but JSON has not
             return json.dumps(page, separators=(",", ":"), allow_nan=False)
     return b'{"t":%d,"s":%d,"p":' % (read_at_ms, skip) + raw_page + b"}"
 
 
-def project(value: Any, shape: Shape | None) -> Any:
-    """``value`` with only the parts ``shape`` names (``None``: all of it; a value that is not an object
-    is kept whole, so that whatever a read of it gives, the cut value gives the same)."""
-    if shape is None or not isinstance(value, dict):
+def projector(shape: Shape) -> Callable[[Any], Any]:
+    """A function giving a value with only the parts ``shape`` names (a part ``None``: all of it): of an
+    object its keys, of an array (``EACH``) each element's parts. Anything else is kept whole (an object
+    mapped over too), so that whatever a read of it gives, the cut value gives the same. Made once per
+    page: each level's keys and the functions below it are looked up once, not once per value."""
+    keys = [(k, None if part is None else projector(part)) for k, part in shape.items() if k != EACH]
+    each = shape.get(EACH)
+    elements = projector(each) if each is not None else None
+    whole_objects = EACH in shape
+
+    def cut(value: Any) -> Any:
+        if isinstance(value, dict):
+            if whole_objects:
+                return value
+            return {k: value[k] if below is None else below(value[k]) for k, below in keys if k in value}
+        if elements is not None and isinstance(value, list):
+            return [elements(item) for item in value]
         return value
-    return {
-        k: value[k] if part is None else project(value[k], part) for k, part in shape.items() if k in value
-    }
+
+    return cut
 
 
 def evaluate_page(
@@ -210,12 +229,16 @@ def evaluate_page(
     if not isinstance(out, list) or len(out) != count:
         return None
     results = []
+    bares = [tuple(programs.bare(f) for f in rule.fields) for rule in rules]
     for raws in out:
         if not isinstance(raws, list) or len(raws) != len(rules):
             return None
         warnings: list[MappingWarning] = []
         actions = [
-            a for rule, raw in zip(rules, raws, strict=True) for a in rule_actions(rule, raw, warnings)
+            a
+            for rule, raw, bare in zip(rules, raws, bares, strict=True)
+            if raw is not None or rule.items is not None  # null: the filter was not true (no warning)
+            for a in rule_actions(rule, programs.unbare(raw, bare), warnings)
         ]
         result = MappingResult(actions, warnings)
         results.append(mapping.affixed(result))

