@@ -113,7 +113,8 @@ _DEFAULT_HEADERS = {"User-Agent": USER_AGENT, **urllib3.util.make_headers(accept
 
 
 class HttpResponse:
-    """An answer, read whole: ``status_code``, ``headers`` (case-insensitive) and ``content`` (decoded)."""
+    """An answer, read whole (its connection is back in the pool): ``status_code``, ``headers``
+    (case-insensitive) and ``content`` (decoded)."""
 
     __slots__ = ("content", "headers", "status_code")
 
@@ -123,9 +124,6 @@ class HttpResponse:
     def json(self) -> Any:
         """The body parsed as JSON (``ValueError`` when it is not)."""
         return json.loads(self.content)
-
-    def close(self) -> None:
-        """Nothing to release: the body was read and the connection went back to the pool."""
 
 
 class HttpSession:
@@ -259,8 +257,6 @@ def send(
         )
         if on_retry is not None:
             on_retry(attempt, response, last_exc if response is None else None, wait)
-        if response is not None:
-            response.close()
         sleep(wait)
     raise RetriesExhaustedError(
         f"no response after {policy.max_attempts} attempts: {type(last_exc).__name__}"

@@ -96,7 +96,6 @@ class JiraHTTP:
             latest = self._credentials.current()
             if latest is creds:  # nobody refreshed meanwhile: re-read the secret once
                 latest = self._credentials.refresh()
-            response.close()
             response = self._send(method, path, params, json, creds=latest, policy=policy)
         return self._decode(method, path, response, policy), response.content
 
