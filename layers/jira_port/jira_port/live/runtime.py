@@ -49,10 +49,11 @@ def start_live_mapping(first: FirstProgram = "evaluation") -> None:
     (or raises what loading raised)."""
     _pending.clear()  # an earlier start nobody waited for was loaded from an older environment
     outcome: list[MappingProvider | Exception] = []
+    loader = _mapping_loader()  # imported here, on the caller's thread
 
     def load() -> None:
         try:
-            outcome.append(_load_mapping(first))
+            outcome.append(loader(first))
         except Exception as exc:
             outcome.append(exc)
 
@@ -66,7 +67,7 @@ def live_mapping(first: FirstProgram = "evaluation") -> MappingProvider:
     ``MAPPING_CONFIG``; the bundled default otherwise), re-read every ``MAPPING_REFRESH_SECONDS`` when it
     lives in S3 or Port; the one ``start_live_mapping`` loads, when it was started."""
     if not _pending:
-        return _load_mapping(first)
+        return _mapping_loader()(first)
     thread, outcome = _pending.pop()
     thread.join()
     if isinstance(outcome[0], Exception):
@@ -74,12 +75,26 @@ def live_mapping(first: FirstProgram = "evaluation") -> MappingProvider:
     return outcome[0]
 
 
-def _load_mapping(first: FirstProgram) -> MappingProvider:
+def _mapping_loader() -> Callable[[FirstProgram], MappingProvider]:
+    """What loads the mapping, with every module it needs imported by the calling thread.
+
+    The loading thread must import nothing: CPython lets a thread import a module of a package that another
+    thread is still initialising, which then fails ("cannot import name 'CompiledMapping' from partially
+    initialized module 'jira_port.mapping.evaluate'", seen once in the sync function's init while its main
+    thread imported ``live.process``). Loading then imports no module (``test_mapping_loads_on_a_thread``).
+    """
+    from importlib import resources  # noqa: PLC0415
+
     from jira_port.settings.live import LiveSiteSettings  # noqa: PLC0415
     from jira_port.settings.mapping import mapping_provider  # noqa: PLC0415 - heavy (jq)
 
-    # compiled for the site's JIRA_BASE_URL, which every event is evaluated with
-    return mapping_provider(jira_base_url=LiveSiteSettings.from_env().jira_base_url, first=first)
+    resources.files("jira_port")  # its readers are imported on first use: the bundled mapping is read so
+
+    def load(first: FirstProgram) -> MappingProvider:
+        # compiled for the site's JIRA_BASE_URL, which every event is evaluated with
+        return mapping_provider(jira_base_url=LiveSiteSettings.from_env().jira_base_url, first=first)
+
+    return load
 
 
 def _aws_config(*, webhook: bool) -> Config:
