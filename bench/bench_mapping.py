@@ -263,7 +263,7 @@ def run() -> str:
             "`MAPPING_MEMORY_MB`), pinned to one CPU that the calling thread joins for the run. One event "
             "= `CompiledMapping.evaluate_detailed` with the body text as received (`raw_body`): one worker "
             "round trip per event. Batch of 10 = `evaluate_each` on ten events, the sync function's SQS "
-            "batch (`live.batch.premap`): one round trip for the ten in the worker, the time divided by "
+            "batch (`LiveProcessor.premap`): one round trip for the ten in the worker, the time divided by "
             "ten. Relevance = "
             "`relevant()`, the webhook function's only jq run per delivery: in this process when every "
             "filter is proven (the default here), else one worker round trip per delivery. Per-field = every "

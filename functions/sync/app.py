@@ -1,8 +1,8 @@
 """Sync function: SQS FIFO batch -> map -> version guard -> Port, reporting partial batch failures.
 
 When a message fails, the later messages of *its* message group (the same Jira entity) in this batch are
-reported failed too, so the group keeps its order; other groups carry on (``jira_port.live.batch``). All
-logic lives in ``jira_port.live.process``.
+reported failed too, so the group keeps its order; other groups carry on. All logic lives in
+``jira_port.live.process``.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ start_live_mapping()  # the mapping is read, proven and compiled on a thread whi
 from functools import cache  # noqa: E402
 from typing import TYPE_CHECKING, Any  # noqa: E402
 
-from jira_port.live.batch import premap_batch, process_fifo_batch  # noqa: E402
-from jira_port.live.process import LiveProcessor  # noqa: E402
+from jira_port.live.process import LiveProcessor, premap_batch, process_fifo_batch  # noqa: E402
 from jira_port.observability import logger, metrics, traced_handler  # noqa: E402
 from jira_port.settings.live import SyncSettings  # noqa: E402
 

@@ -50,7 +50,7 @@ def test_a_failing_message_fails_the_rest_of_its_group_only(sync: ModuleType, po
 def test_whole_batch_failure_is_a_function_error(sync: ModuleType, monkeypatch: Any) -> None:
     import pytest
 
-    from jira_port.live.batch import BatchFailedError
+    from jira_port.live.process import BatchFailedError
 
     event = load_event("sqs-sync-batch")
     for record in event["Records"]:

@@ -10,7 +10,7 @@ import pytest
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from jira_port.live.batch import BatchFailedError, process_fifo_batch
+from jira_port.live.process import BatchFailedError, process_fifo_batch
 
 
 def record(message_id: str, group: str | None, body: str = "ok", receive_count: int = 1) -> dict[str, Any]:

@@ -11,8 +11,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from jira_port.errors import is_transient
 from jira_port.live.guard import GuardState, VersionGuard
-from jira_port.live.process import LiveProcessor, PermanentSyncError, TransientSyncError
+from jira_port.live.outcome import PermanentSyncError, TransientSyncError
+from jira_port.live.process import LiveProcessor
 from jira_port.live.queue import Envelope, PayloadStore
 from jira_port.mapping import CompiledMapping, MappingResult
 from jira_port.mapping.bounded import EvaluationLimits
@@ -183,8 +185,9 @@ def test_transient_failure_raises_and_does_not_advance_the_guard(
 ) -> None:
     processor.process(message("A-1", 100))
     port.fail["A-1"] = 503
-    with pytest.raises(TransientSyncError, match="jiraIssue/A-1 upsert HTTP 503"):
+    with pytest.raises(TransientSyncError, match="jiraIssue/A-1 upsert HTTP 503") as caught:
         processor.process(message("A-1", 200))
+    assert is_transient(caught.value)  # the one notion of transient (jira_port.errors) agrees
     assert VersionGuard(aws[0], TABLE).current("jiraIssue", "A-1") == GuardState(100, False)
     # an older duplicate arriving meanwhile still applies (Port holds v100) ...
     port.fail.clear()
@@ -198,8 +201,9 @@ def test_permanent_failure_raises_with_a_structured_log(
     processor: LiveProcessor, port: FakePort, log_records: list[logging.LogRecord]
 ) -> None:
     port.fail["BAD-1"] = 422
-    with pytest.raises(PermanentSyncError, match="Port rejected 1 entities"):
+    with pytest.raises(PermanentSyncError, match="Port rejected 1 entities") as caught:
         processor.process(message("BAD-1", 100), message_id="m-1", receive_count=3)
+    assert not is_transient(caught.value)
     record = next(r for r in log_records if r.getMessage() == "Port rejected an entity")
     assert record.failure["status"] == 422 and record.failure["identifier"] == "BAD-1"  # type: ignore[attr-defined]
     assert record.message_id == "m-1" and record.receive_count == 3  # type: ignore[attr-defined]

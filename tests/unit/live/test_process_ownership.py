@@ -8,7 +8,8 @@ from typing import Any, cast
 import pytest
 
 from jira_port.live.guard import VersionGuard
-from jira_port.live.process import LiveProcessor, TransientSyncError
+from jira_port.live.outcome import TransientSyncError
+from jira_port.live.process import LiveProcessor
 from jira_port.live.queue import PayloadStore
 from jira_port.mapping import CompiledMapping
 from jira_port.state import DynamoTable, OwnershipLedger, StateError

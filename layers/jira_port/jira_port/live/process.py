@@ -1,38 +1,39 @@
-"""The sync function's core: one queued delivery -> map -> version guard -> Port.
+"""The sync function's core: an SQS FIFO batch of queued deliveries -> map -> version guard -> Port.
 
-Outcomes of one message:
+``premap_batch`` maps the batch's inline bodies in one jq worker round trip, under the per-event bound
+once; past it each event is mapped again under its own (``CompiledMapping.evaluate_each``), so a runaway
+fails alone. ``process_fifo_batch`` then runs the records in order with Powertools'
+``SqsFifoPartialProcessor(skip_group_on_error=True)`` rule (its import cost ~200 ms of cold start): a failed
+record's later group mates (one Jira entity) are reported failed unrun, other groups carry on, a record
+without a group fails alone; all failed raises ``BatchFailedError``. ``LiveProcessor.process`` handles one
+message (a body in S3 or a bad envelope is read and reported there); how it ends is in ``live.outcome``.
 
-- success (written, or every action was stale): the message is deleted;
-- ``TransientSyncError`` (Port throttled, 5xx, timed out after the client's own retries): the message
-  is reported failed and SQS redelivers it after the visibility timeout;
-- ``PermanentSyncError`` (Port rejected an entity, e.g. 422, or a relation target is missing; a
-  message that is not an envelope): also reported failed. It is retried up to ``maxReceiveCount``
-  times on purpose: some "permanent" answers heal (a related entity created by an event of another
-  group, a blueprint fixed by an operator), and after the last attempt the message moves to the DLQ
-  where it waits for a redrive. The reason is logged as one structured line and counted in the
-  ``PermanentFailures`` metric.
-
-Mapping: ``premap`` maps the whole SQS batch in one jq worker round trip first (``live.batch``).
-
-Actions Port accepted advance the guard even when others failed, so the redelivery re-applies them
-at the same version (idempotent) and only the failed ones can still change anything.
-
-Ownership (``jira_port.state``): every upsert Port accepted is recorded in the ledger; a delete is
-applied only to an entity the ledger says this deployment wrote. A delete of someone else's entity is
-logged and counted (``DeletesNotOwned``), not applied. When the ledger cannot be read or written the
-message fails transiently and is retried: a delete is never applied unchecked.
+Actions Port accepted advance the guard even when others failed: the redelivery re-applies them at the same
+version (idempotent). Ownership (``jira_port.state``): every accepted upsert is recorded in the ledger; a
+delete is applied only to an entity the ledger says this deployment wrote, else logged and counted
+(``DeletesNotOwned``). A ledger that cannot be read or written fails the message transiently: a delete is
+never applied unchecked.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
-from jira_port.errors import JiraPortError, is_transient
-from jira_port.live.batch import Delivery, premap
+from jira_port.errors import JiraPortError
 from jira_port.live.guard import VersionGuard, action_version
+from jira_port.live.outcome import (
+    ProcessResult,
+    SyncError,
+    TransientSyncError,
+    describe,
+    fail_permanently,
+    log_unexpected,
+    raise_write_failures,
+    skip_missing_payload,
+)
 from jira_port.live.queue import (
     Envelope,
     EnvelopeError,
@@ -43,6 +44,7 @@ from jira_port.live.queue import (
     mapping_headers,
 )
 from jira_port.mapping.evaluate import CompiledMapping, MappingLimitError, log_warnings
+from jira_port.mapping.model import Event, MappingResult
 from jira_port.mapping.source import MappingProvider
 from jira_port.observability import MetricUnit, logger, metrics, traced
 from jira_port.port.apply import moved_away_deletions
@@ -50,30 +52,24 @@ from jira_port.port.types import Action
 
 if TYPE_CHECKING:
     from jira_port.port.apply import ApplyResult
-    from jira_port.port.types import EntityFailure
     from jira_port.state import OwnershipLedger
 
-
-class SyncError(JiraPortError):
-    """A queued delivery was not fully written to Port."""
-
-
-class TransientSyncError(SyncError):
-    """Trying again later may succeed (throttling, server errors, timeouts)."""
+#: One record's work: body, message id, receive count; raising marks the record failed.
+RecordHandler = Callable[[str, str, int], None]
 
 
-class PermanentSyncError(SyncError):
-    """The same input will fail the same way until something changes; retried, then dead-lettered."""
+class BatchFailedError(JiraPortError):
+    """Every record of the batch failed (the invocation fails; SQS redelivers the whole batch)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ProcessResult:
-    """What one message did: actions mapped, written, skipped as stale; whether its body was missing."""
+@dataclass(slots=True)
+class Delivery:
+    """A queued delivery, read and parsed; ``mapped``: its mapping result when ``premap`` made it."""
 
-    actions: int = 0
-    written: int = 0
-    stale: int = 0
-    payload_missing: bool = False
+    envelope: Envelope
+    raw: bytes
+    body: dict[str, Any]
+    mapped: MappingResult | MappingLimitError | None = None
 
 
 class LiveProcessor:
@@ -89,12 +85,8 @@ class LiveProcessor:
         jira_base_url: str | None,
         ownership: OwnershipLedger,
     ) -> None:
-        self._mapping = mapping
-        self._apply = apply
-        self._guard = guard
-        self._ownership = ownership
-        self._payloads = payloads
-        self._jira_base_url = jira_base_url
+        self._mapping, self._apply, self._guard, self._ownership = mapping, apply, guard, ownership
+        self._payloads, self._jira_base_url = payloads, jira_base_url
         self._premapped: dict[str, Delivery] = {}
 
     def close(self) -> None:
@@ -106,31 +98,39 @@ class LiveProcessor:
     def process_record(
         self, message: str, *, message_id: str | None = None, receive_count: int | None = None
     ) -> ProcessResult:
-        """``process``, logging anything unexpected (DynamoDB, S3, the Port client) before re-raising it.
-
-        Every exception makes SQS redeliver the message; ``SyncError``s are already logged by ``process``.
-        """
+        """``process``, logging what no ``SyncError`` describes (DynamoDB, S3, a bug) before re-raising it
+        (any exception makes SQS redeliver the message)."""
         try:
             return self.process(message, message_id=message_id, receive_count=receive_count)
         except SyncError:
             raise
         except Exception as exc:
-            metrics.add_metric(name="UnexpectedErrors", unit=MetricUnit.Count, value=1)
-            logger.exception(
-                "message failed unexpectedly; it will be retried",
-                extra={
-                    "message_id": message_id,
-                    "receive_count": receive_count,
-                    "error": type(exc).__name__,
-                    "transient": is_transient(exc),
-                },
-            )
+            log_unexpected(exc, message_id, receive_count)
             raise
 
     def premap(self, messages: Sequence[str]) -> None:
-        """Map the batch's inline bodies in one worker round trip (see ``live.batch``); ``process``
-        then uses those results."""
-        self._premapped = premap(self._mapping.current, messages, self._jira_base_url)
+        """Read the batch's inline JSON-object bodies and map them in one worker round trip for ``process``
+        (a lone one is left to ``process``, which maps it as fast without asking for the mapping twice)."""
+        self._premapped = deliveries = {}
+        for message in messages:
+            try:
+                envelope = Envelope.from_json(message)
+                if envelope.pointer is None:
+                    raw = envelope.inline_bytes()
+                    body = json.loads(raw)
+                    if isinstance(body, dict):
+                        deliveries[message] = Delivery(envelope, raw, body)
+            except (EnvelopeError, PayloadCorruptError, ValueError, UnicodeDecodeError):
+                continue
+        if len(deliveries) < 2:
+            return
+        events = [
+            Event(d.body, mapping_headers(d.envelope.headers), d.envelope.query, body_text(d.raw))
+            for d in deliveries.values()
+        ]
+        results = self._mapping.current().evaluate_each(events, jira_base_url=self._jira_base_url)
+        for delivery, result in zip(deliveries.values(), results, strict=True):
+            delivery.mapped = result
 
     @traced
     def process(
@@ -158,10 +158,8 @@ class LiveProcessor:
                 lambda b: mapping.evaluate(b, headers, query, jira_base_url=base), body, mapped.actions
             )
         except MappingLimitError as exc:
-            metrics.add_metric(name="MappingLimitExceeded", unit=MetricUnit.Count, value=1)
-            self._permanent(
-                f"mapping bound exceeded: {exc}", {**context, "rule": exc.rule, "field": exc.field}
-            )
+            extra = {**context, "rule": exc.rule, "field": exc.field}
+            fail_permanently(f"mapping bound exceeded: {exc}", extra, metric="MappingLimitExceeded")
         admitted: list[tuple[Action, int]] = []
         for action in actions:
             version = action_version(body, action, envelope.received_at_ms)
@@ -172,7 +170,7 @@ class LiveProcessor:
             else:
                 logger.info(
                     "stale action skipped: a newer state is already in Port",
-                    extra={**context, **_describe(action), "version": version},
+                    extra={**context, **describe(action), "version": version},
                 )
         stale = len(actions) - len(admitted)
         admitted = self._only_owned_deletes(admitted, context)
@@ -183,8 +181,7 @@ class LiveProcessor:
         if envelope.pointer is not None and self._payloads is not None:
             self._payloads.delete(envelope.pointer)
         logger.info(
-            "event synced",
-            extra={**context, "actions": len(actions), "written": written, "stale": stale},
+            "event synced", extra={**context, "actions": len(actions), "written": written, "stale": stale}
         )
         return ProcessResult(actions=len(actions), written=written, stale=stale)
 
@@ -193,31 +190,27 @@ class LiveProcessor:
         try:
             envelope = Envelope.from_json(message)
         except EnvelopeError as exc:
-            self._permanent("message is not a jira-port envelope", {**context, "error": str(exc)})
+            fail_permanently("message is not a jira-port envelope", {**context, "error": str(exc)})
         context.update(group_id=envelope.group_id)
         try:
-            raw = self._body(envelope)
+            if envelope.pointer is None:
+                raw = envelope.inline_bytes()
+            elif self._payloads is None:
+                raise PayloadCorruptError("the message points to S3 but PAYLOAD_BUCKET is not configured")
+            else:
+                raw = self._payloads.get(envelope.pointer)
         except PayloadMissingError as exc:
-            # Nothing can bring the body back (expired or consumed by an earlier delivery): alert, ack.
-            metrics.add_metric(name="PayloadMissing", unit=MetricUnit.Count, value=1)
-            logger.error("stored body is gone; event skipped", extra={**context, "error": str(exc)})
+            skip_missing_payload(exc, context)
             return None
         except PayloadCorruptError as exc:
-            self._permanent("stored body does not match its pointer", {**context, "error": str(exc)})
+            fail_permanently("stored body does not match its pointer", {**context, "error": str(exc)})
         try:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
-            self._permanent("queued body is not JSON", context)
+            fail_permanently("queued body is not JSON", context)
         if not isinstance(body, dict):
-            self._permanent("queued body is not a JSON object", context)
+            fail_permanently("queued body is not a JSON object", context)
         return Delivery(envelope, raw, body)
-
-    def _body(self, envelope: Envelope) -> bytes:
-        if envelope.pointer is None:
-            return envelope.inline_bytes()
-        if self._payloads is None:
-            raise PayloadCorruptError("the message points to S3 but PAYLOAD_BUCKET is not configured")
-        return self._payloads.get(envelope.pointer)
 
     def _only_owned_deletes(
         self, admitted: list[tuple[Action, int]], context: dict[str, Any]
@@ -230,13 +223,13 @@ class LiveProcessor:
                     owned = self._ownership.owns(action.blueprint, action.identifier)
                 except JiraPortError as exc:
                     logger.warning("ownership unreadable; the delete will be retried", extra={**context,
-                                   **_describe(action), "error": str(exc)})  # fmt: skip
+                                   **describe(action), "error": str(exc)})  # fmt: skip
                     raise TransientSyncError(f"ownership ledger unreadable: {exc}") from exc
                 if not owned:
                     metrics.add_metric(name="DeletesNotOwned", unit=MetricUnit.Count, value=1)
                     logger.warning(
                         "delete skipped: this deployment does not own the entity",
-                        extra={**context, **_describe(action)},
+                        extra={**context, **describe(action)},
                     )
                     continue
             kept.append((action, version))
@@ -256,41 +249,52 @@ class LiveProcessor:
                 metrics.add_metric(name="GuardRaces", unit=MetricUnit.Count, value=1)
                 logger.warning(
                     "a newer version was recorded while this one was written (concurrent writer)",
-                    extra={**context, **_describe(action), "version": version},
+                    extra={**context, **describe(action), "version": version},
                 )
         for kind, name in (("upsert", "EntitiesUpserted"), ("delete", "EntitiesDeleted")):
             done = sum(1 for a, _ in applied if a.operation == kind)
             if done:
                 metrics.add_metric(name=name, unit=MetricUnit.Count, value=done)
-        written = len(applied)
-        if not outcome.failures:
-            return written
-        transient = [f for f in outcome.failures if f.transient]
-        permanent = [f for f in outcome.failures if not f.transient]
-        if permanent:
-            metrics.add_metric(name="PermanentFailures", unit=MetricUnit.Count, value=len(permanent))
-            for failure in permanent:
-                logger.error("Port rejected an entity", extra={**context, "failure": failure.to_json()})
-        if transient:
-            metrics.add_metric(name="TransientFailures", unit=MetricUnit.Count, value=len(transient))
-            logger.warning(
-                "Port write failed transiently; the message will be retried",
-                extra={**context, "failures": [f.to_json() for f in transient]},
-            )
-            raise TransientSyncError(f"{len(transient)} entities failed transiently ({_first(transient)})")
-        raise PermanentSyncError(f"Port rejected {len(permanent)} entities (first: {_first(permanent)})")
-
-    @staticmethod
-    def _permanent(reason: str, extra: dict[str, Any]) -> NoReturn:
-        metrics.add_metric(name="PermanentFailures", unit=MetricUnit.Count, value=1)
-        logger.error(reason, extra=extra)
-        raise PermanentSyncError(reason)
+        if outcome.failures:
+            raise_write_failures(outcome.failures, context)
+        return len(applied)
 
 
-def _describe(action: Action) -> dict[str, Any]:
-    return {"operation": action.operation, "blueprint": action.blueprint, "identifier": action.identifier}
+def premap_batch(processor: Callable[[], LiveProcessor], event: Mapping[str, Any]) -> None:
+    """Premap an SQS event's records on the function's processor. Never raises: whatever fails here
+    (a processor that cannot be built, an unexpected error) is met again, and reported, per message."""
+    try:
+        live = processor()
+    except Exception:
+        return  # the first message builds it again and reports why it cannot
+    records = event.get("Records") or []
+    try:
+        live.premap([str(r.get("body", "")) for r in records if isinstance(r, Mapping)])
+    except Exception:
+        logger.warning("batch premapping failed; the messages are mapped one by one", exc_info=True)
 
 
-def _first(failures: list[EntityFailure]) -> str:
-    f = failures[0]
-    return f"{f.blueprint}/{f.identifier} {f.operation} HTTP {f.status} {f.error}"
+def process_fifo_batch(event: Mapping[str, Any], handle: RecordHandler) -> dict[str, list[dict[str, str]]]:
+    """Run ``handle`` on each record of an SQS event in order, skipping the rest of a failed record's
+    message group; returns the partial batch response. Raises ``ValueError`` for an event that is not
+    an SQS batch and ``BatchFailedError`` when nothing succeeded."""
+    records = event.get("Records")
+    if not isinstance(records, list):
+        raise ValueError("not an SQS event: no Records list")
+    failed_groups: set[str] = set()
+    failed: list[str] = []
+    for record in records:
+        attributes = record.get("attributes") or {}
+        group = attributes.get("MessageGroupId")
+        if group not in failed_groups:
+            try:
+                handle(record["body"], record["messageId"], int(attributes.get("ApproximateReceiveCount", 1)))
+                continue
+            except Exception:  # noqa: S110 - any failure fails the record; process() has logged it
+                pass
+        failed.append(record["messageId"])
+        if group:
+            failed_groups.add(group)
+    if records and len(failed) == len(records):
+        raise BatchFailedError(f"all {len(records)} records of the batch failed; each was logged")
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
