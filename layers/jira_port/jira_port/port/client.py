@@ -31,7 +31,6 @@ from jira_port.port.types import (
     entity_label,
     flag,
     identifier_problem,
-    segment,
 )
 from jira_port.port.writes import MAX_DELETE_IDS, plan_batches
 from jira_port.settings.port import PortSettings
@@ -230,7 +229,8 @@ class PortClient:
         self, blueprint: str, identifiers: Iterable[str], *, delete_dependents: bool = False
     ) -> BulkResult:
         """Delete many entities with bulk requests (≤ 100 ids); a rejected batch is retried one by one."""
-        work = list(chunks(list(dict.fromkeys(identifiers)), MAX_DELETE_IDS))
+        unique = list(dict.fromkeys(identifiers))
+        work = [unique[start : start + MAX_DELETE_IDS] for start in range(0, len(unique), MAX_DELETE_IDS)]
         return self._gather(
             BulkResult(blueprint, "delete"),
             lambda ids: writes.delete_chunk(self.api, blueprint, ids, delete_dependents),
@@ -262,15 +262,6 @@ class PortClient:
             if cursor is None:
                 return
 
-    def get_webhook(self, identifier: str) -> dict[str, Any]:
-        """``GET /v1/webhooks/{identifier}``: the webhook data source (``integration``), with its
-        ``mappings``. Needs the moderator or admin role; raises ``PortAPIError`` otherwise."""
-        response = self.api.call("GET", f"/v1/webhooks/{segment(identifier)}", identifier=identifier)
-        if not response.ok:
-            raise response.error(None, identifier)
-        found = response.body.get("integration") if isinstance(response.body, dict) else None
-        return found if isinstance(found, dict) else {}
-
     def _gather[T](self, result: BulkResult, fn: Callable[[T], BulkResult], items: Sequence[T]) -> BulkResult:
         """``fn`` over ``items`` on the worker pool, each outcome added to ``result`` in input order."""
         if len(items) <= 1 or self.settings.max_concurrency == 1:
@@ -286,9 +277,3 @@ class PortClient:
         for part in parts:
             result.extend(part)
         return result
-
-
-def chunks[T](items: Sequence[T], size: int) -> Iterator[list[T]]:
-    """Consecutive slices of at most ``size`` items."""
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
