@@ -39,11 +39,13 @@ Responder = Callable[[Call], HttpResponse]
 class ScriptedSession(HttpSession):
     """Answers the token route automatically and every other request from ``script``.
 
-    ``script`` items are responses or callables taking the ``Call``; when it runs out, 200 ``{}``.
+    ``script`` items are responses or callables taking the ``Call``; when it runs out, 200 ``{}``. The token
+    route answers with ``token_issuer`` when set, else from ``token_answers``, then ``TOKEN_ANSWER``.
     """
 
     script: list[HttpResponse | Responder] = field(default_factory=list)
     token_answers: list[HttpResponse] = field(default_factory=list)
+    token_issuer: Responder | None = None
     calls: list[Call] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -60,6 +62,8 @@ class ScriptedSession(HttpSession):
         )
         self.calls.append(call)
         if call.url.endswith("/v1/auth/access_token"):
+            if self.token_issuer is not None:
+                return self.token_issuer(call)
             return self.token_answers.pop(0) if self.token_answers else response(200, TOKEN_ANSWER)
         if not self.script:
             return response(200, {"ok": True})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 
 import boto3
@@ -13,15 +14,13 @@ from moto import mock_aws
 
 from jira_port.errors import ConfigError
 from jira_port.port import PortAuthError, PortClient
-from jira_port.port.credentials import Credentials, SecretCredentials, StaticCredentials, TokenManager
-from jira_port.port.types import PortStats
-from jira_port.settings.common import SecretStr
+from jira_port.port.client import PortSession
+from jira_port.port.credentials import SecretCredentials
 from jira_port.settings.port import PortSettings
+from jira_port.transport import HttpResponse
 from jira_port_tools.port_admin import get_blueprint
 from tests.support.port_emulator import CLIENT_ID, CLIENT_SECRET, FAST_POLICY, new_emulator
-from tests.unit.port.fakes import ScriptedSession, response, scripted_client
-
-CREDS = StaticCredentials(Credentials("cid", SecretStr("csecret")))
+from tests.unit.port.fakes import Call, ScriptedSession, response, scripted_client
 
 
 class Clock:
@@ -33,24 +32,32 @@ class Clock:
 
 
 class Issuer:
-    """Port's rule: one active token per credentials, same token with a smaller expiresIn."""
+    """Port's token route: one active token per credentials, same token with a smaller expiresIn."""
 
-    def __init__(self, clock: Clock, lifetime: float = 10800) -> None:
-        self.clock, self.lifetime = clock, lifetime
+    def __init__(self, clock: Clock, lifetime: float = 10800, delay: float = 0.0) -> None:
+        self.clock, self.lifetime, self.delay = clock, lifetime, delay
         self.calls = 0
         self.token: tuple[str, float] | None = None
 
-    def __call__(self, credentials: Credentials) -> tuple[str, float]:
+    def __call__(self, call: Call) -> HttpResponse:
+        assert call.body == {"clientId": "cid", "clientSecret": "csecret"}
         self.calls += 1
+        time.sleep(self.delay)  # an answer in flight: other callers arrive meanwhile
         if self.token is None or self.token[1] <= self.clock.now:
             self.token = (f"token-{self.calls}", self.clock.now + self.lifetime)
-        return self.token[0], self.token[1] - self.clock.now
+        expires_in = self.token[1] - self.clock.now
+        return response(200, {"ok": True, "accessToken": self.token[0], "expiresIn": expires_in})
+
+
+def session_of(issuer: Issuer) -> PortSession:
+    """The token cache under test: a client's session, on the issuer's clock."""
+    return scripted_client(ScriptedSession(token_issuer=issuer), clock=issuer.clock).api
 
 
 def test_token_is_cached_until_shortly_before_expiry() -> None:
     clock = Clock()
     issuer = Issuer(clock)
-    tokens = TokenManager(CREDS, issuer, clock=clock)
+    tokens = session_of(issuer)
     assert tokens.token() == "token-1"
     clock.now += 10800 - 61  # more than 60 s left: still cached
     assert tokens.token() == "token-1"
@@ -63,11 +70,11 @@ def test_token_is_cached_until_shortly_before_expiry() -> None:
 def test_expiry_follows_expires_in_of_each_answer() -> None:
     clock = Clock()
     issuer = Issuer(clock, lifetime=100)
-    tokens = TokenManager(CREDS, issuer, clock=clock)
+    tokens = session_of(issuer)
     assert tokens.token() == "token-1"
     clock.now += 50
     issuer.token = ("shared", clock.now + 20)  # another process obtained it; only 20 s remain
-    assert tokens.refresh("token-1") == "shared"
+    assert tokens.token("token-1") == "shared"
     clock.now += 17  # within 20 s minus a 10 % margin: cached
     assert tokens.token() == "shared" and issuer.calls == 2
     clock.now += 2  # inside the margin: asks again and gets the same token with 1 s left
@@ -79,22 +86,27 @@ def test_expiry_follows_expires_in_of_each_answer() -> None:
 def test_refresh_after_401_replaces_only_the_rejected_token() -> None:
     clock = Clock()
     issuer = Issuer(clock)
-    stats = PortStats()
-    tokens = TokenManager(CREDS, issuer, stats=stats, clock=clock)
+    tokens = session_of(issuer)
     first = tokens.token()
     issuer.token = None  # Port forgot it (e.g. revoked)
-    second = tokens.refresh(first)
+    second = tokens.token(first)
     assert second != first
-    assert tokens.refresh(first) == second  # another thread's late 401 with the old token: no new call
-    assert issuer.calls == 2 and stats.token_refreshes == 1
+    assert tokens.token(first) == second  # another thread's late 401 with the old token: no new call
+    assert issuer.calls == 2 and tokens.stats.token_refreshes == 1 and tokens.stats.token_requests == 2
 
 
 def test_concurrent_callers_share_one_token_request() -> None:
     clock = Clock()
-    issuer = Issuer(clock)
-    tokens = TokenManager(CREDS, issuer, clock=clock)
+    issuer = Issuer(clock, delay=0.05)
+    tokens = session_of(issuer)
     got: list[str] = []
-    threads = [threading.Thread(target=lambda: got.append(tokens.token())) for _ in range(16)]
+    start = threading.Barrier(16)
+
+    def ask() -> None:
+        start.wait()
+        got.append(tokens.token())
+
+    threads = [threading.Thread(target=ask) for _ in range(16)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -111,6 +123,13 @@ def test_rejected_credentials_raise_without_the_secret() -> None:
         get_blueprint(client, "jiraIssue")
     assert caught.value.status == 401 and caught.value.error == "unauthorized"
     assert "csecret" not in str(caught.value)
+
+
+def test_a_token_answer_without_a_token_is_an_auth_error() -> None:
+    session = ScriptedSession(token_answers=[response(200, {"ok": True, "expiresIn": 10800})])
+    with pytest.raises(PortAuthError) as caught:
+        get_blueprint(scripted_client(session), "jiraIssue")
+    assert caught.value.error == "invalid_token_response" and session.api_calls() == []
 
 
 def test_401_on_an_api_call_refreshes_and_retries_once_per_stage() -> None:

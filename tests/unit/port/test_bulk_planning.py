@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from jira_port.port.client import chunks
 from jira_port.port.types import encode_json
 from jira_port.port.writes import MAX_BODY_BYTES, bulk_body_size, plan_batches
 
@@ -94,8 +93,3 @@ def test_batches_are_those_of_the_limits_applied_entity_by_entity() -> None:
         assert oversized == [31] and all(len(b.body) <= MAX_BODY_BYTES for b in batches)
         for batch in batches:
             assert json.loads(batch.body) == {"entities": [entities[i] for i in batch.indexes]}
-
-
-def test_chunks() -> None:
-    assert [len(c) for c in chunks(list(range(250)), 100)] == [100, 100, 50]
-    assert list(chunks([], 100)) == []

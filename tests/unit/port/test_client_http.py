@@ -272,6 +272,12 @@ def test_bulk_delete_chunks_by_100_and_reports_already_gone() -> None:
     assert session.api_calls()[0].params == {"delete_dependents": "true"}
 
 
+def test_deleting_no_identifiers_sends_nothing() -> None:
+    session = ScriptedSession()
+    result = scripted_client(session).delete_entities("jiraIssue", [])
+    assert session.calls == [] and result.succeeded == [] and result.failures == []
+
+
 def test_transient_bulk_delete_failure_is_not_retried_one_by_one() -> None:
     session = ScriptedSession(script=[response(503, None)] * 3)
     client = scripted_client(session, policy=RetryPolicy(max_attempts=3, base_delay=0.0))

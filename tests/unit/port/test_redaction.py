@@ -51,7 +51,6 @@ def test_secrets_and_tokens_never_leak(
                 repr(settings),
                 str(dataclasses.asdict(settings)),
                 repr(client.api),
-                repr(client.api.tokens),
             ]
             good = [{"identifier": f"A-{i}", "properties": {"summary": "s"}} for i in range(60)]
             bad = [
@@ -60,6 +59,7 @@ def test_secrets_and_tokens_never_leak(
             ]
             result = client.upsert_entities("jiraIssue", good + bad)
             texts += [str(f) for f in result.failures] + [str(f.to_json()) for f in result.failures]
+            texts.append(repr(vars(client.api)))  # the session's state, its cached token included
             emu.expire_tokens()  # forces 401 → refresh, logged
             for call in (
                 lambda: upsert_entity(client, "jiraIssue", {"identifier": "x", "properties": {"nope": 1}}),

@@ -100,6 +100,18 @@ def read_s3(source: str, s3: S3Client) -> SourceText:
     return SourceText(text, format_of(key), label)
 
 
+def get_webhook(port: PortClient, identifier: str) -> dict[str, Any]:
+    """``GET /v1/webhooks/{identifier}``: the webhook data source (``integration``), with its
+    ``mappings``. Needs the moderator or admin role; raises ``PortAPIError`` otherwise."""
+    from jira_port.port.types import segment  # noqa: PLC0415 - Port sources only
+
+    response = port.api.call("GET", f"/v1/webhooks/{segment(identifier)}", identifier=identifier)
+    if not response.ok:
+        raise response.error(None, identifier)
+    found = response.body.get("integration") if isinstance(response.body, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
 def read_port(source: str, port: PortClient) -> SourceText:
     """The ``mappings`` of a ``port:<identifier>`` webhook data source, as a JSON list of rules."""
     from jira_port.port.types import PortAPIError  # noqa: PLC0415 - Port sources only
@@ -107,7 +119,7 @@ def read_port(source: str, port: PortClient) -> SourceText:
     identifier = port_identifier(source)
     label = f"mapping {source}"
     try:
-        integration = port.get_webhook(identifier)
+        integration = get_webhook(port, identifier)
     except PortAPIError as exc:
         hint = " (the Port credentials need the moderator or admin role)" if exc.status == 403 else ""
         raise _unreadable(label, f"Port answered {exc.status} {exc.error}{hint}") from None

@@ -1,9 +1,9 @@
 """Port API client and ``apply_actions``, the one write step.
 
 Modules: ``client`` (``PortClient``: one authenticated, retried call, the token cache, entity calls),
-``credentials`` (where the client id and secret come from), ``writes`` (Port's single and bulk write
-rules), ``types`` (``Action``, errors and results), ``apply`` (actions → Port, for live events and the
-backfill alike, and the deletes a moved issue implies).
+``credentials`` (where the client id and secret come from; the request that obtains a token), ``writes``
+(Port's single and bulk write rules), ``types`` (``Action``, errors and results), ``apply`` (actions → Port,
+for live events and the backfill alike, and the deletes a moved issue implies).
 
 ``PortClient`` is imported on first use: the mapping needs only ``types`` (``Action``), and the webhook
 function must not load the HTTP client for it.

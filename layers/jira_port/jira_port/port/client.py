@@ -1,8 +1,9 @@
 """``PortClient``: Port's REST API on one pooled session, one token cache and one retry policy.
 
-``PortSession`` sends one authenticated call, retried by ``jira_port.transport.send``; a 401 refreshes the
-token (``credentials.TokenManager``), a second one re-reads a rotatable secret. Nothing secret is logged or
-raised. ``PortClient`` cuts bulk writes into requests Port accepts (≤ 20 entities, ≤ 1 MiB) and sends them
+``PortSession`` sends one authenticated call, retried by ``jira_port.transport.send``, and caches the
+process's one access token (a warm call only checks its expiry; ``credentials.obtain_token`` gets a new one).
+A 401 refreshes the token, a second one re-reads a rotatable secret. Nothing secret is logged or raised.
+``PortClient`` cuts bulk writes into requests Port accepts (≤ 20 entities, ≤ 1 MiB) and sends them
 concurrently (``PORT_MAX_CONCURRENCY``); per-entity failures come back in a ``BulkResult``. Port's write
 rules are in ``jira_port.port.writes``, which sends on the ``PortSession``, never back through the client.
 """
@@ -13,25 +14,24 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any, Self
 
 from jira_port.errors import NO_RESPONSE
 from jira_port.observability import logger
 from jira_port.port import writes
-from jira_port.port.credentials import Credentials, CredentialSource, TokenManager, credential_source
+from jira_port.port.credentials import CredentialSource, credential_source, obtain_token
 from jira_port.port.types import (
     BulkResult,
     EntityFailure,
     Params,
     PortAPIError,
-    PortAuthError,
     PortResponse,
     PortStats,
     encode_json,
     entity_label,
     flag,
     identifier_problem,
-    segment,
 )
 from jira_port.port.writes import MAX_DELETE_IDS, plan_batches
 from jira_port.settings.port import PortSettings
@@ -44,9 +44,14 @@ from jira_port.transport import (
     send,
 )
 
-ACCESS_TOKEN_ROUTE = "/v1/auth/access_token"  # noqa: S105 - a route, not a password
 # A 401 is answered by a token refresh, then by a secret re-read: three sends at most.
 _AUTH_ROUNDS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    value: str = field(repr=False)
+    expires_at: float  # on the session's clock, the renewal margin already taken off
 
 
 class PortSession:
@@ -65,7 +70,9 @@ class PortSession:
     ) -> None:
         self._api_url, self._timeout = settings.api_url, settings.timeout_seconds  # no settings code per call
         self._http, self.policy, self.stats, self.sleep = session, policy, stats, sleep
-        self.tokens = TokenManager(credentials, self._fetch_token, stats=stats, clock=clock)
+        self._credentials, self._clock = credentials, clock
+        self._token_lock = threading.Lock()
+        self._token: _Token | None = None
 
     def __repr__(self) -> str:
         return f"PortSession(api_url={self._api_url!r})"
@@ -83,7 +90,7 @@ class PortSession:
         """Send an authenticated request; return the final answer (any status). Raises ``PortAPIError``
         only when no answer arrived at all, or when no token can be had."""
         data = body if isinstance(body, bytes) or body is None else encode_json(body)
-        token = self.tokens.token()
+        token = self.token()
         retried = 0
         for auth_round in range(_AUTH_ROUNDS):
             response, spent = self._send(method, path, params, data, token, blueprint, identifier)
@@ -92,24 +99,30 @@ class PortSession:
                 return PortResponse(response.status, response.body, response.headers, retried)
             retried += 1
             logger.info("Port rejected the access token; refreshing", extra={"method": method, "path": path})
-            token = self.tokens.refresh(token, reload_credentials=auth_round == 1)
+            token = self.token(token, reload_credentials=auth_round == 1)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _fetch_token(self, credentials: Credentials) -> tuple[str, float]:
-        body = encode_json(
-            {"clientId": credentials.client_id, "clientSecret": credentials.client_secret.get_secret_value()}
-        )
-        self.stats.add(token_requests=1)
-        response, _ = self._send("POST", ACCESS_TOKEN_ROUTE, None, body, None, None, None)
-        if not response.ok:
-            raise response.error()
-        payload = response.body if isinstance(response.body, dict) else {}
-        token, expires_in = payload.get("accessToken"), payload.get("expiresIn")
-        if not isinstance(token, str) or not token or not isinstance(expires_in, int | float):
-            raise PortAuthError(
-                response.status, "invalid_token_response", "Port's token answer lacks a token"
+    def token(self, rejected: str | None = None, *, reload_credentials: bool = False) -> str:
+        """The cached token while it is not about to expire, else a new one (one request for all threads).
+
+        ``rejected``: Port answered 401 to it. Another thread's replacement is returned without a request;
+        otherwise a new token is fetched, after re-reading a rotatable secret if ``reload_credentials``.
+        """
+        with self._token_lock:
+            current = self._token
+            if current is not None and current.value != rejected and self._clock() < current.expires_at:
+                return current.value
+            if rejected is not None:
+                self._token = None
+                self.stats.add(token_refreshes=1)
+            value, expires_at = obtain_token(
+                self._credentials, self._post_token, self.stats, self._clock, reload=reload_credentials
             )
-        return token, float(expires_in)
+            self._token = _Token(value, expires_at)
+            return value
+
+    def _post_token(self, route: str, body: bytes) -> PortResponse:
+        return self._send("POST", route, None, body, None, None, None)[0]
 
     def _send(  # noqa: PLR0917 - private; the two callers pass everything
         self,
@@ -230,7 +243,8 @@ class PortClient:
         self, blueprint: str, identifiers: Iterable[str], *, delete_dependents: bool = False
     ) -> BulkResult:
         """Delete many entities with bulk requests (≤ 100 ids); a rejected batch is retried one by one."""
-        work = list(chunks(list(dict.fromkeys(identifiers)), MAX_DELETE_IDS))
+        unique = list(dict.fromkeys(identifiers))
+        work = [unique[start : start + MAX_DELETE_IDS] for start in range(0, len(unique), MAX_DELETE_IDS)]
         return self._gather(
             BulkResult(blueprint, "delete"),
             lambda ids: writes.delete_chunk(self.api, blueprint, ids, delete_dependents),
@@ -262,15 +276,6 @@ class PortClient:
             if cursor is None:
                 return
 
-    def get_webhook(self, identifier: str) -> dict[str, Any]:
-        """``GET /v1/webhooks/{identifier}``: the webhook data source (``integration``), with its
-        ``mappings``. Needs the moderator or admin role; raises ``PortAPIError`` otherwise."""
-        response = self.api.call("GET", f"/v1/webhooks/{segment(identifier)}", identifier=identifier)
-        if not response.ok:
-            raise response.error(None, identifier)
-        found = response.body.get("integration") if isinstance(response.body, dict) else None
-        return found if isinstance(found, dict) else {}
-
     def _gather[T](self, result: BulkResult, fn: Callable[[T], BulkResult], items: Sequence[T]) -> BulkResult:
         """``fn`` over ``items`` on the worker pool, each outcome added to ``result`` in input order."""
         if len(items) <= 1 or self.settings.max_concurrency == 1:
@@ -286,9 +291,3 @@ class PortClient:
         for part in parts:
             result.extend(part)
         return result
-
-
-def chunks[T](items: Sequence[T], size: int) -> Iterator[list[T]]:
-    """Consecutive slices of at most ``size`` items."""
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])

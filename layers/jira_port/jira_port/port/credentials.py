@@ -1,21 +1,21 @@
 """Port credentials, fixed at start-up (``PORT_CLIENT_ID``/``PORT_CLIENT_SECRET``) or a rotatable secret,
-and the access token they buy (``TokenManager``, which asks its ``CredentialSource`` when it needs one).
+and obtaining the access token they buy (``obtain_token``). The client caches that token
+(``client.PortSession``) and comes here only at start and when it is about to expire or was rejected.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from jira_port.errors import ConfigError
-from jira_port.port.types import PortAuthError, PortStats
+from jira_port.port.types import PortAuthError, PortResponse, PortStats, encode_json
 from jira_port.secrets import get_secret_json
 from jira_port.settings.common import SecretStr
 from jira_port.settings.port import PortSettings
 
+ACCESS_TOKEN_ROUTE = "/v1/auth/access_token"  # noqa: S105 - a route, not a password
 # Refresh this long before expiry, at most (tokens live 3 h; short test lifetimes use 10 %).
 MAX_EXPIRY_SKEW_SECONDS = 60.0
 
@@ -82,81 +82,50 @@ def credential_source(settings: PortSettings) -> CredentialSource:
     return StaticCredentials(Credentials(settings.client_id, settings.client_secret))
 
 
-class _Token:
-    __slots__ = ("expires_at", "value")
+def obtain_token(
+    source: CredentialSource,
+    post: Callable[[str, bytes], PortResponse],
+    stats: PortStats,
+    clock: Callable[[], float],
+    *,
+    reload: bool = False,
+) -> tuple[str, float]:
+    """A new access token and the ``clock`` time to renew it at (``expiresIn`` less min(60 s, 10 %)).
 
-    def __init__(self, value: str, expires_at: float) -> None:
-        self.value = value
-        self.expires_at = expires_at
-
-    def __repr__(self) -> str:
-        return "<Port token (redacted)>"
-
-
-class TokenManager:
-    """Thread-safe cache of the one Port access token of this process.
-
-    ``fetch(credentials)`` returns ``(accessToken, expiresIn seconds)`` and raises ``PortAuthError`` on 401.
+    ``post(route, body)`` sends the token request; Port's 401 raises ``PortAuthError``. ``reload`` re-reads a
+    rotatable secret first; without it, a rejected cached secret is re-read once (it may have been rotated).
     Port hands out one active token per set of credentials: asking again returns the *same* token with a
-    smaller ``expiresIn``. So the expiry is computed from ``expiresIn`` on every answer, and a token is
-    refreshed only when it is about to expire or Port rejected it.
+    smaller ``expiresIn``, so the expiry is computed from every answer.
     """
+    if reload and source.reloadable:
+        stats.add(secret_reloads=1)
+    credentials = source.get(reload=reload)
+    started = clock()
+    try:
+        value, expires_in = _request_token(post, credentials, stats)
+    except PortAuthError:
+        if reload or not source.reloadable:
+            raise
+        stats.add(secret_reloads=1)  # the secret may have been rotated since it was cached: re-read it once
+        credentials = source.get(reload=True)
+        started = clock()
+        value, expires_in = _request_token(post, credentials, stats)
+    skew = min(MAX_EXPIRY_SKEW_SECONDS, max(0.0, expires_in) * 0.1)
+    return value, started + expires_in - skew
 
-    def __init__(
-        self,
-        source: CredentialSource,
-        fetch: Callable[[Credentials], tuple[str, float]],
-        *,
-        stats: PortStats | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._source = source
-        self._fetch = fetch
-        self._stats = stats if stats is not None else PortStats()
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._token: _Token | None = None
 
-    def __repr__(self) -> str:
-        return f"TokenManager(source={type(self._source).__name__})"
-
-    def token(self) -> str:
-        """A token that is not about to expire, fetching one when needed."""
-        with self._lock:
-            current = self._token
-            if current is not None and self._clock() < current.expires_at:
-                return current.value
-            return self._obtain(reload=False)
-
-    def refresh(self, rejected: str, *, reload_credentials: bool = False) -> str:
-        """A token other than ``rejected`` (Port answered 401 to it).
-
-        When another thread already replaced ``rejected``, that token is returned without a new
-        request. ``reload_credentials`` re-reads a rotatable secret first.
-        """
-        with self._lock:
-            current = self._token
-            if current is not None and current.value != rejected and self._clock() < current.expires_at:
-                return current.value
-            self._token = None
-            self._stats.add(token_refreshes=1)
-            return self._obtain(reload=reload_credentials)
-
-    def _obtain(self, *, reload: bool) -> str:
-        if reload and self._source.reloadable:
-            self._stats.add(secret_reloads=1)
-        credentials = self._source.get(reload=reload)
-        started = self._clock()
-        try:
-            value, expires_in = self._fetch(credentials)
-        except PortAuthError:
-            if reload or not self._source.reloadable:
-                raise
-            # The secret may have been rotated since it was cached: read it again, once.
-            self._stats.add(secret_reloads=1)
-            credentials = self._source.get(reload=True)
-            started = self._clock()
-            value, expires_in = self._fetch(credentials)
-        skew = min(MAX_EXPIRY_SKEW_SECONDS, max(0.0, expires_in) * 0.1)
-        self._token = _Token(value, started + expires_in - skew)
-        return value
+def _request_token(
+    post: Callable[[str, bytes], PortResponse], credentials: Credentials, stats: PortStats
+) -> tuple[str, float]:
+    secret = credentials.client_secret.get_secret_value()
+    stats.add(token_requests=1)
+    response = post(
+        ACCESS_TOKEN_ROUTE, encode_json({"clientId": credentials.client_id, "clientSecret": secret})
+    )
+    if not response.ok:
+        raise response.error()
+    payload = response.body if isinstance(response.body, dict) else {}
+    token, expires_in = payload.get("accessToken"), payload.get("expiresIn")
+    if not isinstance(token, str) or not token or not isinstance(expires_in, int | float):
+        raise PortAuthError(response.status, "invalid_token_response", "Port's token answer lacks a token")
+    return token, float(expires_in)
