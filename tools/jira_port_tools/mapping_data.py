@@ -19,10 +19,18 @@ from jira_port.mapping import gate
 from jira_port.mapping.config import parse_text, rules_from_document
 from jira_port.mapping.jq_tokens import Refused
 from jira_port.mapping.load import BUNDLED_MAPPINGS, format_of
-from jira_port.mapping.proof import TABLE, table_entry
+from jira_port.mapping.proof import TABLE
+from jira_port.mapping.proof_cost import Cost
 from jira_port.mapping.proof_rules import analyse
 
 DATA = Path(str(resources.files("jira_port").joinpath("data")))
+
+
+def table_entry(source: str, per_item: bool, cost: Cost) -> dict[str, Any]:
+    """One entry of ``data/proof-table.json`` (what ``mapping.proof`` reads back)."""
+    bounds = (("t", cost.t), ("n", cost.n), ("s", cost.s))
+    lins = {name: [bound.l, bound.g, bound.c] for name, bound in bounds}
+    return {"jq": source, "per_item": per_item, **lins, "length": cost.length, "what": cost.what}
 
 
 def default_mapping_json() -> str:

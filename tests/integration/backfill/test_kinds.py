@@ -19,6 +19,7 @@ from jira_port.backfill.store import Tally
 from jira_port.mapping import CompiledMapping
 from jira_port.port.types import Action
 from jira_port_emulators.jira import Account
+from jira_port_tools.summary_text import render_summary
 from tests.support.kinds import KIND_BLUEPRINTS, kinds_blueprints, kinds_mapping, without_kind_rules
 
 from .conftest import Sites, comparable, mapped_jira_state, port_state, sites
@@ -67,14 +68,14 @@ def test_full_then_incremental_then_full_keep_port_equal_to_jira_per_kind(
     mapping = kinds_mapping()
     with kind_sites(tmp_path, flavour) as site:
         first = site.service(mapping=mapping).invoke(FULL)
-        assert first.status == "succeeded", first.render()
+        assert first.status == "succeeded", render_summary(first)
         expected = expected_state(site, mapping)
         assert set(KIND_BLUEPRINTS) <= set(expected)
         assert port_state(site, sorted(expected)) == expected
 
         change_every_kind(site)
         incremental = site.service(mapping=mapping).invoke(INCREMENTAL)
-        assert incremental.status == "succeeded", incremental.render()
+        assert incremental.status == "succeeded", render_summary(incremental)
         expected = expected_state(site, mapping)
         held = port_state(site, sorted(expected))
         # Every kind's upserts landed; what was deleted waits for a full run. (Issues whose component went
@@ -83,7 +84,7 @@ def test_full_then_incremental_then_full_keep_port_equal_to_jira_per_kind(
             assert {i: held[blueprint][i] for i in expected[blueprint]} == expected[blueprint], blueprint
 
         final = site.service(mapping=mapping).invoke(FULL)
-        assert final.status == "succeeded", final.render()
+        assert final.status == "succeeded", render_summary(final)
         assert port_state(site, sorted(expected)) == expected_state(site, mapping)
         assert (
             final.reconciliation is not None
@@ -109,7 +110,7 @@ def test_kind_writes_wait_for_the_projects_their_search_relations_need(
     mapping = kinds_mapping()
     with kind_sites(tmp_path, "server") as site:
         run = site.service(mapping=mapping).invoke(FULL)
-        assert run.status == "succeeded", run.render()
+        assert run.status == "succeeded", render_summary(run)
         expected = expected_state(site, mapping)
         assert expected["jiraVersion"] and expected["jiraComponent"]
         assert port_state(site, sorted(expected)) == expected
@@ -126,7 +127,7 @@ def test_without_jira_software_boards_and_sprints_are_left_alone(tmp_path: Path)
         site.jira.stop()
         site.jira.start(port=port)
         summary = site.service(mapping=mapping).invoke(FULL)
-        assert summary.status == "succeeded", summary.render()
+        assert summary.status == "succeeded", render_summary(summary)
         assert set(site.port.entities("jiraBoard")) == boards  # skipped with a warning, not deleted
         assert summary.reconciliation is not None and "jiraBoard" not in summary.reconciliation["blueprints"]
 
@@ -145,7 +146,7 @@ def test_users_refused_to_the_credentials_are_skipped_and_never_reconciled(tmp_p
         users = set(site.port.entities("jiraUser"))
         site.jira.accounts = [Account("admin@example.com", secret="api-token", browse_users=False)]
         summary = site.service(mapping=mapping).invoke(FULL)
-        assert summary.status == "succeeded", summary.render()
+        assert summary.status == "succeeded", render_summary(summary)
         assert set(site.port.entities("jiraUser")) == users
         assert summary.reconciliation is not None and "jiraUser" not in summary.reconciliation["blueprints"]
         assert site.port.entities("jiraSprint")  # the other kinds are read and reconciled as usual

@@ -11,6 +11,7 @@ from jira_port.port import PortClient
 from jira_port_emulators.jira import JiraEmulator
 from jira_port_tools.backfill_local import LocalOptions
 from jira_port_tools.state_file import FileTable
+from jira_port_tools.summary_text import render_summary
 from tests.support.port_emulator import client_for
 
 from .conftest import Sites, comparable, mapped_jira_state, port_state, sites
@@ -66,7 +67,7 @@ def test_another_writers_entities_survive_full_runs_that_delete_exactly_the_jira
     with sites(tmp_path, projects=3, issues=150) as site:
         foreign = write_foreign(site)
         first = site.service().invoke(FULL)
-        assert first.status == "succeeded", first.render()
+        assert first.status == "succeeded", render_summary(first)
         assert first.reconciliation is not None and first.reconciliation["keptNotOwned"] == 42
         for seed in (1, 2):
             before = set(site.port.entities("jiraIssue"))
@@ -74,12 +75,12 @@ def test_another_writers_entities_survive_full_runs_that_delete_exactly_the_jira
 
             summary = site.service().invoke(FULL)
 
-            assert summary.status == "succeeded", summary.render()
+            assert summary.status == "succeeded", render_summary(summary)
             assert before - set(site.port.entities("jiraIssue")) == doomed
             assert summary.totals.deleted == 7
             assert present(site, foreign) == foreign
             assert summary.reconciliation is not None and summary.reconciliation["keptNotOwned"] == 42
-            assert "42 entities this deployment does not own" in summary.render()
+            assert "42 entities this deployment does not own" in render_summary(summary)
         theirs = site.port.entities("jiraIssue")["OTHER-0"]
         assert theirs["createdBy"] == theirs["updatedBy"] == OTHER_ID
         mine = site.port.entities("jiraIssue")[next(iter(sorted(before - doomed)))]
@@ -98,7 +99,7 @@ def test_rotating_the_port_credentials_to_a_new_client_id_changes_nothing(tmp_pa
 
         summary = site.service(port=rotated).invoke(FULL)
 
-        assert summary.status == "succeeded", summary.render()
+        assert summary.status == "succeeded", render_summary(summary)
         assert before - set(site.port.entities("jiraIssue")) == doomed
         assert present(site, foreign) == foreign
         survivor = site.port.entities("jiraIssue")[sorted(before - doomed - {k for _, k in foreign})[0]]
@@ -119,7 +120,7 @@ def test_upgrade_or_new_stack_name_first_run_adopts_what_jira_confirms_then_dele
 
         adoption = site.service(table=new_stack).invoke(FULL)
 
-        assert adoption.status == "succeeded", adoption.render()
+        assert adoption.status == "succeeded", render_summary(adoption)
         assert adoption.totals.deleted == 0
         rec = adoption.reconciliation
         assert rec is not None and rec["blueprints"]["jiraIssue"]["keptNotOwned"] == 3 + 5
@@ -131,7 +132,7 @@ def test_upgrade_or_new_stack_name_first_run_adopts_what_jira_confirms_then_dele
 
         summary = site.service(table=new_stack).invoke(FULL)
 
-        assert summary.status == "succeeded", summary.render()
+        assert summary.status == "succeeded", render_summary(summary)
         assert before - set(site.port.entities("jiraIssue")) == doomed
         assert present(site, foreign) == foreign
 
@@ -140,7 +141,7 @@ def test_an_issue_that_leaves_the_scope_leaves_port_at_the_next_full_run(tmp_pat
     with sites(tmp_path, projects=2, issues=100) as site:
         scope = LocalOptions(jql='status != "Done"')
         first = site.service(local=scope).invoke(FULL)
-        assert first.status == "succeeded", first.render()
+        assert first.status == "succeeded", render_summary(first)
         in_scope = set(site.port.entities("jiraIssue"))
         ds = site.jira.ds
         leaving = sorted(in_scope)[:3]
@@ -150,7 +151,7 @@ def test_an_issue_that_leaves_the_scope_leaves_port_at_the_next_full_run(tmp_pat
 
         summary = site.service(local=scope).invoke(FULL)
 
-        assert summary.status == "succeeded", summary.render()
+        assert summary.status == "succeeded", render_summary(summary)
         assert in_scope - set(site.port.entities("jiraIssue")) == set(leaving)
 
 
@@ -169,7 +170,7 @@ def test_an_explicit_adoption_by_created_by_removes_what_was_deleted_before_the_
             table=FileTable(tmp_path / "new-stack.json"), adopt_created_by="local-id, retired-id"
         ).invoke(FULL)
 
-        assert summary.status == "succeeded", summary.render()
+        assert summary.status == "succeeded", render_summary(summary)
         assert before - set(site.port.entities("jiraIssue")) == gone_before_upgrade
         assert present(site, foreign) == foreign
         ours_equal_jira(site)

@@ -15,6 +15,7 @@ from jira_port.backfill.pages import PageWriter
 from jira_port.backfill.runtime import BackfillRequest
 from jira_port.backfill.store import Tally
 from jira_port.port.types import Action
+from jira_port_tools.summary_text import render_summary
 from tests.support.lambda_env import FakeLambdaContext
 
 from .conftest import comparable, mapped_jira_state, port_state, sites, strict_blueprints
@@ -121,7 +122,7 @@ def test_issues_deleted_in_jira_are_deleted_from_port_and_nothing_else(tmp_path:
 
         summary = site.service().invoke(FULL)
 
-        assert summary.status == "succeeded", summary.render()
+        assert summary.status == "succeeded", render_summary(summary)
         assert before - set(site.port.entities("jiraIssue")) == doomed
         assert summary.totals.deleted == 30 and summary.reconciliation is not None
         assert summary.reconciliation["blueprints"]["jiraIssue"]["deleted"] == 30
@@ -220,7 +221,7 @@ def test_the_issue_pass_reads_while_the_projects_are_written_and_writes_after_th
     with sites(tmp_path, projects=3, issues=150) as site:
         jira = Timed(site.jira_client())
         summary = site.service(jira=jira, page_size=50).invoke(FULL)
-        assert summary.status == "succeeded", summary.render()
+        assert summary.status == "succeeded", render_summary(summary)
         assert summary.issues == 150 and jira.issues == 150
         projects_done = next(at for what, at in events if what == "projects")
         assert all(at >= projects_done for what, at in events if what == "issues")

@@ -18,6 +18,7 @@ from jira_port_emulators.jira import JiraEmulator, generate_dataset
 from jira_port_emulators.port import PortEmulator
 from jira_port_tools.blueprints import bundled_blueprints, dependency_order
 from jira_port_tools.state_file import FileTable
+from jira_port_tools.summary_text import render_summary
 from tests.support.port_emulator import CLIENT_ID, CLIENT_SECRET, client_for
 
 from .conftest import Sites, comparable, mapped_jira_state, sites
@@ -110,7 +111,7 @@ def test_two_stacks_keep_each_others_entities_and_equal_their_own_jira(tmp_path:
             summary = site.service(
                 table=FileTable(tmp_path / f"{name}.json"), port=port, mapping=mappings[name]
             ).invoke(FULL)
-            assert summary.status == "succeeded", summary.render()
+            assert summary.status == "succeeded", render_summary(summary)
 
         def assert_catalogs_equal_jira() -> None:
             for site, name in ((eu, "eu"), (us, "us")):
@@ -152,7 +153,7 @@ def test_adding_a_prefix_later_recreates_the_catalog_and_the_next_full_run_remov
 
         summary = site.service(table=table, mapping=load_mapping(None).for_site(prefix="eu:")).invoke(FULL)
 
-        assert summary.status == "succeeded", summary.render()
+        assert summary.status == "succeeded", render_summary(summary)
         assert set(site.port.entities("jiraIssue")) == {f"eu:{i}" for i in old}
         assert summary.reconciliation is not None
         assert summary.reconciliation["blueprints"]["jiraIssue"]["deleted"] == len(old)

@@ -15,6 +15,7 @@ import pytest
 from jira_port.backfill.runtime import BackfillRequest
 from jira_port_emulators.jira import JiraFaults
 from jira_port_emulators.port import PortFaults
+from jira_port_tools.summary_text import render_summary
 from tests.support.kinds import KIND_BLUEPRINTS
 
 from .conftest import comparable, mapped_jira_state, port_state, sites
@@ -35,7 +36,7 @@ def check_faulty_large_backfill(tmp_path: Path, flavour: str, projects: int, iss
     ) as site:
         summary = site.service(page_size=250, partition_concurrency=6).invoke(BackfillRequest("full"))
 
-        assert summary.status == "succeeded", summary.render()
+        assert summary.status == "succeeded", render_summary(summary)
         assert summary.issues == issues and summary.projects == projects
         assert summary.totals.rejected == 0 and summary.totals.retried > 0
         assert jira_faults.throttled > 0

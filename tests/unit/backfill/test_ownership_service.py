@@ -9,6 +9,7 @@ import pytest
 from jira_port.backfill.runtime import BackfillRequest
 from jira_port.state import DynamoTable, OwnershipLedger, StateError
 from jira_port_tools.state_file import MemoryTable
+from jira_port_tools.summary_text import render_summary
 from tests.support.lambda_env import FakeLambdaContext, load_handler
 
 from .conftest import TABLE
@@ -55,7 +56,7 @@ def test_an_unwritable_ledger_stops_the_run_before_any_delete_and_the_next_invoc
     assert h.port.deleted == []
     table.broken = False
     summary = h.service(table=table).invoke(FULL)
-    assert summary.status == "succeeded", summary.render()
+    assert summary.status == "succeeded", render_summary(summary)
     assert h.port.deleted == [("jiraIssue", "P0-5")]
 
 

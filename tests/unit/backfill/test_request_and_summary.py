@@ -20,6 +20,7 @@ from jira_port.backfill.runtime import (
 from jira_port.backfill.store import PartitionState, RunState, Tally
 from jira_port.port.types import Action
 from jira_port_tools.backfill_local import DryRunApply
+from jira_port_tools.summary_text import render_summary
 
 from .fakes import Failure, FakeGuard, FakePort, as_guard
 
@@ -101,7 +102,7 @@ def test_summary_of_a_run_counts_partitions_and_renders():
     assert data["upserted"] == 202 and data["deleted"] == 3
     assert data["durationSeconds"] == 10.0 and data["issuesPerSecond"] == 50.0
     assert data["partitions"] == {"total": 2, "done": 2, "failed": 0, "pending": 0}
-    text = summary.render()
+    text = render_summary(summary)
     assert "OK" in text and "200 issues in 3 pages" in text and "reconcile deleted 3" in text
 
 

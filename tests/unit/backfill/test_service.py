@@ -14,6 +14,7 @@ from jira_port.backfill.store import BackfillStore, RunState
 from jira_port.errors import ConfigError
 from jira_port.state import OwnershipLedger
 from jira_port_tools.state_file import MemoryTable
+from jira_port_tools.summary_text import render_summary
 
 from .fakes import Clock, FakeGuard, Harness, harness, jql_error, make_jira, transient_error
 
@@ -160,7 +161,7 @@ def test_rejections_are_reported_with_codes_and_examples_and_fail_the_run():
     assert data["rejected"] == 2 and data["rejections"] == {"invalid_entity (422)": 2}
     assert {e["identifier"] for e in data["examples"]} == {"P0-2", "P0-5"}
     assert "Port rejected 2 entities" in data["message"]
-    assert "invalid_entity (422)" in summary.render()
+    assert "invalid_entity (422)" in render_summary(summary)
     assert BackfillStore(h.table).last_success_ms() is None  # the watermark does not move
 
 

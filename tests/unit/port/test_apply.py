@@ -149,7 +149,6 @@ def test_failures_are_returned_with_their_classification_never_raised() -> None:
     )
     assert not result.ok
     assert [(f.identifier, f.transient) for f in result.failures] == [("A", False), ("B", True), ("C", False)]
-    assert [f.identifier for f in result.transient_failures] == ["B"]
     assert (result.upserted, result.deleted, result.already_gone) == (1, 0, 1)
 
 

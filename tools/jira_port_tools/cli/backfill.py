@@ -137,4 +137,6 @@ def _print_summary(summary: BackfillSummary, *, as_json: bool, stream: TextIO) -
     if as_json:
         print(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False), file=stream)
     else:
-        print(summary.render(), file=stream)
+        from jira_port_tools.summary_text import render_summary
+
+        print(render_summary(summary), file=stream)

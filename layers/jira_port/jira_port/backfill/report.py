@@ -206,55 +206,6 @@ class BackfillSummary:
             "issuesPerSecond": self.issues_per_second,
         }
 
-    def render(self) -> str:
-        """A short human-readable report (the CLI prints it at the end)."""
-        verdict_text = {True: "OK", False: "FAILED", None: self.status.upper()}[self.ok]
-        lines = [
-            f"backfill {self.mode} run {self.run_id or '-'}: {verdict_text}"
-            + (f" ({self.message})" if self.message else ""),
-            f"  read      {self.projects} projects, {self.issues} issues in {self.pages} pages"
-            + (f" (updated since {self.since})" if self.since else ""),
-            f"  written   {self.totals.upserted} upserted, {self.totals.deleted} deleted, "
-            f"{self.totals.retried} retried, {self.totals.skipped_newer} skipped (newer live change)",
-            f"  rejected  {self.totals.rejected}",
-        ]
-        for code, count in sorted(self.totals.codes.items(), key=lambda kv: -kv[1]):
-            lines.append(f"    {count:>7}  {code}")
-        for example in self.totals.examples:
-            lines.append(
-                f"    e.g. {example.get('blueprint')}/{example.get('identifier')}: "
-                f"{example.get('error')} {example.get('message')}"
-            )
-        p = self.partitions
-        lines.append(
-            f"  partitions {p.get('done', 0)}/{p.get('total', 0)} done, {p.get('failed', 0)} failed, "
-            f"{p.get('pending', 0)} pending"
-        )
-        for failed in self.failed_partitions:
-            lines.append(f"    {failed['key']}: {failed['error']}")
-        rec = self.reconciliation
-        if rec:
-            if rec.get("skipped"):
-                lines.append(f"  reconcile skipped: {rec['skipped']}")
-            elif rec.get("refused"):
-                lines.append(f"  reconcile REFUSED: {rec.get('reason')}")
-            else:
-                lines.append(f"  reconcile deleted {rec.get('deleted', 0)}, failed {rec.get('failed', 0)}")
-            if rec.get("keptNotOwned"):
-                lines.append(
-                    f"  reconcile kept {rec['keptNotOwned']} entities this deployment does not own "
-                    "(other writers, or written before ownership was recorded)"
-                )
-                for blueprint, info in sorted((rec.get("blueprints") or {}).items()):
-                    if info.get("keptNotOwned"):
-                        examples = ", ".join(info.get("notOwnedExamples") or [])
-                        lines.append(f"    {info['keptNotOwned']:>7}  {blueprint} (e.g. {examples})")
-        lines.append(
-            f"  time      {self.duration_seconds:.1f} s over {self.invocations} invocation(s), "
-            f"{self.issues_per_second} issues/s"
-        )
-        return "\n".join(lines)
-
 
 def publish_metrics(summary: BackfillSummary, elapsed_seconds: float) -> None:
     """Add the invocation's metrics to the Powertools metrics object (flushed by ``log_metrics``)."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import Any
 
 from jira_port.mapping.model import data_text
 from jira_port.mapping.proof_cost import Cost, Lin
@@ -30,13 +29,6 @@ def check(source: str, *, per_item: bool = False) -> Cost:
     from jira_port.mapping.proof_rules import analyse  # noqa: PLC0415 - only for expressions not in the table
 
     return analyse(source, per_item=per_item)
-
-
-def table_entry(source: str, per_item: bool, cost: Cost) -> dict[str, Any]:
-    """One entry of ``data/proof-table.json``."""
-    bounds = (("t", cost.t), ("n", cost.n), ("s", cost.s))
-    lins = {name: [bound.l, bound.g, bound.c] for name, bound in bounds}
-    return {"jq": source, "per_item": per_item, **lins, "length": cost.length, "what": cost.what}
 
 
 @cache

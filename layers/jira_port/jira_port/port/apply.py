@@ -66,11 +66,6 @@ class ApplyResult:
         """True when every action was applied."""
         return not self.failures
 
-    @property
-    def transient_failures(self) -> list[EntityFailure]:
-        """Failures worth retrying later (throttling, server errors, no answer)."""
-        return [f for f in self.failures if f.transient]
-
 
 @dataclass(frozen=True, slots=True)
 class UpsertGroup:
