@@ -6,6 +6,7 @@ import pytest
 import requests
 
 from jira_port_emulators.jira import MutationError, WebhookSender
+from jira_port_tools.jira_webhooks import register_webhook
 from tests.support.jira_emulator import CLOUD_LOGIN, SERVER_PAT, RunningJira, WebhookReceiver, running_jira
 
 
@@ -114,7 +115,7 @@ def test_server_events_use_usernames_and_have_no_trash() -> None:
 def test_http_writes_drive_the_same_mutations() -> None:
     for flavour in ("cloud", "server"):
         with running_jira(flavour, issues=5) as jira, WebhookReceiver() as receiver:
-            jira.client().register_webhook(receiver.url, secret="x")
+            register_webhook(jira.client(), receiver.url, secret="x")
             session = requests.Session()
             if flavour == "cloud":
                 session.auth = CLOUD_LOGIN

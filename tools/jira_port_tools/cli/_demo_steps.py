@@ -170,6 +170,7 @@ class Demo:
     def _serve(self) -> LocalServer:
         from jira_port.jira import JiraClient
         from jira_port.settings.mapping import load_configured_mapping
+        from jira_port_tools.jira_webhooks import register_webhook
         from jira_port_tools.serve.local_server import LocalServer
         from jira_port_tools.webhook_events import derive_events
 
@@ -183,9 +184,9 @@ class Demo:
             )
             with JiraClient.from_env() as client:  # the events the mapping needs, as register-webhook does
                 events = derive_events(load_configured_mapping(), client.deployment).events
-                hook = client.register_webhook(
-                    server.webhook_url, secret=self.credentials.webhook_secret, name="jira-port demo",
-                    events=events,
+                hook = register_webhook(
+                    client, server.webhook_url, secret=self.credentials.webhook_secret,
+                    name="jira-port demo", events=events,
                 )  # fmt: skip
             signing = "signed with a fresh secret" if hook.signed else "NOT signed"
             self.steps.done(f"Jira webhook {hook.id} registered through {hook.api} ({signing})")

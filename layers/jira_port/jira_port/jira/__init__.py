@@ -1,4 +1,4 @@
-"""Jira Cloud and Jira Server/Data Center client: issue and project paging, webhook registration."""
+"""Jira Cloud and Jira Server/Data Center client: issue and project paging."""
 
 from jira_port.jira.auth import CredentialsProvider, JiraCredentials
 from jira_port.jira.client import JiraClient, detect_deployment
@@ -17,10 +17,8 @@ from jira_port.jira.models import (
     Partition,
     PartitionPage,
     PartitionSkipped,
-    WebhookRegistration,
 )
 from jira_port.jira.partitions import project_access_reason
-from jira_port.jira.webhooks import webhook_events
 
 __all__ = [
     "CredentialsProvider",
@@ -38,8 +36,6 @@ __all__ = [
     "Partition",
     "PartitionPage",
     "PartitionSkipped",
-    "WebhookRegistration",
     "detect_deployment",
     "project_access_reason",
-    "webhook_events",
 ]

@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 from jira_port.jira import jql as jqlmod
 from jira_port.jira import partitions as partmod
 from jira_port.jira import planning
-from jira_port.jira import webhooks as webhookmod
 from jira_port.jira.auth import CredentialsProvider, JiraCredentials
 from jira_port.jira.errors import (
     JiraAPIError,
@@ -27,7 +26,6 @@ from jira_port.jira.models import (
     PartitionPage,
     PartitionSkipped,
     SearchAnswer,
-    WebhookRegistration,
 )
 from jira_port.jira.paging import iter_cloud_pages, iter_server_pages
 from jira_port.observability import logger
@@ -47,7 +45,7 @@ def detect_deployment(info: Mapping[str, Any], base_url: str) -> Deployment:
 
 
 class JiraClient:
-    """Pages issues and projects and registers webhooks; safe to share between threads."""
+    """Pages issues and projects; safe to share between threads."""
 
     def __init__(
         self,
@@ -241,19 +239,6 @@ class JiraClient:
     def created_windows(self, jql: str, parts: int) -> list[str]:
         """``created`` clauses cutting ``jql`` (one project) into ``parts`` disjoint windows."""
         return planning.created_windows(self, jqlmod.restriction(jql), parts)
-
-    def register_webhook(
-        self,
-        url: str,
-        *,
-        jql: str | None = None,
-        secret: str | None = None,
-        name: str = "jira-port",
-        events: Sequence[str] | None = None,
-    ) -> WebhookRegistration:
-        """Create or update (matched by URL) the admin webhook that feeds jira-port (``events``: default
-        the issue and project events)."""
-        return webhookmod.register_webhook(self, url, jql=jql, secret=secret, name=name, events=events)
 
     # -- HTTP ----------------------------------------------------------------------------------
 

@@ -37,17 +37,6 @@ class SearchAnswer:
 
 
 @dataclass(frozen=True, slots=True)
-class WebhookRegistration:
-    """The outcome of ``register_webhook``: ``created`` is False when an existing one was updated."""
-
-    id: str
-    url: str
-    created: bool
-    signed: bool
-    api: str = "/rest/webhooks/1.0/webhook"
-
-
-@dataclass(frozen=True, slots=True)
 class Partition:
     """One project's slice of the sync scope; ``jql`` is a restriction without ORDER BY."""
 
