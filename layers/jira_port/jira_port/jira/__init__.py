@@ -14,9 +14,6 @@ from jira_port.jira.errors import (
 from jira_port.jira.models import (
     Deployment,
     IssuePage,
-    Partition,
-    PartitionPage,
-    PartitionSkipped,
 )
 from jira_port.jira.partitions import project_access_reason
 
@@ -33,9 +30,6 @@ __all__ = [
     "JiraPermissionError",
     "JiraResponseError",
     "JiraUnavailableError",
-    "Partition",
-    "PartitionPage",
-    "PartitionSkipped",
     "detect_deployment",
     "project_access_reason",
 ]

@@ -22,9 +22,6 @@ from jira_port.jira.http import JiraHTTP
 from jira_port.jira.models import (
     Deployment,
     IssuePage,
-    Partition,
-    PartitionPage,
-    PartitionSkipped,
     SearchAnswer,
 )
 from jira_port.jira.paging import iter_cloud_pages, iter_server_pages
@@ -210,23 +207,7 @@ class JiraClient:
         """Every project the user can see (REST v2 shape; Cloud pages ``/project/search``)."""
         return partmod.iter_projects(self)
 
-    # -- partitions and webhooks (implemented in their own modules) ------------------------
-
-    def project_partitions(self, jql: str | None = None) -> list[Partition]:
-        """One partition per visible project, each restricted by ``jql`` (default ``JIRA_JQL``)."""
-        return partmod.project_partitions(self, jql if jql is not None else self.jql)
-
-    def iter_partition_pages(
-        self,
-        partitions: Sequence[Partition],
-        *,
-        cursors: Mapping[str, Mapping[str, Any] | None] | None = None,
-        max_workers: int | None = None,
-        **options: Any,
-    ) -> Iterator[PartitionPage | PartitionSkipped]:
-        """Page several partitions concurrently; unreadable projects come out as ``PartitionSkipped``."""
-        workers = max_workers or self.max_concurrency
-        return partmod.iter_partition_pages(self, partitions, cursors=cursors, max_workers=workers, **options)
+    # -- planning (``planning``) ---------------------------------------------------------------
 
     def issue_count(self, jql: str) -> int:
         """How many issues ``jql`` matches (DC: exact ``total``; Cloud: ``approximate-count``)."""

@@ -34,29 +34,3 @@ class SearchAnswer:
 
     data: dict[str, Any]
     raw: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Partition:
-    """One project's slice of the sync scope; ``jql`` is a restriction without ORDER BY."""
-
-    project_id: str
-    project_key: str
-    jql: str
-
-
-@dataclass(frozen=True, slots=True)
-class PartitionPage:
-    """A page produced while paging several partitions concurrently."""
-
-    partition: Partition
-    page: IssuePage
-
-
-@dataclass(frozen=True, slots=True)
-class PartitionSkipped:
-    """A partition whose project the credentials cannot read; the others carry on."""
-
-    partition: Partition
-    reason: str
-    status: int
