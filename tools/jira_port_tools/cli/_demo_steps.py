@@ -223,7 +223,7 @@ class Demo:
             mapping = load_configured_mapping()
             with JiraClient.from_env() as client:
                 projects = list(client.iter_projects())
-                issues = list(client.iter_issues())
+                issues = [issue for page in client.iter_issue_pages() for issue in page.issues]
                 keys = [str(p["key"]) for p in projects]
                 read = read_kinds(client, mapped_kinds(mapping.relevant), keys, max_workers=4)
                 kinds = [kind_event(page.kind, item, 0) for page in read.pages() for item in page.items]

@@ -186,23 +186,6 @@ class JiraClient:
         else:
             yield from iter_server_pages(self._search_server, where, cursor=cursor, **options)
 
-    def iter_issues(self, jql: str | None = None, **options: Any) -> Iterator[dict[str, Any]]:
-        """Every issue of ``iter_issue_pages`` one by one."""
-        for page in self.iter_issue_pages(jql, **options):
-            yield from page.issues
-
-    def get_issue(
-        self, id_or_key: str, *, fields: Sequence[str] | str | None = None, expand: str | None = None
-    ) -> dict[str, Any] | None:
-        """One issue in REST v2 shape, or None when it does not exist or cannot be seen."""
-        params: dict[str, str] = {"fields": ",".join(_field_list(fields) if fields else self.fields)}
-        if expand or self.expand:
-            params["expand"] = str(expand or self.expand)
-        try:
-            return _as_dict(self.request("GET", f"/rest/api/2/issue/{id_or_key}", params=params), "issue")
-        except JiraNotFoundError:
-            return None
-
     def iter_projects(self) -> Iterator[dict[str, Any]]:
         """Every project the user can see (REST v2 shape; Cloud pages ``/project/search``)."""
         return partmod.iter_projects(self)
