@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from jira_port.jira.errors import JiraNotFoundError, JiraPermissionError, JiraResponseError
+from jira_port.jira.errors import JiraAPIError, JiraNotFoundError, JiraPermissionError, JiraResponseError
 from jira_port.jira.jql import split_order_by
 from jira_port.observability import logger
 from jira_port.settings.common import EnvModel, SecretStr, env
@@ -62,6 +62,22 @@ def webhook_events(deployment: str) -> list[str]:
     return [*ISSUE_EVENTS, *project]
 
 
+def has_permission(client: JiraClient, key: str = "ADMINISTER") -> bool | None:
+    """Whether the user holds global permission ``key``; None when Jira cannot tell us."""
+    try:
+        data = client.request("GET", "/rest/api/2/mypermissions", params={"permissions": key})
+    except (JiraNotFoundError, JiraPermissionError):
+        return None
+    except JiraAPIError as exc:
+        if exc.status == 400:
+            return None
+        raise
+    entry = (data or {}).get("permissions", {}).get(key) if isinstance(data, dict) else None
+    if not isinstance(entry, dict) or not isinstance(entry.get("havePermission"), bool):
+        return None
+    return bool(entry["havePermission"])
+
+
 def register_webhook(
     client: JiraClient,
     url: str,
@@ -79,7 +95,7 @@ def register_webhook(
     """
     if not url.startswith(("https://", "http://")):
         raise ValueError("webhook url must be an http(s) URL")
-    if client.has_permission("ADMINISTER") is False:
+    if has_permission(client, "ADMINISTER") is False:
         raise JiraPermissionError(
             403,
             "GET",

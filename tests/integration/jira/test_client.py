@@ -18,6 +18,7 @@ from jira_port.jira import (
 from jira_port.jira.auth import CredentialsProvider
 from jira_port.transport import RetryPolicy
 from jira_port_emulators.jira import Account
+from jira_port_tools.jira_webhooks import has_permission
 from tests.integration.jira.issue_reads import all_issues, get_issue
 from tests.support.jira_emulator import FAST_RETRIES, RunningJira, running_jira
 
@@ -153,9 +154,9 @@ def test_get_issue_and_permissions(cloud: RunningJira, server: RunningJira) -> N
     issue = get_issue(client, "10003")
     assert issue is not None and issue["id"] == "10003" and "summary" in issue["fields"]
     assert get_issue(client, "NOPE-1") is None
-    assert client.has_permission("ADMINISTER") is True
+    assert has_permission(client, "ADMINISTER") is True
     bob = server.client(credentials=JiraCredentials.basic("bob", "pw"))
-    assert bob.has_permission("ADMINISTER") is False
+    assert has_permission(bob, "ADMINISTER") is False
 
 
 def test_issue_pages_with_user_jql_and_fields(cloud: RunningJira) -> None:

@@ -11,10 +11,7 @@ from jira_port.jira.errors import (
     JiraResponseError,
     JiraUnavailableError,
 )
-from jira_port.jira.models import (
-    Deployment,
-    IssuePage,
-)
+from jira_port.jira.models import Deployment, IssuePage
 from jira_port.jira.partitions import project_access_reason
 
 __all__ = [

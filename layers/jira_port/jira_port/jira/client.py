@@ -12,18 +12,9 @@ from jira_port.jira import jql as jqlmod
 from jira_port.jira import partitions as partmod
 from jira_port.jira import planning
 from jira_port.jira.auth import CredentialsProvider, JiraCredentials
-from jira_port.jira.errors import (
-    JiraAPIError,
-    JiraNotFoundError,
-    JiraPermissionError,
-    JiraResponseError,
-)
+from jira_port.jira.errors import JiraResponseError
 from jira_port.jira.http import JiraHTTP
-from jira_port.jira.models import (
-    Deployment,
-    IssuePage,
-    SearchAnswer,
-)
+from jira_port.jira.models import Deployment, IssuePage, SearchAnswer
 from jira_port.jira.paging import iter_cloud_pages, iter_server_pages
 from jira_port.observability import logger
 from jira_port.settings.jira import JiraSettings
@@ -133,21 +124,6 @@ class JiraClient:
     def myself(self) -> dict[str, Any]:
         """The authenticated user (``GET /rest/api/2/myself``)."""
         return _as_dict(self.request("GET", "/rest/api/2/myself"), "myself")
-
-    def has_permission(self, key: str = "ADMINISTER") -> bool | None:
-        """Whether the user holds global permission ``key``; None when Jira cannot tell us."""
-        try:
-            data = self.request("GET", "/rest/api/2/mypermissions", params={"permissions": key})
-        except (JiraNotFoundError, JiraPermissionError):
-            return None
-        except JiraAPIError as exc:
-            if exc.status == 400:
-                return None
-            raise
-        entry = (data or {}).get("permissions", {}).get(key) if isinstance(data, dict) else None
-        if not isinstance(entry, dict) or not isinstance(entry.get("havePermission"), bool):
-            return None
-        return bool(entry["havePermission"])
 
     # -- issues and projects -----------------------------------------------------------------
 
