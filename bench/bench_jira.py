@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from jira_port.jira import PartitionPage
+from bench._partition_pages import PartitionPage, iter_partition_pages, project_partitions
 from jira_port_emulators.jira import JiraFaults
 from tests.support.jira_emulator import running_jira
 
@@ -30,8 +30,8 @@ def measure(flavour: str, mode: str, workers: int, fields: list[str] = FIELDS) -
                 issues += len(page.issues)
                 pages += 1
         else:
-            partitions = client.project_partitions()
-            items: Any = client.iter_partition_pages(partitions, max_workers=workers, fields=fields)
+            partitions = project_partitions(client)
+            items: Any = iter_partition_pages(client, partitions, max_workers=workers, fields=fields)
             for item in items:
                 assert isinstance(item, PartitionPage)
                 issues += len(item.page.issues)

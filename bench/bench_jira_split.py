@@ -13,7 +13,8 @@ import threading
 import time
 from pathlib import Path
 
-from jira_port.jira import JiraClient, Partition, PartitionPage
+from bench._partition_pages import Partition, PartitionPage, iter_partition_pages
+from jira_port.jira import JiraClient
 from jira_port.jira import jql as jqlmod
 from jira_port_emulators.jira import JiraFaults
 from tests.support.jira_emulator import RunningJira, running_jira
@@ -38,7 +39,7 @@ def _partitions(client: JiraClient, parts: int) -> list[Partition]:
 def _page_all(jira: RunningJira, parts: int, fields: list[str]) -> tuple[int, int]:
     client = jira.client(max_concurrency=max(parts, 1), page_size=PAGE, deployment="server")
     issues = pages = 0
-    items = client.iter_partition_pages(_partitions(client, parts), max_workers=parts, fields=fields)
+    items = iter_partition_pages(client, _partitions(client, parts), max_workers=parts, fields=fields)
     for item in items:
         assert isinstance(item, PartitionPage)
         issues += len(item.page.issues)
@@ -111,7 +112,8 @@ def run() -> str:
             "|---|---|---:|---:|---:|---:|---:|---:|",
             *rows,
             "",
-            "Measured by `bench/bench_jira_split.py` with `JiraClient.iter_partition_pages` against the local"
+            "Measured by `bench/bench_jira_split.py` with `iter_partition_pages`"
+            " (`bench/_partition_pages.py`) against the local"
             f" Jira emulator (Data Center flavour, real JQL rules: key-anchored pages, never past the"
             f" 10,000-result window) on 127.0.0.1 with {LATENCY * 1000:.0f} ms added to every request:"
             f" {ISSUES:,} issues in one project, {PAGE} issues per page. Windows"

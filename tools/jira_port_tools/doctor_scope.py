@@ -32,7 +32,7 @@ def check_scope(report: Report, jira: JiraClient) -> None:
     """Add one line per jira-port webhook: ok when its filter is the configured scope, else a warning."""
     from jira_port.jira.errors import JiraPermissionError
     from jira_port.jira.jql import split_order_by
-    from jira_port.jira.webhooks import list_webhooks, webhook_jql
+    from jira_port_tools.jira_webhooks import list_webhooks, webhook_jql
 
     scope, _ = split_order_by(jira.jql)
     shown = scope or "(none: every issue)"

@@ -15,8 +15,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from jira_port.backfill.mapper import BACKFILL_SOURCE
-from jira_port.jira.webhooks import CLOUD_PROJECT_EVENTS, ISSUE_EVENTS, SERVER_PROJECT_EVENTS, webhook_events
 from jira_port.mapping import SOURCE_HEADER
+from jira_port_tools.jira_webhooks import (
+    CLOUD_PROJECT_EVENTS,
+    ISSUE_EVENTS,
+    SERVER_PROJECT_EVENTS,
+    webhook_events,
+)
 
 if TYPE_CHECKING:
     from jira_port.mapping import CompiledMapping

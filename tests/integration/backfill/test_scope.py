@@ -11,6 +11,7 @@ from jira_port_emulators.jira import Account
 from jira_port_tools.cli import main
 from jira_port_tools.doctor_report import Report
 from jira_port_tools.doctor_scope import check_scope as check_webhook_scope
+from jira_port_tools.jira_webhooks import register_webhook
 from tests.support.jira_emulator import running_jira
 
 HOOK = "https://abc123.execute-api.eu-west-1.amazonaws.com/webhook"
@@ -27,8 +28,10 @@ def test_doctor_compares_every_jira_port_webhook_with_the_configured_scope(
             ("warn", "no jira-port webhook is registered in Jira")
         ]
 
-        jira.client().register_webhook(HOOK, name="prod", jql="project = PLAT ORDER BY key")
-        jira.client().register_webhook("https://elsewhere.example.com/hooks/x", name="unrelated", jql="x = 1")
+        register_webhook(jira.client(), HOOK, name="prod", jql="project = PLAT ORDER BY key")
+        register_webhook(
+            jira.client(), "https://elsewhere.example.com/hooks/x", name="unrelated", jql="x = 1"
+        )
         report = Report()
         check_webhook_scope(report, jira.client(jql="project  =  PLAT"))
         assert [c.status for c in report.checks] == ["ok"]

@@ -18,6 +18,8 @@ from jira_port.jira import (
 from jira_port.jira.auth import CredentialsProvider
 from jira_port.transport import RetryPolicy
 from jira_port_emulators.jira import Account
+from jira_port_tools.jira_webhooks import has_permission
+from tests.integration.jira.issue_reads import all_issues, get_issue
 from tests.support.jira_emulator import FAST_RETRIES, RunningJira, running_jira
 
 
@@ -149,18 +151,18 @@ def test_cloud_project_listing_follows_pages_of_100() -> None:
 
 def test_get_issue_and_permissions(cloud: RunningJira, server: RunningJira) -> None:
     client = cloud.client()
-    issue = client.get_issue("10003")
+    issue = get_issue(client, "10003")
     assert issue is not None and issue["id"] == "10003" and "summary" in issue["fields"]
-    assert client.get_issue("NOPE-1") is None
-    assert client.has_permission("ADMINISTER") is True
+    assert get_issue(client, "NOPE-1") is None
+    assert has_permission(client, "ADMINISTER") is True
     bob = server.client(credentials=JiraCredentials.basic("bob", "pw"))
-    assert bob.has_permission("ADMINISTER") is False
+    assert has_permission(bob, "ADMINISTER") is False
 
 
-def test_iter_issues_with_user_jql_and_fields(cloud: RunningJira) -> None:
+def test_issue_pages_with_user_jql_and_fields(cloud: RunningJira) -> None:
     project = next(iter(cloud.emulator.ds.projects.values()))
     jql = f"project = {project.key} ORDER BY created DESC"  # the ORDER BY is replaced by id order
-    issues = list(cloud.client().iter_issues(jql, fields="summary,status", page_size=7))
+    issues = all_issues(cloud.client(), jql, fields="summary,status", page_size=7)
     assert [int(i["id"]) for i in issues] == cloud.emulator.ds.by_project[project.id]
     assert set(issues[0]["fields"]) == {"summary", "status"}
 

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from jira_port_emulators.jira import JiraFaults, MutationError, WebhookSender
+from jira_port_tools.jira_webhooks import register_webhook
 from tests.support.jira_emulator import CLOUD_LOGIN, SERVER_PAT, RunningJira, WebhookReceiver, running_jira
 from tests.support.openapi import check_response
 
@@ -263,8 +264,8 @@ def test_each_kind_sends_its_events_through_the_emulator_endpoints(flavour: str)
 
 def test_registered_webhooks_receive_only_the_kind_events_they_subscribe_to(cloud: RunningJira) -> None:
     with WebhookReceiver() as receiver:
-        cloud.client().register_webhook(
-            receiver.url, secret="s3cret", events=["sprint_started", "jira:version_merged"]
+        register_webhook(
+            cloud.client(), receiver.url, secret="s3cret", events=["sprint_started", "jira:version_merged"]
         )
         emu = cloud.emulator
         scrum = next(b for b in emu.ds.kinds.boards.values() if b.type == "scrum")

@@ -6,11 +6,13 @@ import pytest
 import requests
 
 from jira_port_emulators.jira import MutationError, WebhookSender
+from jira_port_tools.jira_webhooks import register_webhook
+from tests.integration.jira.issue_reads import all_issues, get_issue
 from tests.support.jira_emulator import CLOUD_LOGIN, SERVER_PAT, RunningJira, WebhookReceiver, running_jira
 
 
 def _keys(jira: RunningJira, jql: str) -> list[str]:
-    return [i["key"] for i in jira.client().iter_issues(jql, fields="summary")]
+    return [i["key"] for i in all_issues(jira.client(), jql, fields="summary")]
 
 
 def test_update_persists_and_emits_a_changelog(jira_cloud: RunningJira) -> None:
@@ -25,7 +27,7 @@ def test_update_persists_and_emits_a_changelog(jira_cloud: RunningJira) -> None:
     assert items["assignee"]["tmpToAccountId"] == emu.ds.users[1].account_id
     assert items["labels"]["toString"] == "sec" and items["summary"]["toString"] == "Rotate keys"
     assert event["user"]["accountId"] and "emailAddress" not in event["user"]
-    fetched = jira_cloud.client().get_issue(key)
+    fetched = get_issue(jira_cloud.client(), key)
     assert fetched is not None and fetched["fields"]["summary"] == "Rotate keys"
     assert fetched["fields"]["updated"] == event["issue"]["fields"]["updated"]
     assert key in _keys(jira_cloud, 'status = "In Progress" AND labels = sec')
@@ -46,14 +48,14 @@ def test_create_and_delete_with_subtask_cascade() -> None:
         assert created["issue_event_type_name"] == "issue_created" and "changelog" in created  # as captured
         sub = emu.create_issue(project.key, "Child", issuetype="Sub-task", parent=parent_key)
         assert sub["issue"]["fields"]["parent"]["key"] == parent_key
-        parent_body = jira.client().get_issue(parent_key)
+        parent_body = get_issue(jira.client(), parent_key)
         assert parent_body is not None
         assert [s["key"] for s in parent_body["fields"]["subtasks"]] == [sub["issue"]["key"]]
         deleted = emu.delete_issue(parent_key)
         assert "changelog" not in deleted and "issue_event_type_name" not in deleted
         assert deleted["issue"]["key"] == parent_key and deleted["user"]
         assert parent_key not in _keys(jira, f"project = {project.key}")
-        assert jira.client().get_issue(sub["issue"]["key"]) is None
+        assert get_issue(jira.client(), sub["issue"]["key"]) is None
     assert receiver.events() == [
         "jira:issue_created",
         "jira:issue_created",
@@ -87,14 +89,14 @@ def test_project_trash_restore_and_delete_on_cloud() -> None:
         assert soft["webhookEvent"] == "project_soft_deleted" and soft["project"]["id"] == project.id
         client = jira.client()
         assert all(not k.startswith(project.key + "-") for k in _keys(jira, "project is not empty"))
-        assert client.get_issue(some_issue) is not None  # trashed issues stay readable by link
+        assert get_issue(client, some_issue) is not None  # trashed issues stay readable by link
         assert project.key not in [p["key"] for p in client.iter_projects()]
         assert emu.restore_project(project.key)["webhookEvent"] == "project_restored_deleted"
         assert some_issue in _keys(jira, f"project = {project.key}")
         in_project = len(emu.ds.by_project[project.id])
         gone = emu.delete_project(project.key)
         assert gone["webhookEvent"] == "project_deleted"
-        assert client.get_issue(some_issue) is None
+        assert get_issue(client, some_issue) is None
         assert len(_keys(jira, "project is not empty")) == 30 - in_project
 
 
@@ -114,7 +116,7 @@ def test_server_events_use_usernames_and_have_no_trash() -> None:
 def test_http_writes_drive_the_same_mutations() -> None:
     for flavour in ("cloud", "server"):
         with running_jira(flavour, issues=5) as jira, WebhookReceiver() as receiver:
-            jira.client().register_webhook(receiver.url, secret="x")
+            register_webhook(jira.client(), receiver.url, secret="x")
             session = requests.Session()
             if flavour == "cloud":
                 session.auth = CLOUD_LOGIN

@@ -6,7 +6,14 @@ from collections import defaultdict
 
 import pytest
 
-from jira_port.jira import JiraCredentials, Partition, PartitionPage, PartitionSkipped
+from bench._partition_pages import (
+    Partition,
+    PartitionPage,
+    PartitionSkipped,
+    iter_partition_pages,
+    project_partitions,
+)
+from jira_port.jira import JiraCredentials
 from jira_port_emulators.jira import Account, JiraFaults
 from tests.support.jira_emulator import running_jira
 
@@ -17,10 +24,10 @@ def test_concurrent_partitions_see_every_issue_once(flavour: str) -> None:
         flavour, projects=4, issues=600, faults=JiraFaults(throttle_rate=0.1, retry_after=0, seed=2)
     ) as jira:
         client = jira.client(max_concurrency=3, page_size=40)
-        partitions = client.project_partitions("statusCategory != Done ORDER BY created")
+        partitions = project_partitions(client, "statusCategory != Done ORDER BY created")
         assert partitions[0].jql.startswith(f"project = {partitions[0].project_id} AND (")
         pages: dict[str, list[list[int]]] = defaultdict(list)
-        for item in client.iter_partition_pages(partitions, fields=["status"]):
+        for item in iter_partition_pages(client, partitions, fields=["status"]):
             assert isinstance(item, PartitionPage)
             pages[item.partition.project_key].append([int(i["id"]) for i in item.page.issues])
         ds = jira.emulator.ds
@@ -39,11 +46,11 @@ def test_a_project_the_token_cannot_read_is_skipped_with_the_reason(flavour: str
     with running_jira(flavour, projects=3, issues=90) as jira:
         keys = [p.key for p in jira.emulator.ds.projects.values()]
         admin = jira.client()
-        partitions = admin.project_partitions()
+        partitions = project_partitions(admin)
         restricted = Account("limited", secret="pw", projects=frozenset(keys[:2]))
         jira.emulator.accounts.append(restricted)
         client = jira.client(credentials=JiraCredentials.basic("limited", "pw"), max_concurrency=2)
-        results = list(client.iter_partition_pages(partitions, fields="summary"))
+        results = list(iter_partition_pages(client, partitions, fields="summary"))
         skipped = [r for r in results if isinstance(r, PartitionSkipped)]
         if flavour == "server":
             assert [s.partition.project_key for s in skipped] == [keys[2]]
@@ -53,16 +60,16 @@ def test_a_project_the_token_cannot_read_is_skipped_with_the_reason(flavour: str
         read = {r.partition.project_key for r in results if isinstance(r, PartitionPage) and r.page.issues}
         assert read == set(keys[:2])
         # and the restricted account only lists what it can see
-        assert sorted(p.project_key for p in client.project_partitions()) == sorted(keys[:2])
+        assert sorted(p.project_key for p in project_partitions(client)) == sorted(keys[:2])
 
 
 def test_cursors_resume_partitions_and_early_stop_leaves_no_hang() -> None:
     with running_jira("cloud", projects=3, issues=300) as jira:
         client = jira.client(max_concurrency=3, page_size=10)
-        partitions = client.project_partitions()
+        partitions = project_partitions(client)
         cursors: dict[str, dict[str, object] | None] = {}
         seen: set[int] = set()
-        for n, item in enumerate(client.iter_partition_pages(partitions, fields="summary")):
+        for n, item in enumerate(iter_partition_pages(client, partitions, fields="summary")):
             assert isinstance(item, PartitionPage)
             seen.update(int(i["id"]) for i in item.page.issues)
             cursors[item.partition.project_id] = item.page.cursor
@@ -70,7 +77,7 @@ def test_cursors_resume_partitions_and_early_stop_leaves_no_hang() -> None:
                 break  # the consumer stops early: the worker threads must wind down
         resumed = [p for p in partitions if cursors.get(p.project_id, {}) is not None]
         resume_from = {p.project_id: cursors.get(p.project_id) for p in resumed}
-        for item in client.iter_partition_pages(resumed, cursors=resume_from, fields="summary"):
+        for item in iter_partition_pages(client, resumed, cursors=resume_from, fields="summary"):
             assert isinstance(item, PartitionPage)
             ids = {int(i["id"]) for i in item.page.issues}
             assert not ids & seen
@@ -82,4 +89,4 @@ def test_other_errors_propagate_from_workers() -> None:
     with running_jira("server", projects=2, issues=20) as jira:
         bad = [Partition("10000", "X", "foo = 1"), Partition("10001", "Y", "project = 10001")]
         with pytest.raises(Exception, match="Field 'foo' does not exist"):
-            list(jira.client(max_concurrency=2).iter_partition_pages(bad))
+            list(iter_partition_pages(jira.client(max_concurrency=2), bad))

@@ -14,7 +14,8 @@ from jira_port.jira import (
     detect_deployment,
     project_access_reason,
 )
-from jira_port.jira.errors import ADMIN_PERMISSION_HINT, parse_error_body
+from jira_port.jira.errors import parse_error_body
+from jira_port_tools.jira_webhooks import ADMIN_PERMISSION_HINT
 
 
 @pytest.mark.parametrize(

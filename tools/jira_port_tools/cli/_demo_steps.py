@@ -170,6 +170,7 @@ class Demo:
     def _serve(self) -> LocalServer:
         from jira_port.jira import JiraClient
         from jira_port.settings.mapping import load_configured_mapping
+        from jira_port_tools.jira_webhooks import register_webhook
         from jira_port_tools.serve.local_server import LocalServer
         from jira_port_tools.webhook_events import derive_events
 
@@ -183,9 +184,9 @@ class Demo:
             )
             with JiraClient.from_env() as client:  # the events the mapping needs, as register-webhook does
                 events = derive_events(load_configured_mapping(), client.deployment).events
-                hook = client.register_webhook(
-                    server.webhook_url, secret=self.credentials.webhook_secret, name="jira-port demo",
-                    events=events,
+                hook = register_webhook(
+                    client, server.webhook_url, secret=self.credentials.webhook_secret,
+                    name="jira-port demo", events=events,
                 )  # fmt: skip
             signing = "signed with a fresh secret" if hook.signed else "NOT signed"
             self.steps.done(f"Jira webhook {hook.id} registered through {hook.api} ({signing})")
@@ -222,7 +223,7 @@ class Demo:
             mapping = load_configured_mapping()
             with JiraClient.from_env() as client:
                 projects = list(client.iter_projects())
-                issues = list(client.iter_issues())
+                issues = [issue for page in client.iter_issue_pages() for issue in page.issues]
                 keys = [str(p["key"]) for p in projects]
                 read = read_kinds(client, mapped_kinds(mapping.relevant), keys, max_workers=4)
                 kinds = [kind_event(page.kind, item, 0) for page in read.pages() for item in page.items]

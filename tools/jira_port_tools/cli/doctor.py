@@ -106,11 +106,13 @@ def check_jira_credentials(ctx: Context) -> None:
         return
 
     def credentials() -> None:
+        from jira_port_tools.jira_webhooks import has_permission
+
         ctx.report.begin("jira credentials")
         me = jira.myself()
         who = me.get("displayName") or me.get("name") or me.get("accountId") or "?"
         ctx.report.add("jira credentials", "ok", f"authenticated as {who}")
-        admin = jira.has_permission("ADMINISTER")
+        admin = has_permission(jira, "ADMINISTER")
         if admin is False:
             ctx.report.add(
                 "jira admin",

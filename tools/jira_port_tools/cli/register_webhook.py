@@ -45,7 +45,7 @@ def _secret() -> str | None:
     ``WEBHOOK_SECRET_ARN`` secret, parsed exactly as the live path parses it."""
     from jira_port.live.auth import parse_webhook_secret
     from jira_port.secrets import get_secret_string
-    from jira_port.settings.jira import WebhookRegistrationSettings
+    from jira_port_tools.jira_webhooks import WebhookRegistrationSettings
 
     settings = WebhookRegistrationSettings.from_env()
     if settings.secret is not None:
@@ -64,6 +64,7 @@ def _run(args: argparse.Namespace) -> int:
             "jira-port: warning: no WEBHOOK_SECRET/WEBHOOK_SECRET_ARN: Jira will not sign deliveries",
             file=sys.stderr,
         )
+    from jira_port_tools.jira_webhooks import register_webhook
     from jira_port_tools.webhook_events import derive_events
 
     mapping = load_cli_mapping(args.mapping)
@@ -72,8 +73,8 @@ def _run(args: argparse.Namespace) -> int:
             derived = derive_events(mapping, client.deployment)
             if derived.note:
                 print(f"jira-port: note: {derived.note}", file=sys.stderr)
-            result = client.register_webhook(
-                args.url, jql=client.jql, secret=secret, name=args.name, events=derived.events
+            result = register_webhook(
+                client, args.url, jql=client.jql, secret=secret, name=args.name, events=derived.events
             )
         except JiraError as exc:
             if isinstance(exc, ConfigError):  # rejected credentials: a configuration problem (exit 2)

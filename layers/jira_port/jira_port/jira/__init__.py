@@ -1,4 +1,4 @@
-"""Jira Cloud and Jira Server/Data Center client: issue and project paging, webhook registration."""
+"""Jira Cloud and Jira Server/Data Center client: issue and project paging."""
 
 from jira_port.jira.auth import CredentialsProvider, JiraCredentials
 from jira_port.jira.client import JiraClient, detect_deployment
@@ -11,16 +11,8 @@ from jira_port.jira.errors import (
     JiraResponseError,
     JiraUnavailableError,
 )
-from jira_port.jira.models import (
-    Deployment,
-    IssuePage,
-    Partition,
-    PartitionPage,
-    PartitionSkipped,
-    WebhookRegistration,
-)
+from jira_port.jira.models import Deployment, IssuePage
 from jira_port.jira.partitions import project_access_reason
-from jira_port.jira.webhooks import webhook_events
 
 __all__ = [
     "CredentialsProvider",
@@ -35,11 +27,6 @@ __all__ = [
     "JiraPermissionError",
     "JiraResponseError",
     "JiraUnavailableError",
-    "Partition",
-    "PartitionPage",
-    "PartitionSkipped",
-    "WebhookRegistration",
     "detect_deployment",
     "project_access_reason",
-    "webhook_events",
 ]

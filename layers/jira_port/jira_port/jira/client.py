@@ -11,24 +11,10 @@ from urllib.parse import urlsplit
 from jira_port.jira import jql as jqlmod
 from jira_port.jira import partitions as partmod
 from jira_port.jira import planning
-from jira_port.jira import webhooks as webhookmod
 from jira_port.jira.auth import CredentialsProvider, JiraCredentials
-from jira_port.jira.errors import (
-    JiraAPIError,
-    JiraNotFoundError,
-    JiraPermissionError,
-    JiraResponseError,
-)
+from jira_port.jira.errors import JiraResponseError
 from jira_port.jira.http import JiraHTTP
-from jira_port.jira.models import (
-    Deployment,
-    IssuePage,
-    Partition,
-    PartitionPage,
-    PartitionSkipped,
-    SearchAnswer,
-    WebhookRegistration,
-)
+from jira_port.jira.models import Deployment, IssuePage, SearchAnswer
 from jira_port.jira.paging import iter_cloud_pages, iter_server_pages
 from jira_port.observability import logger
 from jira_port.settings.jira import JiraSettings
@@ -47,7 +33,7 @@ def detect_deployment(info: Mapping[str, Any], base_url: str) -> Deployment:
 
 
 class JiraClient:
-    """Pages issues and projects and registers webhooks; safe to share between threads."""
+    """Pages issues and projects; safe to share between threads."""
 
     def __init__(
         self,
@@ -139,21 +125,6 @@ class JiraClient:
         """The authenticated user (``GET /rest/api/2/myself``)."""
         return _as_dict(self.request("GET", "/rest/api/2/myself"), "myself")
 
-    def has_permission(self, key: str = "ADMINISTER") -> bool | None:
-        """Whether the user holds global permission ``key``; None when Jira cannot tell us."""
-        try:
-            data = self.request("GET", "/rest/api/2/mypermissions", params={"permissions": key})
-        except (JiraNotFoundError, JiraPermissionError):
-            return None
-        except JiraAPIError as exc:
-            if exc.status == 400:
-                return None
-            raise
-        entry = (data or {}).get("permissions", {}).get(key) if isinstance(data, dict) else None
-        if not isinstance(entry, dict) or not isinstance(entry.get("havePermission"), bool):
-            return None
-        return bool(entry["havePermission"])
-
     # -- issues and projects -----------------------------------------------------------------
 
     def iter_issue_pages(
@@ -191,44 +162,11 @@ class JiraClient:
         else:
             yield from iter_server_pages(self._search_server, where, cursor=cursor, **options)
 
-    def iter_issues(self, jql: str | None = None, **options: Any) -> Iterator[dict[str, Any]]:
-        """Every issue of ``iter_issue_pages`` one by one."""
-        for page in self.iter_issue_pages(jql, **options):
-            yield from page.issues
-
-    def get_issue(
-        self, id_or_key: str, *, fields: Sequence[str] | str | None = None, expand: str | None = None
-    ) -> dict[str, Any] | None:
-        """One issue in REST v2 shape, or None when it does not exist or cannot be seen."""
-        params: dict[str, str] = {"fields": ",".join(_field_list(fields) if fields else self.fields)}
-        if expand or self.expand:
-            params["expand"] = str(expand or self.expand)
-        try:
-            return _as_dict(self.request("GET", f"/rest/api/2/issue/{id_or_key}", params=params), "issue")
-        except JiraNotFoundError:
-            return None
-
     def iter_projects(self) -> Iterator[dict[str, Any]]:
         """Every project the user can see (REST v2 shape; Cloud pages ``/project/search``)."""
         return partmod.iter_projects(self)
 
-    # -- partitions and webhooks (implemented in their own modules) ------------------------
-
-    def project_partitions(self, jql: str | None = None) -> list[Partition]:
-        """One partition per visible project, each restricted by ``jql`` (default ``JIRA_JQL``)."""
-        return partmod.project_partitions(self, jql if jql is not None else self.jql)
-
-    def iter_partition_pages(
-        self,
-        partitions: Sequence[Partition],
-        *,
-        cursors: Mapping[str, Mapping[str, Any] | None] | None = None,
-        max_workers: int | None = None,
-        **options: Any,
-    ) -> Iterator[PartitionPage | PartitionSkipped]:
-        """Page several partitions concurrently; unreadable projects come out as ``PartitionSkipped``."""
-        workers = max_workers or self.max_concurrency
-        return partmod.iter_partition_pages(self, partitions, cursors=cursors, max_workers=workers, **options)
+    # -- planning (``planning``) ---------------------------------------------------------------
 
     def issue_count(self, jql: str) -> int:
         """How many issues ``jql`` matches (DC: exact ``total``; Cloud: ``approximate-count``)."""
@@ -241,19 +179,6 @@ class JiraClient:
     def created_windows(self, jql: str, parts: int) -> list[str]:
         """``created`` clauses cutting ``jql`` (one project) into ``parts`` disjoint windows."""
         return planning.created_windows(self, jqlmod.restriction(jql), parts)
-
-    def register_webhook(
-        self,
-        url: str,
-        *,
-        jql: str | None = None,
-        secret: str | None = None,
-        name: str = "jira-port",
-        events: Sequence[str] | None = None,
-    ) -> WebhookRegistration:
-        """Create or update (matched by URL) the admin webhook that feeds jira-port (``events``: default
-        the issue and project events)."""
-        return webhookmod.register_webhook(self, url, jql=jql, secret=secret, name=name, events=events)
 
     # -- HTTP ----------------------------------------------------------------------------------
 

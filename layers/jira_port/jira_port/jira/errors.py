@@ -6,11 +6,6 @@ from typing import Any
 
 from jira_port.errors import ConfigError, JiraPortError
 
-ADMIN_PERMISSION_HINT = (
-    "registering a webhook needs the 'Administer Jira' global permission "
-    "(Jira Cloud: a Jira admin; Data Center: the 'Jira Administrators' global permission)"
-)
-
 
 class JiraError(JiraPortError):
     """Base class of the Jira client's errors."""

@@ -185,11 +185,6 @@ def iter_board_pages(client: JiraClient) -> Iterator[list[dict[str, Any]]]:
     yield from _value_pages(client, f"{AGILE_PATH}/board", {}, AGILE_PAGE)
 
 
-def iter_board_project_pages(client: JiraClient, board_id: int) -> Iterator[list[dict[str, Any]]]:
-    """The projects of a board's filter (``/board/{id}/project``)."""
-    yield from _value_pages(client, f"{AGILE_PATH}/board/{board_id}/project", {}, AGILE_PAGE)
-
-
 def has_sprints(board: Mapping[str, Any]) -> bool:
     """Kanban boards have no sprints (Jira answers 400); scrum and team-managed ("simple") boards may."""
     return board.get("type") != "kanban"

@@ -1,22 +1,20 @@
-"""The visible projects, and per-project partitions of the sync scope paged concurrently with bounded memory.
+"""The visible projects, a scope spanning projects paged one project at a time, and which Jira errors mean
+"this project cannot be read".
 
 A project the credentials cannot read (403/404 on its query, or Jira's "The value 'X' does not exist for
-the field 'project'") is reported as ``PartitionSkipped`` with the reason; the other partitions go on.
+the field 'project'") is skipped with a warning; the other projects go on.
 """
 
 from __future__ import annotations
 
-import queue
 import re
-import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from jira_port.jira import jql as jqlmod
 from jira_port.jira.errors import JiraAPIError, JiraNotFoundError, JiraResponseError
-from jira_port.jira.handoff import POLL_SECONDS, put_unless_stopped
-from jira_port.jira.models import IssuePage, Partition, PartitionPage, PartitionSkipped
+from jira_port.jira.models import IssuePage
 from jira_port.observability import logger
 
 if TYPE_CHECKING:
@@ -96,18 +94,6 @@ def project_access_reason(exc: JiraAPIError) -> str | None:
     return None
 
 
-def project_partitions(client: JiraClient, jql: str | None) -> list[Partition]:
-    """One partition per project ``client`` can see: ``project = <id> AND (<jql restriction>)``."""
-    partitions = []
-    for project in client.iter_projects():
-        pid, key = project.get("id"), project.get("key")
-        if pid is None or key is None or not str(pid).isdigit():
-            logger.warning("Jira project without a numeric id skipped", extra={"project_key": key})
-            continue
-        partitions.append(Partition(str(pid), str(key), jqlmod.project_partition(str(pid), jql)))
-    return partitions
-
-
 def iter_scope_pages(
     client: JiraClient, where: str, options: dict[str, Any], cursor: Mapping[str, Any] | None
 ) -> Iterator[IssuePage]:
@@ -129,106 +115,3 @@ def iter_scope_pages(
                 raise
             logger.warning("Jira project skipped: the credentials cannot read it", extra={"project_id": pid})
             yield IssuePage([], following)
-
-
-def iter_partition_pages(
-    client: JiraClient,
-    partitions: Sequence[Partition],
-    *,
-    cursors: Mapping[str, Mapping[str, Any] | None] | None = None,
-    max_workers: int = 1,
-    **options: Any,
-) -> Iterator[PartitionPage | PartitionSkipped]:
-    """Pages of every partition; ``cursors`` (by project id) resume partitions; pages of one partition
-    come out in order. At most ``2 * max_workers`` pages wait in memory. Other errors propagate."""
-    cursor_map = cursors or {}
-    if max_workers <= 1 or len(partitions) <= 1:
-        for partition in partitions:
-            yield from _page_one(client, partition, cursor_map.get(partition.project_id), options)
-        return
-    yield from _Pool(client, partitions, cursor_map, min(max_workers, len(partitions)), options).run()
-
-
-def _page_one(
-    client: JiraClient,
-    partition: Partition,
-    cursor: Mapping[str, Any] | None,
-    options: dict[str, Any],
-) -> Iterator[PartitionPage | PartitionSkipped]:
-    try:
-        for page in client.iter_issue_pages(partition.jql, cursor=cursor, **options):
-            yield PartitionPage(partition, page)
-    except JiraAPIError as exc:
-        reason = project_access_reason(exc)
-        if reason is None:
-            raise
-        logger.warning(
-            "Jira project skipped: the credentials cannot read it",
-            extra={"project_key": partition.project_key, "status": exc.status},
-        )
-        yield PartitionSkipped(partition, reason, exc.status)
-
-
-class _Pool:
-    """Worker threads, each paging whole partitions, feeding one bounded queue."""
-
-    def __init__(
-        self,
-        client: JiraClient,
-        partitions: Sequence[Partition],
-        cursors: Mapping[str, Mapping[str, Any] | None],
-        workers: int,
-        options: dict[str, Any],
-    ) -> None:
-        self._client = client
-        self._todo = iter(list(partitions))
-        self._cursors = cursors
-        self._workers = workers
-        self._options = options
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=2 * workers)
-
-    def run(self) -> Iterator[PartitionPage | PartitionSkipped]:
-        threads = [
-            threading.Thread(target=self._work, name=f"jira-partition-{i}", daemon=True)
-            for i in range(self._workers)
-        ]
-        for thread in threads:
-            thread.start()
-        finished = 0
-        try:
-            while finished < len(threads):
-                kind, value = self._queue.get()
-                if kind == "done":
-                    finished += 1
-                elif kind == "error":
-                    raise value
-                else:
-                    yield value
-        finally:
-            self._stop.set()
-            for thread in threads:
-                thread.join(timeout=POLL_SECONDS * 10)
-
-    def _put(self, item: tuple[str, Any]) -> bool:
-        return put_unless_stopped(self._queue, item, self._stop)
-
-    def _next(self) -> Partition | None:
-        with self._lock:
-            return next(self._todo, None)
-
-    def _work(self) -> None:
-        try:
-            while not self._stop.is_set():
-                partition = self._next()
-                if partition is None:
-                    return
-                cursor = self._cursors.get(partition.project_id)
-                for item in _page_one(self._client, partition, cursor, self._options):
-                    if not self._put(("item", item)):
-                        return
-        except BaseException as exc:  # handed to the consumer thread, which re-raises it
-            self._put(("error", exc))
-        finally:
-            self._put(("done", None))

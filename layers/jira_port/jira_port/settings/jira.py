@@ -1,4 +1,4 @@
-"""Jira connection settings (``JIRA_*``) and the webhook-registration secret.
+"""Jira connection settings (``JIRA_*``).
 
 Credentials, in order of precedence:
 
@@ -95,15 +95,3 @@ class JiraSettings(EnvModel):
         if self.derives_fields:
             return ["*all"]
         return [f.strip() for f in self.fields.split(",") if f.strip()]
-
-
-@dataclass(frozen=True, kw_only=True)
-class WebhookRegistrationSettings(EnvModel):
-    """The secret Jira signs webhook deliveries with (read by ``jira-port register-webhook``).
-
-    The same variables the webhook Lambda verifies with: ``WEBHOOK_SECRET`` or, in AWS,
-    ``WEBHOOK_SECRET_ARN`` (a plain-string Secrets Manager secret).
-    """
-
-    secret: SecretStr | None = env("WEBHOOK_SECRET", None)
-    secret_arn: str | None = env("WEBHOOK_SECRET_ARN", None)

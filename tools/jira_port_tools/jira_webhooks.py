@@ -1,4 +1,5 @@
-"""Idempotent registration of the admin webhook that feeds jira-port.
+"""Idempotent registration of the admin webhook that feeds jira-port (``jira-port register-webhook``, the
+demo, and ``doctor``'s scope check), through ``JiraClient``'s public calls.
 
 Cloud and Data Center expose ``/rest/webhooks/1.0/webhook`` (a JSON array; each item's ``self`` ends in
 its id). Data Center 10 may only have ``/rest/jira-webhook/1.0/webhooks`` (items carry a numeric ``id``),
@@ -8,20 +9,16 @@ used when the former answers 404. Both take ``name, url, events, filters, exclud
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from jira_port.jira.errors import (
-    ADMIN_PERMISSION_HINT,
-    JiraNotFoundError,
-    JiraPermissionError,
-    JiraResponseError,
-)
+from jira_port.jira.errors import JiraAPIError, JiraNotFoundError, JiraPermissionError, JiraResponseError
 from jira_port.jira.jql import split_order_by
-from jira_port.jira.models import WebhookRegistration
 from jira_port.observability import logger
+from jira_port.settings.common import EnvModel, SecretStr, env
 
 if TYPE_CHECKING:
-    from jira_port.jira.client import JiraClient
+    from jira_port.jira import JiraClient
 
 LEGACY_API = "/rest/webhooks/1.0/webhook"
 DC10_API = "/rest/jira-webhook/1.0/webhooks"
@@ -29,13 +26,56 @@ ISSUE_EVENTS = ("jira:issue_created", "jira:issue_updated", "jira:issue_deleted"
 CLOUD_PROJECT_EVENTS = ("project_created", "project_updated", "project_deleted", "project_soft_deleted")
 # Data Center has no project trash, so it has no project_soft_deleted event.
 SERVER_PROJECT_EVENTS = ("project_created", "project_updated", "project_deleted")
+ADMIN_PERMISSION_HINT = (
+    "registering a webhook needs the 'Administer Jira' global permission "
+    "(Jira Cloud: a Jira admin; Data Center: the 'Jira Administrators' global permission)"
+)
 _ONLY_THROTTLING = frozenset({429})  # creating is not idempotent: never resend after a 5xx
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebhookRegistrationSettings(EnvModel):
+    """The secret Jira signs webhook deliveries with (read by ``jira-port register-webhook``).
+
+    The same variables the webhook Lambda verifies with: ``WEBHOOK_SECRET`` or, in AWS,
+    ``WEBHOOK_SECRET_ARN`` (a plain-string Secrets Manager secret).
+    """
+
+    secret: SecretStr | None = env("WEBHOOK_SECRET", None)
+    secret_arn: str | None = env("WEBHOOK_SECRET_ARN", None)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRegistration:
+    """The outcome of ``register_webhook``: ``created`` is False when an existing one was updated."""
+
+    id: str
+    url: str
+    created: bool
+    signed: bool
+    api: str = LEGACY_API
 
 
 def webhook_events(deployment: str) -> list[str]:
     """The events jira-port subscribes to on ``deployment``."""
     project = CLOUD_PROJECT_EVENTS if deployment == "cloud" else SERVER_PROJECT_EVENTS
     return [*ISSUE_EVENTS, *project]
+
+
+def has_permission(client: JiraClient, key: str = "ADMINISTER") -> bool | None:
+    """Whether the user holds global permission ``key``; None when Jira cannot tell us."""
+    try:
+        data = client.request("GET", "/rest/api/2/mypermissions", params={"permissions": key})
+    except (JiraNotFoundError, JiraPermissionError):
+        return None
+    except JiraAPIError as exc:
+        if exc.status == 400:
+            return None
+        raise
+    entry = (data or {}).get("permissions", {}).get(key) if isinstance(data, dict) else None
+    if not isinstance(entry, dict) or not isinstance(entry.get("havePermission"), bool):
+        return None
+    return bool(entry["havePermission"])
 
 
 def register_webhook(
@@ -55,7 +95,7 @@ def register_webhook(
     """
     if not url.startswith(("https://", "http://")):
         raise ValueError("webhook url must be an http(s) URL")
-    if client.has_permission("ADMINISTER") is False:
+    if has_permission(client, "ADMINISTER") is False:
         raise JiraPermissionError(
             403,
             "GET",
