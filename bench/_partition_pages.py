@@ -18,7 +18,7 @@ from jira_port.jira import IssuePage, JiraClient
 from jira_port.jira import jql as jqlmod
 from jira_port.jira.errors import JiraAPIError
 from jira_port.jira.handoff import POLL_SECONDS, put_unless_stopped
-from jira_port.jira.partitions import project_access_reason
+from jira_port.jira.projects import project_access_reason
 from jira_port.observability import logger
 
 

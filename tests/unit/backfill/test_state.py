@@ -155,7 +155,8 @@ def test_a_handed_over_lock_admits_only_that_runs_continuation(table):
     clock = FakeTime()
     holder = RunLock(table, "a", lease_seconds=60, clock=clock)
     holder.acquire()
-    assert holder.handoff("run-1", 120) and not holder.held
+    assert holder.handoff("run-1", 120)
+    holder.release()  # the holder let go at the handoff: its release must not free the run's lock
 
     assert not RunLock(table, "scheduler", lease_seconds=60, clock=clock).acquire()
     assert not RunLock(table, "other-run", lease_seconds=60, clock=clock).acquire("run-2")

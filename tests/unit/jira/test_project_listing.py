@@ -1,4 +1,4 @@
-"""``jira.partitions.iter_projects``: Cloud's first project page goes out with the deployment detection."""
+"""``jira.projects.iter_projects``: Cloud's first project page goes out with the deployment detection."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any, cast
 import pytest
 
 from jira_port.jira.client import JiraClient
-from jira_port.jira.partitions import insight_issue_count, iter_projects
+from jira_port.jira.projects import insight_issue_count, iter_projects
 
 CLOUD_PAGE = {"values": [{"id": "1", "key": "A", "insight": {"totalIssueCount": 7}}], "isLast": True}
 

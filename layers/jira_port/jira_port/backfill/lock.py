@@ -53,11 +53,6 @@ class RunLock:
         self._held = False
         self._guard = threading.Lock()
 
-    @property
-    def held(self) -> bool:
-        """Whether this lease is currently held."""
-        return self._held
-
     def acquire(self, run_id: str | None = None) -> bool:
         """Take the lock; ``run_id`` also accepts a lock handed over to that run."""
         now = self._clock()

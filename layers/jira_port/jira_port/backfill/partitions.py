@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jira_port.backfill.store import PartitionState, RunState
 from jira_port.errors import ConfigError, JiraPortError
 from jira_port.jira import jql as jqlmod
-from jira_port.jira.partitions import insight_issue_count
+from jira_port.jira.projects import insight_issue_count
 from jira_port.observability import logger
 from jira_port.settings.backfill import BackfillSettings
 

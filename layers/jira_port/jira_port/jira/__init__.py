@@ -12,7 +12,7 @@ from jira_port.jira.errors import (
     JiraUnavailableError,
 )
 from jira_port.jira.models import Deployment, IssuePage
-from jira_port.jira.partitions import project_access_reason
+from jira_port.jira.projects import project_access_reason
 
 __all__ = [
     "CredentialsProvider",

@@ -9,8 +9,8 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from jira_port.jira import jql as jqlmod
-from jira_port.jira import partitions as partmod
 from jira_port.jira import planning
+from jira_port.jira import projects as projectmod
 from jira_port.jira.auth import CredentialsProvider, JiraCredentials
 from jira_port.jira.errors import JiraResponseError
 from jira_port.jira.http import JiraHTTP
@@ -151,7 +151,7 @@ class JiraClient:
         if jqlmod.single_project(where) is not None:
             yield from self.project_pages(where, options, cursor)
         else:
-            yield from partmod.iter_scope_pages(self, where, options, cursor)
+            yield from projectmod.iter_scope_pages(self, where, options, cursor)
 
     def project_pages(
         self, where: str, options: dict[str, Any], cursor: Mapping[str, Any] | None
@@ -164,7 +164,7 @@ class JiraClient:
 
     def iter_projects(self) -> Iterator[dict[str, Any]]:
         """Every project the user can see (REST v2 shape; Cloud pages ``/project/search``)."""
-        return partmod.iter_projects(self)
+        return projectmod.iter_projects(self)
 
     # -- planning (``planning``) ---------------------------------------------------------------
 

@@ -1,4 +1,6 @@
-"""Per-project partitions paged concurrently; unreadable projects are skipped, not fatal."""
+"""The benches' concurrent partition pager (``bench._partition_pages``): per-project partitions paged
+concurrently; unreadable projects are skipped, not fatal. The backfill pages through its own pipeline; these
+keep the benches' reads honest."""
 
 from __future__ import annotations
 
