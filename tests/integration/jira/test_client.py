@@ -15,7 +15,7 @@ from jira_port.jira import (
     JiraNotFoundError,
     JiraUnavailableError,
 )
-from jira_port.jira.auth import CredentialsProvider
+from jira_port.jira.credentials import CredentialsProvider
 from jira_port.transport import RetryPolicy
 from jira_port_emulators.jira import Account
 from jira_port_tools.jira_webhooks import has_permission

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from jira_port.jira.auth import CredentialsProvider, JiraCredentials
+from jira_port.jira.credentials import CredentialsProvider, JiraCredentials
 from jira_port.jira.errors import JiraAPIError
 from jira_port.jira.http import JiraHTTP
 from jira_port.transport import HttpSession, RetryPolicy

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 
 from jira_port.errors import is_transient
-from jira_port.jira.auth import CredentialsProvider, JiraCredentials
+from jira_port.jira.credentials import CredentialsProvider, JiraCredentials
 from jira_port.jira.errors import JiraUnavailableError
 from jira_port.jira.http import JiraHTTP
 from jira_port.transport import RetryPolicy

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from jira_port.errors import ConfigError
-from jira_port.jira.auth import CredentialsProvider, credentials_from_secret, credentials_from_settings
+from jira_port.jira.credentials import CredentialsProvider, credentials_from_secret, credentials_from_settings
 from jira_port.settings.jira import JiraSettings
 
 BASE = {"JIRA_BASE_URL": "https://acme.atlassian.net/"}

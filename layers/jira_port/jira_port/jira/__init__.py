@@ -1,7 +1,7 @@
 """Jira Cloud and Jira Server/Data Center client: issue and project paging."""
 
-from jira_port.jira.auth import CredentialsProvider, JiraCredentials
 from jira_port.jira.client import JiraClient, detect_deployment
+from jira_port.jira.credentials import CredentialsProvider, JiraCredentials
 from jira_port.jira.errors import (
     JiraAPIError,
     JiraAuthError,

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from jira_port.jira import jql as jqlmod
 from jira_port.jira import planning
 from jira_port.jira import projects as projectmod
-from jira_port.jira.auth import CredentialsProvider, JiraCredentials
+from jira_port.jira.credentials import CredentialsProvider, JiraCredentials
 from jira_port.jira.errors import JiraResponseError
 from jira_port.jira.http import JiraHTTP
 from jira_port.jira.models import Deployment, IssuePage, SearchAnswer

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from jira_port.jira.auth import CredentialsProvider, JiraCredentials
+from jira_port.jira.credentials import CredentialsProvider, JiraCredentials
 from jira_port.jira.errors import (
     JiraAPIError,
     JiraAuthError,
